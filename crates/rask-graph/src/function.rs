@@ -1,0 +1,356 @@
+//! Functions: what a call task runs.
+//!
+//! A [`Function`] has a name (how graph files and error messages refer to
+//! it), an arity (checked before anything runs) and an implementation over
+//! [`Value`]s. Ordinary typed Rust functions and closures are adapted with
+//! no boilerplate: each argument is taken from its value with
+//! [`Value::get`], and the result is wrapped with [`Value::new`].
+//!
+//! ```
+//! use rask_graph::{Function, Value};
+//! fn add(a: i64, b: i64) -> i64 { a + b }
+//! let f = Function::new("add", add);
+//! assert_eq!(f.call(&[Value::Int(1), Value::Int(2)]).unwrap(), Value::Int(3));
+//! // a wrong type is an error that names the argument
+//! let err = f.call(&[Value::Int(1), Value::from("two")]).unwrap_err();
+//! assert_eq!(err.to_string(), "argument 2 must be i64, got str \"two\"");
+//!
+//! // a function that can fail returns a Result
+//! let div = Function::fallible("checked_div", |a: i64, b: i64| {
+//!     a.checked_div(b).ok_or("division by zero")
+//! });
+//! assert_eq!(div.call(&[Value::Int(1), Value::Int(0)]).unwrap_err().to_string(), "division by zero");
+//! ```
+
+use std::any::Any;
+use std::collections::BTreeMap;
+use std::error::Error;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::value::Value;
+
+/// The error of one call of a function.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// The function was given the wrong number of arguments.
+    #[error("takes {expected} argument(s), got {got}")]
+    ArgCount {
+        /// What the function takes.
+        expected: Arity,
+        /// How many it was given.
+        got: usize,
+    },
+    /// An argument has the wrong type.
+    #[error("argument {position} must be {expected}, got {got}")]
+    ArgType {
+        /// 1-based position of the argument.
+        position: usize,
+        /// The Rust type the function takes.
+        expected: &'static str,
+        /// The type (and a short rendering) of what it got.
+        got: String,
+    },
+    /// The function returned an error.
+    #[error("{0}")]
+    Failed(Box<dyn Error + Send + Sync>),
+}
+
+impl CallError {
+    /// A failure with a message.
+    pub fn msg(message: impl fmt::Display) -> CallError {
+        CallError::Failed(message.to_string().into())
+    }
+
+    /// The error for argument `position` (1-based) not being a `T`.
+    pub fn arg_type<T>(position: usize, got: &Value) -> CallError {
+        let mut shown = format!("{got:?}");
+        if shown.len() > 40 {
+            let cut = (0..=37).rev().find(|i| shown.is_char_boundary(*i)).unwrap_or(0);
+            shown.truncate(cut);
+            shown.push_str("...");
+        }
+        CallError::ArgType {
+            position,
+            expected: std::any::type_name::<T>(),
+            got: format!("{} {shown}", got.type_name()),
+        }
+    }
+}
+
+/// How many arguments a function takes: `min..=max` (no `max`: any number
+/// from `min` on).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arity {
+    /// The fewest arguments.
+    pub min: usize,
+    /// The most arguments, if bounded.
+    pub max: Option<usize>,
+}
+
+impl Arity {
+    /// Exactly `n` arguments.
+    pub const fn exactly(n: usize) -> Arity {
+        Arity { min: n, max: Some(n) }
+    }
+    /// `n` or more arguments.
+    pub const fn at_least(n: usize) -> Arity {
+        Arity { min: n, max: None }
+    }
+    /// Whether `n` arguments are accepted.
+    pub fn accepts(&self, n: usize) -> bool {
+        n >= self.min && self.max.is_none_or(|m| n <= m)
+    }
+}
+
+impl fmt::Display for Arity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.max {
+            Some(m) if m == self.min => write!(f, "{m}"),
+            Some(m) => write!(f, "{} to {m}", self.min),
+            None => write!(f, "{} or more", self.min),
+        }
+    }
+}
+
+type Imp = dyn Fn(&[Value]) -> Result<Value, CallError> + Send + Sync;
+
+struct Inner {
+    name: Arc<str>,
+    arity: Arity,
+    cheap: bool,
+    imp: Box<Imp>,
+}
+
+/// A named function that call tasks run; cheap to clone.
+#[derive(Clone)]
+pub struct Function(Arc<Inner>);
+
+impl Function {
+    /// Adapts a typed Rust function or closure: `fn(A, B, ..) -> R`, with up
+    /// to eight arguments of any `Clone` type that [`Value::get`] yields.
+    /// For a function that returns a `Result`, use [`Function::fallible`].
+    ///
+    /// ```
+    /// use rask_graph::{Function, Value};
+    /// let inc = Function::new("inc", |x: i64| x + 1);
+    /// assert_eq!(inc.name(), "inc");
+    /// assert_eq!(inc.call(&[Value::Int(1)]).unwrap(), Value::Int(2));
+    /// ```
+    pub fn new<M, F: IntoFunction<M>>(name: &str, f: F) -> Function {
+        f.into_function(name)
+    }
+
+    /// Adapts a typed Rust function that returns `Result<R, E>`: an `Err`
+    /// fails the task with the error as its cause.
+    pub fn fallible<M, F: IntoFallible<M>>(name: &str, f: F) -> Function {
+        f.into_fallible(name)
+    }
+
+    /// A function over the raw argument values, for functions that take
+    /// any number of arguments or inspect their types.
+    ///
+    /// ```
+    /// use rask_graph::{Arity, CallError, Function, Value};
+    /// let count = Function::dynamic("count", Arity::at_least(0), |args| Ok(Value::new(args.len())));
+    /// assert_eq!(count.call(&[Value::Null, Value::Null]).unwrap(), Value::Int(2));
+    /// ```
+    pub fn dynamic(
+        name: &str,
+        arity: Arity,
+        f: impl Fn(&[Value]) -> Result<Value, CallError> + Send + Sync + 'static,
+    ) -> Function {
+        Function(Arc::new(Inner {
+            name: Arc::from(name),
+            arity,
+            cheap: false,
+            imp: Box::new(f),
+        }))
+    }
+
+    /// Marks the function as cheap (a few nanoseconds, like `inc`): the
+    /// `inline` pass may then copy its calls into the tasks that use them.
+    pub fn cheap(self) -> Function {
+        let inner = match Arc::try_unwrap(self.0) {
+            Ok(mut inner) => {
+                inner.cheap = true;
+                inner
+            }
+            Err(shared) => {
+                let f = shared.clone();
+                Inner {
+                    name: shared.name.clone(),
+                    arity: shared.arity,
+                    cheap: true,
+                    imp: Box::new(move |args| (f.imp)(args)),
+                }
+            }
+        };
+        Function(Arc::new(inner))
+    }
+
+    /// The name the function is registered and printed under.
+    pub fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// How many arguments it takes.
+    pub fn arity(&self) -> Arity {
+        self.0.arity
+    }
+
+    /// Whether it was marked [`cheap`](Function::cheap).
+    pub fn is_cheap(&self) -> bool {
+        self.0.cheap
+    }
+
+    /// Calls the function, checking the number of arguments first.
+    pub fn call(&self, args: &[Value]) -> Result<Value, CallError> {
+        if !self.0.arity.accepts(args.len()) {
+            return Err(CallError::ArgCount {
+                expected: self.0.arity,
+                got: args.len(),
+            });
+        }
+        (self.0.imp)(args)
+    }
+
+    /// True when both are the same function object.
+    pub fn same(&self, other: &Function) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl fmt::Debug for Function {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.name)
+    }
+}
+
+/// Something that can become a [`Function`]: typed functions and closures
+/// (`M` is a marker of their signature), and `Function` itself.
+pub trait IntoFunction<M> {
+    /// The function, named `name`.
+    fn into_function(self, name: &str) -> Function;
+}
+
+/// A typed function returning `Result`, for [`Function::fallible`].
+pub trait IntoFallible<M> {
+    /// The function, named `name`.
+    fn into_fallible(self, name: &str) -> Function;
+}
+
+impl IntoFunction<Function> for Function {
+    fn into_function(self, _name: &str) -> Function {
+        self
+    }
+}
+
+fn arg<T: Any + Clone>(args: &[Value], i: usize) -> Result<T, CallError> {
+    let v = &args[i];
+    v.get::<T>().ok_or_else(|| CallError::arg_type::<T>(i + 1, v))
+}
+
+macro_rules! typed_adapter {
+    ($n:literal; $($a:ident $i:tt),*) => {
+        impl<F, R, $($a),*> IntoFunction<fn($($a),*) -> R> for F
+        where
+            F: Fn($($a),*) -> R + Send + Sync + 'static,
+            R: Any + Send + Sync,
+            $($a: Any + Clone,)*
+        {
+            #[allow(unused_variables)]
+            fn into_function(self, name: &str) -> Function {
+                Function::dynamic(name, Arity::exactly($n), move |args: &[Value]| {
+                    Ok(Value::new(self($(arg::<$a>(args, $i)?),*)))
+                })
+            }
+        }
+
+        impl<F, R, E, $($a),*> IntoFallible<fn($($a),*) -> Result<R, E>> for F
+        where
+            F: Fn($($a),*) -> Result<R, E> + Send + Sync + 'static,
+            R: Any + Send + Sync,
+            E: Into<Box<dyn Error + Send + Sync>>,
+            $($a: Any + Clone,)*
+        {
+            #[allow(unused_variables)]
+            fn into_fallible(self, name: &str) -> Function {
+                Function::dynamic(name, Arity::exactly($n), move |args: &[Value]| {
+                    self($(arg::<$a>(args, $i)?),*).map(Value::new).map_err(|e| CallError::Failed(e.into()))
+                })
+            }
+        }
+    };
+}
+typed_adapter!(0;);
+typed_adapter!(1; A 0);
+typed_adapter!(2; A 0, B 1);
+typed_adapter!(3; A 0, B 1, C 2);
+typed_adapter!(4; A 0, B 1, C 2, D 3);
+typed_adapter!(5; A 0, B 1, C 2, D 3, E4 4);
+typed_adapter!(6; A 0, B 1, C 2, D 3, E4 4, F5 5);
+typed_adapter!(7; A 0, B 1, C 2, D 3, E4 4, F5 5, G 6);
+typed_adapter!(8; A 0, B 1, C 2, D 3, E4 4, F5 5, G 6, H 7);
+
+/// Named functions for graph files: `{"call": "add", ...}` finds `add`
+/// here.
+///
+/// ```
+/// use rask_graph::{Function, Registry};
+/// let mut reg = Registry::with_builtins();
+/// reg.register("double", |x: i64| 2 * x);
+/// assert!(reg.get("double").is_some() && reg.get("inc").is_some());
+/// ```
+#[derive(Clone, Default)]
+pub struct Registry {
+    functions: BTreeMap<String, Function>,
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Registry {
+        Registry::default()
+    }
+
+    /// A registry holding the [built-in functions](crate::builtins).
+    pub fn with_builtins() -> Registry {
+        let mut r = Registry::new();
+        for f in crate::builtins::all() {
+            r.insert(f);
+        }
+        r
+    }
+
+    /// Registers a typed function under `name` (replacing any other).
+    pub fn register<M>(&mut self, name: &str, f: impl IntoFunction<M>) -> &mut Registry {
+        self.insert(f.into_function(name))
+    }
+
+    /// Registers a typed function returning `Result` under `name`.
+    pub fn register_fallible<M>(&mut self, name: &str, f: impl IntoFallible<M>) -> &mut Registry {
+        self.insert(f.into_fallible(name))
+    }
+
+    /// Adds a function under its own name (replacing any other).
+    pub fn insert(&mut self, f: Function) -> &mut Registry {
+        self.functions.insert(f.name().to_string(), f);
+        self
+    }
+
+    /// The function named `name`.
+    pub fn get(&self, name: &str) -> Option<&Function> {
+        self.functions.get(name)
+    }
+
+    /// The names of all functions, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.functions.keys().map(String::as_str)
+    }
+}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.functions.keys()).finish()
+    }
+}

@@ -1,0 +1,225 @@
+//! Tasks: what a key of the graph computes.
+//!
+//! A task is a literal value, an alias of another key, a list of tasks, or
+//! a call of a [`Function`] on argument tasks (which may be literals, keys,
+//! lists or nested calls, evaluated in place). As in Dask, a string literal
+//! equal to a key of the graph is a reference to that key; wrap a string in
+//! [`Task::quote`] to pass it literally.
+//!
+//! ```
+//! use rask_graph::{Function, Task};
+//! let inc = Function::new("inc", |x: i64| x + 1);
+//! let t = Task::call(&inc, ["x"]);        // inc(x): "x" refers to the key x
+//! let q = Task::call(&inc, [Task::quote("x")]); // inc("x"): the string itself
+//! assert_eq!(format!("{t:?}"), "(inc, \"x\")");
+//! assert_eq!(format!("{q:?}"), "(inc, quote(\"x\"))");
+//! ```
+
+use std::fmt;
+
+use crate::function::{CallError, Function};
+use crate::key::Key;
+use crate::value::Value;
+
+/// What one key of a graph computes.
+#[derive(Clone)]
+pub enum Task {
+    /// A literal value. A string equal to a key of the graph is a
+    /// reference to that key (an alias at top level).
+    Value(Value),
+    /// A literal value, never taken for a key.
+    Quote(Value),
+    /// A reference to a key: its value is used here.
+    Key(Key),
+    /// A list of tasks; its value is the list of their values.
+    List(Box<[Task]>),
+    /// A call of a function on the values of its argument tasks.
+    Call(Function, Box<[Task]>),
+}
+
+impl Task {
+    /// A call of `f` on `args`.
+    pub fn call<T: Into<Task>>(f: &Function, args: impl IntoIterator<Item = T>) -> Task {
+        Task::Call(f.clone(), args.into_iter().map(Into::into).collect())
+    }
+
+    /// A literal that is never taken for a key.
+    pub fn quote(v: impl Into<Value>) -> Task {
+        Task::Quote(v.into())
+    }
+
+    /// A reference to `key`.
+    pub fn key(key: impl Into<Key>) -> Task {
+        Task::Key(key.into())
+    }
+
+    /// A list of tasks.
+    pub fn list<T: Into<Task>>(items: impl IntoIterator<Item = T>) -> Task {
+        Task::List(items.into_iter().map(Into::into).collect())
+    }
+
+    /// The function of a call task.
+    pub fn function(&self) -> Option<&Function> {
+        match self {
+            Task::Call(f, _) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// Calls `on_ref` with every key this task refers to, in the order in
+    /// which [`Task::evaluate`] consumes their values (with repeats).
+    /// `lookup` says whether a string names a key of the graph.
+    pub fn visit_refs<K: Copy>(
+        &self,
+        lookup: &impl Fn(&Value) -> Option<K>,
+        keyed: &impl Fn(&Key) -> Option<K>,
+        on_ref: &mut impl FnMut(Result<K, &Key>),
+    ) {
+        match self {
+            Task::Value(v @ Value::Str(_)) => {
+                if let Some(k) = lookup(v) {
+                    on_ref(Ok(k));
+                }
+            }
+            Task::Value(_) | Task::Quote(_) => {}
+            Task::Key(key) => on_ref(keyed(key).ok_or(key)),
+            Task::List(items) | Task::Call(_, items) => {
+                for t in items.iter() {
+                    t.visit_refs(lookup, keyed, on_ref);
+                }
+            }
+        }
+    }
+
+    /// Computes the task's value. `is_ref` says whether a string literal is
+    /// a key of the graph; the values of referenced keys are taken from
+    /// `inputs`, in [`visit_refs`](Task::visit_refs) order.
+    pub fn evaluate(
+        &self,
+        is_ref: &impl Fn(&Value) -> bool,
+        inputs: &mut impl Iterator<Item = Value>,
+    ) -> Result<Value, EvalError> {
+        match self {
+            Task::Value(v) => {
+                if matches!(v, Value::Str(_)) && is_ref(v) {
+                    inputs.next().ok_or(EvalError::MissingInput)
+                } else {
+                    Ok(v.clone())
+                }
+            }
+            Task::Quote(v) => Ok(v.clone()),
+            Task::Key(_) => inputs.next().ok_or(EvalError::MissingInput),
+            Task::List(items) => {
+                let values = items
+                    .iter()
+                    .map(|t| t.evaluate(is_ref, inputs))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(Value::List(values.into()))
+            }
+            Task::Call(f, args) => {
+                let values = args
+                    .iter()
+                    .map(|t| t.evaluate(is_ref, inputs))
+                    .collect::<Result<Vec<_>, _>>()?;
+                f.call(&values).map_err(|error| EvalError::Call {
+                    function: f.name().to_string(),
+                    error,
+                })
+            }
+        }
+    }
+
+    /// Nesting depth: 1 for a literal or a reference, more for lists and
+    /// calls of calls.
+    pub fn depth(&self) -> usize {
+        match self {
+            Task::List(items) | Task::Call(_, items) => 1 + items.iter().map(Task::depth).max().unwrap_or(0),
+            _ => 1,
+        }
+    }
+}
+
+/// The failure of evaluating one task.
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    /// A function call inside the task failed.
+    #[error("{function}: {error}")]
+    Call {
+        /// The function's name.
+        function: String,
+        /// What went wrong.
+        #[source]
+        error: CallError,
+    },
+    /// Fewer input values than references (a bug in an executor).
+    #[error("an input value is missing (executor bug)")]
+    MissingInput,
+}
+
+impl fmt::Debug for Task {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Task::Value(v) => write!(f, "{v:?}"),
+            Task::Quote(v) => write!(f, "quote({v:?})"),
+            Task::Key(k) => write!(f, "{k:?}"),
+            Task::List(items) => f.debug_list().entries(items.iter()).finish(),
+            Task::Call(func, args) => {
+                write!(f, "({}", func.name())?;
+                for a in args.iter() {
+                    write!(f, ", {a:?}")?;
+                }
+                f.write_str(")")
+            }
+        }
+    }
+}
+
+impl From<Value> for Task {
+    fn from(v: Value) -> Task {
+        Task::Value(v)
+    }
+}
+impl From<Key> for Task {
+    fn from(k: Key) -> Task {
+        Task::Key(k)
+    }
+}
+impl From<&Key> for Task {
+    fn from(k: &Key) -> Task {
+        Task::Key(k.clone())
+    }
+}
+impl<T: Into<Task>> From<Vec<T>> for Task {
+    fn from(items: Vec<T>) -> Task {
+        Task::list(items)
+    }
+}
+macro_rules! task_from_value {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Task {
+            fn from(v: $t) -> Task {
+                Task::Value(Value::from(v))
+            }
+        }
+    )*};
+}
+task_from_value!(i64, i32, u32, usize, f64, f32, bool, String, ());
+
+impl From<&str> for Task {
+    fn from(s: &str) -> Task {
+        Task::Value(Value::Str(std::sync::Arc::from(s)))
+    }
+}
+
+macro_rules! task_from_tuple_key {
+    ($($name:ident),+) => {
+        impl<$($name: Into<crate::KeyPart>),+> From<($($name,)+)> for Task {
+            fn from(t: ($($name,)+)) -> Task {
+                Task::Key(Key::from(t))
+            }
+        }
+    };
+}
+task_from_tuple_key!(A, B);
+task_from_tuple_key!(A, B, C);
+task_from_tuple_key!(A, B, C, D);
