@@ -1,0 +1,43 @@
+//! Running one task where it is: evaluation with panics caught and turned
+//! into errors naming the key. Every executor runs tasks through
+//! [`run_task`], on whatever thread or process holds the inputs.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use rask_graph::{Graph, Plan, TaskId, Value};
+
+use crate::error::ComputeError;
+
+/// Evaluates local task `id` of `plan` on `inputs` (its input values, in
+/// [`Task::visit_refs`](rask_graph::Task::visit_refs) order). An error or
+/// a panic becomes a [`ComputeError`] naming the task's key.
+pub fn run_task(
+    graph: &Graph,
+    plan: &Plan,
+    id: TaskId,
+    inputs: impl Iterator<Item = Value>,
+) -> Result<Value, ComputeError> {
+    let gid = plan.graph_id(id);
+    match catch_unwind(AssertUnwindSafe(|| graph.evaluate(gid, inputs))) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(error)) => Err(ComputeError::Task {
+            key: graph.key(gid).clone(),
+            error,
+        }),
+        Err(payload) => Err(ComputeError::Panic {
+            key: graph.key(gid).clone(),
+            message: panic_message(payload.as_ref()),
+        }),
+    }
+}
+
+/// The message of a panic payload.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic without a message".to_string()
+    }
+}

@@ -1,0 +1,226 @@
+//! The scheduling state machine that every executor drives.
+//!
+//! It knows nothing of threads or processes. An executor asks it for the
+//! next task to start ([`State::pop_ready`]), runs the task wherever it
+//! likes, and reports the result ([`State::complete`]). The state keeps:
+//!
+//! - `waiting[t]`: how many of `t`'s inputs are not computed yet; `t` is
+//!   ready when it reaches 0;
+//! - `ready`: the ready tasks, ranked by [`order`](rask_graph::order)
+//!   priority (lowest first), so the walk is depth first;
+//! - `holders[t]`: how many tasks still need `t`'s value (plus one if `t`
+//!   was requested); when it reaches 0 the value is released;
+//! - `values[t]`: the values (or, for executors whose values live
+//!   elsewhere, handles to them: the state is generic over `V`).
+//!
+//! A worked example, `y = inc(x); z = add(y, x)`, requested `[z]`:
+//!
+//! ```text
+//!              waiting        holders        ready   values
+//! start        x0 y1 z2       x2 y1 z1       [x]     {}
+//! complete x   x0 y0 z1       x2 y1 z1       [y]     {x}
+//! complete y   x0 y0 z0       x1 y1 z1       [z]     {x, y}
+//! complete z   -              x0 y0 z1       []      {z}      (x, y released)
+//! ```
+//!
+//! Failure is not the state's business beyond [`State::fail`]: after it,
+//! no task is handed out, and the executor returns the first error once
+//! its running tasks are back.
+//!
+//! ```
+//! use rask_graph::{graph, Plan};
+//! use rask_scheduler::State;
+//! fn inc(x: i64) -> i64 { x + 1 }
+//! let g = graph! { "x" => 1, "y" => (inc, "x") };
+//! let plan = Plan::for_keys(&g, &["y".into()]).unwrap();
+//! let mut s: State<i64> = State::new(&plan);
+//! let x = s.pop_ready().unwrap();
+//! s.complete(x, 1, &mut |_| {});
+//! let y = s.pop_ready().unwrap();
+//! assert_eq!(s.inputs(y).copied().collect::<Vec<_>>(), vec![1]);
+//! s.complete(y, 2, &mut |released| assert_eq!(released, x));
+//! assert!(s.is_finished());
+//! assert_eq!(s.into_outputs(), vec![2]);
+//! ```
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use rask_graph::{Plan, TaskId};
+
+/// The state of one computation of a [`Plan`].
+#[derive(Debug)]
+pub struct State<'p, V> {
+    plan: &'p Plan,
+    waiting: Vec<u32>,
+    holders: Vec<u32>,
+    values: Vec<Option<V>>,
+    ready: BinaryHeap<Reverse<u64>>,
+    running: usize,
+    completed: usize,
+    failed: bool,
+}
+
+impl<'p, V> State<'p, V> {
+    /// The state before any task ran: the tasks without inputs are ready.
+    pub fn new(plan: &'p Plan) -> State<'p, V> {
+        let n = plan.len();
+        let deps = plan.deps();
+        let dependents = plan.dependents();
+        let waiting: Vec<u32> = (0..n as TaskId).map(|i| deps.of(i).len() as u32).collect();
+        let mut holders: Vec<u32> = (0..n as TaskId).map(|i| dependents.of(i).len() as u32).collect();
+        for &o in plan.outputs() {
+            holders[o as usize] = holders[o as usize].saturating_add(1);
+        }
+        let mut values = Vec::with_capacity(n);
+        values.resize_with(n, || None);
+        let priority = plan.priority();
+        let ready = (0..n as TaskId)
+            .filter(|&i| waiting[i as usize] == 0)
+            .map(|i| Reverse(rank(priority[i as usize], i)))
+            .collect();
+        State {
+            plan,
+            waiting,
+            holders,
+            values,
+            ready,
+            running: 0,
+            completed: 0,
+            failed: false,
+        }
+    }
+
+    /// The plan being run.
+    pub fn plan(&self) -> &'p Plan {
+        self.plan
+    }
+
+    /// The ready task of lowest priority, now counted as running; `None`
+    /// when nothing is ready or after [`fail`](State::fail).
+    pub fn pop_ready(&mut self) -> Option<TaskId> {
+        if self.failed {
+            return None;
+        }
+        let Reverse(r) = self.ready.pop()?;
+        self.running += 1;
+        Some(r as TaskId)
+    }
+
+    /// How many tasks are ready and not started.
+    pub fn ready_len(&self) -> usize {
+        if self.failed {
+            0
+        } else {
+            self.ready.len()
+        }
+    }
+
+    /// How many tasks were handed out and not completed.
+    pub fn running(&self) -> usize {
+        self.running
+    }
+
+    /// How many tasks completed.
+    pub fn completed(&self) -> usize {
+        self.completed
+    }
+
+    /// The values of task `id`'s inputs, in evaluation order (with
+    /// repeats).
+    ///
+    /// # Panics
+    ///
+    /// When an input is not computed (the task was not handed out by
+    /// [`pop_ready`](State::pop_ready)).
+    pub fn inputs(&self, id: TaskId) -> impl Iterator<Item = &V> + '_ {
+        self.plan.deps().of(id).iter().map(|&d| {
+            self.values[d as usize]
+                .as_ref()
+                .expect("inputs of a ready task are computed")
+        })
+    }
+
+    /// Records the value of task `id`: dependents whose inputs are now all
+    /// computed become ready, and inputs nobody needs any more are released
+    /// (`released` is called with each, after its value was dropped).
+    pub fn complete(&mut self, id: TaskId, value: V, released: &mut impl FnMut(TaskId)) {
+        self.running -= 1;
+        self.completed += 1;
+        let i = id as usize;
+        let priority = self.plan.priority();
+        for &d in self.plan.dependents().of(id) {
+            let w = &mut self.waiting[d as usize];
+            *w -= 1;
+            if *w == 0 {
+                self.ready.push(Reverse(rank(priority[d as usize], d)));
+            }
+        }
+        for &d in self.plan.deps().of(id) {
+            let h = &mut self.holders[d as usize];
+            *h -= 1;
+            if *h == 0 {
+                self.values[d as usize] = None;
+                released(d);
+            }
+        }
+        if self.holders[i] > 0 {
+            self.values[i] = Some(value);
+        } else {
+            released(id);
+        }
+    }
+
+    /// Records that task `id` failed: nothing more is handed out.
+    pub fn fail(&mut self, _id: TaskId) {
+        self.running -= 1;
+        self.failed = true;
+    }
+
+    /// Stops handing out tasks (an executor-level failure).
+    pub fn stop(&mut self) {
+        self.failed = true;
+    }
+
+    /// Whether [`fail`](State::fail) or [`stop`](State::stop) was called.
+    pub fn is_failed(&self) -> bool {
+        self.failed
+    }
+
+    /// Whether every task completed.
+    pub fn is_finished(&self) -> bool {
+        self.completed == self.plan.len()
+    }
+
+    /// Whether no task can make progress any more: finished, or failed
+    /// with nothing running.
+    pub fn is_over(&self) -> bool {
+        self.is_finished() || (self.failed && self.running == 0)
+    }
+
+    /// How many values are held right now.
+    pub fn live_values(&self) -> usize {
+        self.values.iter().filter(|v| v.is_some()).count()
+    }
+
+    /// The values of the requested keys, in the order asked.
+    ///
+    /// # Panics
+    ///
+    /// When the computation is not finished.
+    pub fn into_outputs(self) -> Vec<V>
+    where
+        V: Clone,
+    {
+        let values = self.values;
+        self.plan
+            .outputs()
+            .iter()
+            .map(|&o| values[o as usize].clone().expect("outputs are computed"))
+            .collect()
+    }
+}
+
+fn rank(priority: u32, id: TaskId) -> u64 {
+    (u64::from(priority) << 32) | u64::from(id)
+}
