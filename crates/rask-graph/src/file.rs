@@ -1,1 +1,353 @@
-//! Graph files.
+//! Graph files: graphs as JSON, to run from the `rask` command line and to
+//! exchange with other tools.
+//!
+//! # Format
+//!
+//! The file is one JSON object; each member is `"key": task`. A task (and
+//! each argument, recursively) is written as:
+//!
+//! | JSON | meaning |
+//! | --- | --- |
+//! | `{"call": "NAME", "args": [ ... ]}` | a call of the registered function `NAME` on the arguments (`args` may be omitted for none) |
+//! | a string equal to a key of the file | a reference to that key (at top level: an alias) |
+//! | an array | a list of arguments, each again of any form; its value is the list of their values |
+//! | `{"quote": V}` | `V` taken literally: never a reference, never a call |
+//! | anything else | a literal (numbers, other strings, `true`, `false`, `null`, other objects) |
+//!
+//! Tuple keys are written in Python's notation, `"('x', 0)"` (strings in
+//! single or double quotes, integers, separated by commas), both as member
+//! names and as references. A string key whose text reads as a tuple
+//! cannot be written.
+//!
+//! ```json
+//! {
+//!   "x": 1,
+//!   "y": {"call": "inc", "args": ["x"]},
+//!   "z": {"call": "add", "args": ["y", 10]},
+//!   "('part', 0)": {"call": "sum", "args": [["x", "y", "z"]]},
+//!   "label": {"quote": "x"}
+//! }
+//! ```
+//!
+//! A graph made of registered functions and literals round-trips:
+//! [`read`] then [`write`] gives back the same JSON.
+//!
+//! ```
+//! use rask_graph::{file, Registry};
+//! let text = r#"{"x": 1, "y": {"call": "inc", "args": ["x"]}, "s": {"quote": "x"}}"#;
+//! let g = file::from_str(text, &Registry::with_builtins()).unwrap();
+//! assert_eq!(g.len(), 3);
+//! let back = file::to_json(&g).unwrap();
+//! assert_eq!(back, serde_json::from_str::<serde_json::Value>(text).unwrap());
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value as Json};
+
+use crate::function::Registry;
+use crate::graph::Graph;
+use crate::key::Key;
+use crate::task::Task;
+use crate::value::Value;
+
+/// What is wrong with a graph file.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    /// The file cannot be read.
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid JSON.
+    #[error("{path}:{line}:{column}: not valid JSON: {message}")]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the error.
+        line: usize,
+        /// 1-based column of the error.
+        column: usize,
+        /// What the parser says.
+        message: String,
+    },
+    /// The top level is not an object.
+    #[error("{path}: a graph file is a JSON object of \"key\": task members, not {found}")]
+    NotAnObject {
+        /// The file.
+        path: PathBuf,
+        /// What the top level is.
+        found: &'static str,
+    },
+    /// A call names a function that is not registered.
+    #[error("{path}: task {key:?} calls unknown function {name:?}{}", suggest(.known))]
+    UnknownFunction {
+        /// The file.
+        path: PathBuf,
+        /// The task.
+        key: Key,
+        /// The function name.
+        name: String,
+        /// Registered names close to it.
+        known: Vec<String>,
+    },
+    /// A task is malformed (a bad `call` or `quote` object).
+    #[error("{path}: task {key:?}: {message}")]
+    Task {
+        /// The file.
+        path: PathBuf,
+        /// The task.
+        key: Key,
+        /// What is wrong.
+        message: String,
+    },
+    /// A value of the graph cannot be written as JSON.
+    #[error("task {key:?}: {source}")]
+    Value {
+        /// The task.
+        key: Key,
+        /// Why.
+        #[source]
+        source: crate::codec::NoCodec,
+    },
+}
+
+fn suggest(known: &[String]) -> String {
+    if known.is_empty() {
+        String::new()
+    } else {
+        format!(" (did you mean {}?)", known.join(" or "))
+    }
+}
+
+fn kind(j: &Json) -> &'static str {
+    match j {
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "an array",
+        Json::Object(_) => "an object",
+    }
+}
+
+/// Reads a graph file, looking functions up in `registry`.
+pub fn read(path: &Path, registry: &Registry) -> Result<Graph, FileError> {
+    let text = std::fs::read_to_string(path).map_err(|source| FileError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse(&text, path, registry)
+}
+
+/// Reads a graph from JSON text.
+pub fn from_str(text: &str, registry: &Registry) -> Result<Graph, FileError> {
+    parse(text, Path::new("<string>"), registry)
+}
+
+fn parse(text: &str, path: &Path, registry: &Registry) -> Result<Graph, FileError> {
+    let json: Json = serde_json::from_str(text).map_err(|e| FileError::Json {
+        path: path.to_path_buf(),
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string(),
+    })?;
+    from_json(&json, path, registry)
+}
+
+/// Builds a graph from parsed JSON; `path` only names the source in errors.
+pub fn from_json(json: &Json, path: &Path, registry: &Registry) -> Result<Graph, FileError> {
+    let Json::Object(members) = json else {
+        return Err(FileError::NotAnObject {
+            path: path.to_path_buf(),
+            found: kind(json),
+        });
+    };
+    // first every key, so that references can be told from strings
+    let mut names = Graph::with_capacity(members.len());
+    for name in members.keys() {
+        names.insert(Key::Str(name.as_str().into()), ());
+    }
+    let mut graph = Graph::with_capacity(members.len());
+    let reader = Reader { names: &names, registry, path };
+    for (name, task) in members {
+        let key = Key::parse(name);
+        let task = reader.task(task, &key)?;
+        graph.insert(key, task);
+    }
+    Ok(graph)
+}
+
+struct Reader<'a> {
+    /// The member names as written, as string keys: to recognise
+    /// references by their text.
+    names: &'a Graph,
+    registry: &'a Registry,
+    path: &'a Path,
+}
+
+impl Reader<'_> {
+    fn err(&self, key: &Key, message: String) -> FileError {
+        FileError::Task {
+            path: self.path.to_path_buf(),
+            key: key.clone(),
+            message,
+        }
+    }
+
+    fn task(&self, json: &Json, key: &Key) -> Result<Task, FileError> {
+        Ok(match json {
+            Json::String(s) => {
+                if self.names.id_of_str(s).is_some() {
+                    Task::Key(Key::parse(s))
+                } else {
+                    Task::Value(Value::Str(s.as_str().into()))
+                }
+            }
+            Json::Array(items) => Task::List(
+                items
+                    .iter()
+                    .map(|j| self.task(j, key))
+                    .collect::<Result<Vec<_>, _>>()?
+                    .into(),
+            ),
+            Json::Object(m) if m.contains_key("call") => self.call(m, key)?,
+            Json::Object(m) if m.contains_key("quote") => {
+                if m.len() != 1 {
+                    return Err(self.err(key, "a {\"quote\": V} object has no other member".into()));
+                }
+                Task::Quote(Value::from_json(&m["quote"]))
+            }
+            other => Task::Value(Value::from_json(other)),
+        })
+    }
+
+    fn call(&self, m: &Map<String, Json>, key: &Key) -> Result<Task, FileError> {
+        if let Some(extra) = m.keys().find(|k| *k != "call" && *k != "args") {
+            return Err(self.err(
+                key,
+                format!("a call object has the members \"call\" and \"args\" only, not {extra:?}"),
+            ));
+        }
+        let Json::String(name) = &m["call"] else {
+            return Err(self.err(
+                key,
+                format!("\"call\" must name a function (a string), not {}", kind(&m["call"])),
+            ));
+        };
+        let args: &[Json] = match m.get("args") {
+            None => &[],
+            Some(Json::Array(a)) => a,
+            Some(other) => {
+                return Err(self.err(key, format!("\"args\" must be an array, not {}", kind(other))));
+            }
+        };
+        let Some(f) = self.registry.get(name) else {
+            return Err(FileError::UnknownFunction {
+                path: self.path.to_path_buf(),
+                key: key.clone(),
+                name: name.clone(),
+                known: close_names(name, self.registry),
+            });
+        };
+        let args = args.iter().map(|a| self.task(a, key)).collect::<Result<Vec<_>, _>>()?;
+        Ok(Task::Call(f.clone(), args.into()))
+    }
+}
+
+/// Registered names close to `name`: within one edit (two for names
+/// longer than four characters), a swap of neighbours counting as one.
+fn close_names(name: &str, registry: &Registry) -> Vec<String> {
+    let limit = if name.chars().count() > 4 { 2 } else { 1 };
+    registry
+        .names()
+        .filter(|n| edit_distance(n, name) <= limit)
+        .map(str::to_string)
+        .collect()
+}
+
+/// Optimal string alignment distance (Levenshtein plus transpositions).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let w = b.len() + 1;
+    let mut d = vec![0_usize; (a.len() + 1) * w];
+    for i in 0..=a.len() {
+        for j in 0..=b.len() {
+            d[i * w + j] = if i == 0 || j == 0 {
+                i + j
+            } else {
+                let cost = usize::from(a[i - 1] != b[j - 1]);
+                let mut best = (d[(i - 1) * w + j] + 1)
+                    .min(d[i * w + j - 1] + 1)
+                    .min(d[(i - 1) * w + j - 1] + cost);
+                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                    best = best.min(d[(i - 2) * w + j - 2] + 1);
+                }
+                best
+            };
+        }
+    }
+    d[a.len() * w + b.len()]
+}
+
+/// The graph as JSON in the file format.
+pub fn to_json(graph: &Graph) -> Result<Json, FileError> {
+    let mut out = Map::with_capacity(graph.len());
+    for (key, task) in graph.iter() {
+        let json = task_json(task).map_err(|source| FileError::Value { key: key.clone(), source })?;
+        out.insert(key.to_text(), json);
+    }
+    Ok(Json::Object(out))
+}
+
+/// Writes the graph as pretty JSON to `path`.
+pub fn write(graph: &Graph, path: &Path) -> Result<(), FileError> {
+    let json = to_json(graph)?;
+    let text = serde_json::to_string_pretty(&json).map_err(|e| FileError::Io {
+        path: path.to_path_buf(),
+        source: e.into(),
+    })?;
+    std::fs::write(path, text + "\n").map_err(|source| FileError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn quote(j: Json) -> Json {
+    let mut m = Map::new();
+    m.insert("quote".into(), j);
+    Json::Object(m)
+}
+
+fn task_json(task: &Task) -> Result<Json, crate::codec::NoCodec> {
+    Ok(match task {
+        Task::Value(v) => {
+            let j = v.to_json()?;
+            match &j {
+                Json::Array(_) => quote(j),
+                Json::Object(m) if m.contains_key("call") || m.contains_key("quote") => quote(j),
+                _ => j,
+            }
+        }
+        Task::Quote(v) => quote(v.to_json()?),
+        Task::Key(k) => Json::String(k.to_text()),
+        Task::List(items) => Json::Array(items.iter().map(task_json).collect::<Result<_, _>>()?),
+        Task::Call(f, args) => {
+            let mut m = Map::new();
+            m.insert("call".into(), Json::String(f.name().to_string()));
+            m.insert(
+                "args".into(),
+                Json::Array(args.iter().map(task_json).collect::<Result<_, _>>()?),
+            );
+            Json::Object(m)
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests;

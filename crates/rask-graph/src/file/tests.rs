@@ -1,0 +1,80 @@
+use super::*;
+use crate::Registry;
+
+fn reg() -> Registry {
+    Registry::with_builtins()
+}
+
+fn err(text: &str) -> String {
+    from_str(text, &reg()).err().map(|e| e.to_string()).unwrap_or_default()
+}
+
+#[test]
+fn roundtrip_keeps_every_form() {
+    let text = r#"{
+        "x": 1,
+        "y": {"call": "inc", "args": ["x"]},
+        "z": {"call": "add", "args": ["y", 10]},
+        "('p', 0)": {"call": "sum", "args": [["x", "y", {"call": "inc", "args": ["z"]}]]},
+        "alias": "z",
+        "q": {"quote": "x"},
+        "ql": {"quote": [1, "x"]},
+        "s": "not a key",
+        "d": {"a": [1, 2], "b": null},
+        "t": "('p', 0)",
+        "f": 2.5,
+        "n": {"call": "concat", "args": [[1], {"quote": ["x"]}]}
+    }"#;
+    let g = from_str(text, &reg()).unwrap();
+    assert_eq!(g.len(), 12);
+    assert!(matches!(g.get(&Key::from("alias")), Some(Task::Key(_))));
+    assert!(matches!(g.get(&Key::from("t")), Some(Task::Key(k)) if *k == Key::from(("p", 0))));
+    assert!(matches!(g.get(&Key::from("s")), Some(Task::Value(_))));
+    let back = to_json(&g).unwrap();
+    let expected: Json = serde_json::from_str(text).unwrap();
+    assert_eq!(back, expected);
+}
+
+#[test]
+fn malformed_files_name_the_location() {
+    assert!(err("{\"x\": 1,}").starts_with("<string>:1:"), "{}", err("{\"x\": 1,}"));
+    assert_eq!(
+        err("[1]"),
+        "<string>: a graph file is a JSON object of \"key\": task members, not an array"
+    );
+    assert_eq!(
+        err(r#"{"y": {"call": "icn", "args": [1]}}"#),
+        "<string>: task \"y\" calls unknown function \"icn\" (did you mean inc?)"
+    );
+    assert_eq!(
+        err(r#"{"y": {"call": 3}}"#),
+        "<string>: task \"y\": \"call\" must name a function (a string), not a number"
+    );
+    assert_eq!(
+        err(r#"{"y": {"call": "inc", "args": 3}}"#),
+        "<string>: task \"y\": \"args\" must be an array, not a number"
+    );
+    assert_eq!(
+        err(r#"{"y": {"call": "inc", "arg": [3]}}"#),
+        "<string>: task \"y\": a call object has the members \"call\" and \"args\" only, not \"arg\""
+    );
+    assert_eq!(
+        err(r#"{"y": {"quote": 1, "x": 2}}"#),
+        "<string>: task \"y\": a {\"quote\": V} object has no other member"
+    );
+}
+
+#[test]
+fn unreadable_file_names_the_path() {
+    let e = read(Path::new("/no/such/graph.json"), &reg()).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(e.starts_with("/no/such/graph.json: cannot read"), "{e}");
+}
+
+#[test]
+fn opaque_values_without_codec_cannot_be_written() {
+    struct Blob;
+    let mut g = Graph::new();
+    g.insert("b", Value::new(Blob));
+    let e = to_json(&g).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(e.starts_with("task \"b\": a value of type") && e.contains("Blob"), "{e}");
+}
