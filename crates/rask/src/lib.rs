@@ -1,0 +1,36 @@
+//! rask: dead simple task scheduling for Rust, in the spirit of Dask.
+//!
+//! A computation is a plain graph, a map from keys to tasks; collections
+//! (such as [`delayed`] values) build graphs, and executors run them.
+//!
+//! ```
+//! use rask::{graph, get, Value};
+//! fn inc(x: i64) -> i64 { x + 1 }
+//! fn add(a: i64, b: i64) -> i64 { a + b }
+//! // x = 1; y = inc(x); z = add(y, 10)
+//! let dsk = graph! {
+//!     "x" => 1,
+//!     "y" => (inc, "x"),
+//!     "z" => (add, "y", 10),
+//! };
+//! assert_eq!(get(&dsk, "z").unwrap(), Value::Int(12));
+//! ```
+//!
+//! The crates behind it: `rask-graph` (the graph, graph files and the pure
+//! algorithms), `rask-scheduler` (the scheduler core and the `sync` and
+//! `threads` executors), `rask-delayed` (typed lazy values).
+#![deny(missing_docs, missing_debug_implementations)]
+
+pub use rask_graph::{
+    builtins, codec, deps, file, graph, optimize, order, task, Arity, CallError, EvalError, Function, Graph,
+    GraphError, IntoFallible, IntoFunction, Key, KeyPart, Plan, Registry, Task, TaskId, Value,
+};
+pub use rask_scheduler::{
+    compute, get, get_with, Callback, ComputeError, Executor, Keys, RunInfo, State, Sync, TaskEvent, Threads,
+};
+
+/// Typed lazy values: `Delayed<T>`, composed into one graph.
+pub mod delayed {
+    pub use rask_delayed::*;
+}
+pub use rask_delayed::{compute as compute_delayed, delayed, Delayed};
