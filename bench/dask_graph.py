@@ -90,10 +90,10 @@ class GraphError(ValueError):
     """Malformed graph file or graph; the message names the key."""
 
 
-def _conv(x, keys, key):
+def _conv(x, key):
     t = type(x)
     if t is list:
-        return [_conv(a, keys, key) for a in x]
+        return [_conv(a, key) for a in x]
     if t is dict:
         if "call" in x:
             name, args = x["call"], x.get("args", [])
@@ -103,7 +103,7 @@ def _conv(x, keys, key):
                 raise GraphError(f"key {key!r}: unknown function {name!r} (known: {', '.join(sorted(FUNCTIONS))})")
             if type(args) is not list:
                 raise GraphError(f"key {key!r}: 'args' of {name!r} must be an array, got {type(args).__name__}")
-            return (FUNCTIONS[name], *[_conv(a, keys, key) for a in args])
+            return (FUNCTIONS[name], *[_conv(a, key) for a in args])
         if "quote" in x:
             if len(x) != 1:
                 raise GraphError(f"key {key!r}: quote object must have exactly one member, got {sorted(x)}")
@@ -112,11 +112,21 @@ def _conv(x, keys, key):
     return x  # str (key or literal string), number, bool, null
 
 
-def convert(graph):
-    """Convert a rask graph (a dict parsed from JSON) to a Dask graph dict."""
+def convert(graph, leaf_tasks=False):
+    """Convert a rask graph (a dict parsed from JSON) to a Dask graph dict.
+
+    leaf_tasks=True makes each top-level literal a task (identity, V) instead of
+    data: Dask 2026.8's local scheduler spends O(#data keys) per task in
+    start_state_from_dask (`set(cache)` per task), quadratic on fan and tree.
+    """
     if not isinstance(graph, dict):
         raise GraphError(f"a graph must be a JSON object, got {type(graph).__name__}")
-    return {k: _conv(v, graph, k) for k, v in graph.items()}
+    dsk = {k: _conv(v, k) for k, v in graph.items()}
+    if leaf_tasks:
+        for k, v in dsk.items():
+            if type(v) is not tuple and not (type(v) is str and v in dsk) and type(v) is not list:
+                dsk[k] = (identity, v)
+    return dsk
 
 
 def _no_duplicates(pairs):
@@ -141,10 +151,10 @@ def read(path):
         raise GraphError(f"{path}: {e}") from None
 
 
-def load(path):
+def load(path, leaf_tasks=False):
     """Read a rask JSON graph file and return the equivalent Dask graph dict."""
     try:
-        return convert(read(path))
+        return convert(read(path), leaf_tasks)
     except GraphError as e:
         raise GraphError(str(e) if str(e).startswith(str(path)) else f"{path}: {e}") from None
 

@@ -47,7 +47,10 @@ use rask_scheduler::{ComputeError, Executor, Keys, Threads};
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 fn next_key(name: &str) -> Key {
-    Key::from(format!("{name}-{}", COUNTER.fetch_add(1, Ordering::Relaxed)))
+    Key::from(format!(
+        "{name}-{}",
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ))
 }
 
 /// One task of a delayed computation and the nodes it depends on.
@@ -223,12 +226,21 @@ fn collect_arg<E: Any + Send + Sync + Clone>(items: &[Delayed<E>]) -> Arg {
     let f = Function::dynamic("collect", Arity::at_least(0), |args: &[Value]| {
         args.iter()
             .enumerate()
-            .map(|(i, v)| v.get::<E>().ok_or_else(|| CallError::arg_type::<E>(i + 1, v)))
+            .map(|(i, v)| {
+                v.get::<E>()
+                    .ok_or_else(|| CallError::arg_type::<E>(i + 1, v))
+            })
             .collect::<Result<Vec<E>, _>>()
             .map(Value::new)
     });
     Arg {
-        task: Task::Call(f, items.iter().map(|d| Task::Key(d.node.key.clone())).collect()),
+        task: Task::Call(
+            f,
+            items
+                .iter()
+                .map(|d| Task::Key(d.node.key.clone()))
+                .collect(),
+        ),
         deps: items.iter().map(|d| d.node.clone()).collect(),
     }
 }
@@ -322,7 +334,11 @@ arities!(A IA 0, B IB 1, C IC 2, D ID 3, H IE 4, G IG 5);
 /// let y = call("square", |v: i64| v * v, (&x,));
 /// assert_eq!(compute(&y).unwrap(), 4);
 /// ```
-pub fn call<Args, F: Callable<Args>>(name: &str, f: F, args: impl ArgList<Args>) -> Delayed<F::Output> {
+pub fn call<Args, F: Callable<Args>>(
+    name: &str,
+    f: F,
+    args: impl ArgList<Args>,
+) -> Delayed<F::Output> {
     make(name, f.function(name), args.args())
 }
 
@@ -385,7 +401,8 @@ pub trait Computable {
     fn roots(&self) -> Vec<DelayedRoot>;
     /// The typed result from the values of [`roots`](Computable::roots).
     #[doc(hidden)]
-    fn output(values: &mut dyn Iterator<Item = (Key, Value)>) -> Result<Self::Output, ComputeError>;
+    fn output(values: &mut dyn Iterator<Item = (Key, Value)>)
+        -> Result<Self::Output, ComputeError>;
 }
 
 /// One root of a [`Computable`] (an implementation detail).
@@ -435,7 +452,7 @@ impl<T: Any + Clone> Computable for Vec<Delayed<T>> {
     }
     fn output(values: &mut dyn Iterator<Item = (Key, Value)>) -> Result<Vec<T>, ComputeError> {
         let mut out = Vec::new();
-        while let Some((key, v)) = values.next() {
+        for (key, v) in &mut *values {
             let mut one = std::iter::once((key, v));
             out.push(take(&mut one)?);
         }
@@ -482,11 +499,19 @@ pub fn compute<C: Computable>(c: C) -> Result<C::Output, ComputeError> {
 /// let xs: Vec<_> = (0..4).map(|i| rask_delayed::delayed!(double(i as i64))).collect();
 /// assert_eq!(compute_with(&Sync, xs).unwrap(), vec![0, 2, 4, 6]);
 /// ```
-pub fn compute_with<C: Computable>(executor: &dyn Executor, c: C) -> Result<C::Output, ComputeError> {
+pub fn compute_with<C: Computable>(
+    executor: &dyn Executor,
+    c: C,
+) -> Result<C::Output, ComputeError> {
     let roots = c.roots();
     let graph = build_graph(roots.iter().map(|r| &r.0));
     let keys: Vec<Key> = roots.iter().map(|r| r.0.key.clone()).collect();
-    let value = rask_scheduler::get_with(executor, &graph, Keys::Many(keys.iter().map(Keys::from).collect()), &[])?;
+    let value = rask_scheduler::get_with(
+        executor,
+        &graph,
+        Keys::Many(keys.iter().map(Keys::from).collect()),
+        &[],
+    )?;
     let values: Vec<Value> = value.as_list().map(<[Value]>::to_vec).unwrap_or_default();
     let mut it = keys.into_iter().zip(values);
     C::output(&mut it)

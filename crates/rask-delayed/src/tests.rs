@@ -65,5 +65,8 @@ fn user_types_travel_opaque() {
     }
     let rs: Vec<Delayed<Reading>> = (0..5).map(|i| delayed!(read(i as i64))).collect();
     let m = delayed!(mean(&rs));
-    assert_eq!(compute((&m, rs[4].clone())).ok(), Some((2.0, Reading { c: 4.0 })));
+    assert_eq!(
+        compute((&m, rs[4].clone())).ok(),
+        Some((2.0, Reading { c: 4.0 }))
+    );
 }

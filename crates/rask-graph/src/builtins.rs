@@ -41,16 +41,35 @@ pub fn all() -> Vec<Function> {
         Function::dynamic(name, arity, imp)
     }
     vec![
-        f("inc", Arity::exactly(1), |a| arith(&a[0], &Value::Int(1), Op::Add, 1)).cheap(),
-        f("dec", Arity::exactly(1), |a| arith(&a[0], &Value::Int(1), Op::Sub, 1)).cheap(),
-        f("neg", Arity::exactly(1), |a| arith(&Value::Int(0), &a[0], Op::Sub, 1)).cheap(),
+        f("inc", Arity::exactly(1), |a| {
+            arith(&a[0], &Value::Int(1), Op::Add, 1)
+        })
+        .cheap(),
+        f("dec", Arity::exactly(1), |a| {
+            arith(&a[0], &Value::Int(1), Op::Sub, 1)
+        })
+        .cheap(),
+        f("neg", Arity::exactly(1), |a| {
+            arith(&Value::Int(0), &a[0], Op::Sub, 1)
+        })
+        .cheap(),
         f("add", Arity::exactly(2), |a| add(&a[0], &a[1])).cheap(),
-        f("sub", Arity::exactly(2), |a| arith(&a[0], &a[1], Op::Sub, 1)).cheap(),
-        f("mul", Arity::exactly(2), |a| arith(&a[0], &a[1], Op::Mul, 1)).cheap(),
+        f("sub", Arity::exactly(2), |a| {
+            arith(&a[0], &a[1], Op::Sub, 1)
+        })
+        .cheap(),
+        f("mul", Arity::exactly(2), |a| {
+            arith(&a[0], &a[1], Op::Mul, 1)
+        })
+        .cheap(),
         f("div", Arity::exactly(2), |a| div(&a[0], &a[1])).cheap(),
         f("sum", Arity::exactly(1), |a| sum(&a[0])),
-        f("min", Arity::exactly(1), |a| extreme(&a[0], Ordering::Less, "min")),
-        f("max", Arity::exactly(1), |a| extreme(&a[0], Ordering::Greater, "max")),
+        f("min", Arity::exactly(1), |a| {
+            extreme(&a[0], Ordering::Less, "min")
+        }),
+        f("max", Arity::exactly(1), |a| {
+            extreme(&a[0], Ordering::Greater, "max")
+        }),
         f("len", Arity::exactly(1), |a| len(&a[0])).cheap(),
         f("concat", Arity::at_least(2), concat),
         f("identity", Arity::exactly(1), |a| Ok(a[0].clone())).cheap(),
@@ -121,7 +140,8 @@ fn arith(a: &Value, b: &Value, op: Op, first: usize) -> Result<Value, CallError>
                 Op::Sub => x.checked_sub(y),
                 Op::Mul => x.checked_mul(y),
             };
-            r.map(Value::Int).ok_or_else(|| CallError::msg("integer overflow"))
+            r.map(Value::Int)
+                .ok_or_else(|| CallError::msg("integer overflow"))
         }
         _ => {
             let (x, y) = (float(x), float(y));
@@ -137,7 +157,9 @@ fn arith(a: &Value, b: &Value, op: Op, first: usize) -> Result<Value, CallError>
 fn add(a: &Value, b: &Value) -> Result<Value, CallError> {
     match (a, b) {
         (Value::Str(x), Value::Str(y)) => Ok(Value::Str(Arc::from(format!("{x}{y}")))),
-        (Value::List(x), Value::List(y)) => Ok(Value::List(x.iter().chain(y.iter()).cloned().collect())),
+        (Value::List(x), Value::List(y)) => {
+            Ok(Value::List(x.iter().chain(y.iter()).cloned().collect()))
+        }
         _ => arith(a, b, Op::Add, 1),
     }
 }
@@ -162,7 +184,9 @@ fn sum(v: &Value) -> Result<Value, CallError> {
     let mut total = Value::Int(0);
     for (i, item) in list(v, 1)?.iter().enumerate() {
         total = arith(&total, item, Op::Add, 1).map_err(|e| match e {
-            CallError::ArgType { got, .. } => CallError::msg(format!("item {i} of the list is not a number: {got}")),
+            CallError::ArgType { got, .. } => {
+                CallError::msg(format!("item {i} of the list is not a number: {got}"))
+            }
             other => other,
         })?;
     }
@@ -225,7 +249,13 @@ fn concat(args: &[Value]) -> Result<Value, CallError> {
         return Ok(Value::Str(Arc::from(s)));
     }
     if args.iter().all(|a| matches!(a, Value::List(_))) {
-        return Ok(Value::List(args.iter().filter_map(Value::as_list).flatten().cloned().collect()));
+        return Ok(Value::List(
+            args.iter()
+                .filter_map(Value::as_list)
+                .flatten()
+                .cloned()
+                .collect(),
+        ));
     }
     let kinds: Vec<&str> = args.iter().map(Value::type_name).collect();
     Err(CallError::msg(format!(
@@ -237,7 +267,9 @@ fn concat(args: &[Value]) -> Result<Value, CallError> {
 fn millis(v: &Value, position: usize) -> Result<Duration, CallError> {
     let ms = float(num(v, position)?);
     if !(0.0..=1e9).contains(&ms) {
-        return Err(CallError::msg(format!("argument {position}: {ms} is not a duration in milliseconds")));
+        return Err(CallError::msg(format!(
+            "argument {position}: {ms} is not a duration in milliseconds"
+        )));
     }
     Ok(Duration::from_secs_f64(ms / 1000.0))
 }

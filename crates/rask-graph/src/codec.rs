@@ -49,7 +49,8 @@ fn registry() -> &'static RwLock<HashMap<TypeId, ToJson>> {
 }
 
 fn encode<T: Serialize + 'static>(v: &dyn Any) -> Option<serde_json::Value> {
-    v.downcast_ref::<T>().and_then(|t| serde_json::to_value(t).ok())
+    v.downcast_ref::<T>()
+        .and_then(|t| serde_json::to_value(t).ok())
 }
 
 /// Registers a JSON codec for the type `T`, so that opaque values of that
@@ -71,5 +72,7 @@ pub(crate) fn to_json(value: &dyn AnyValue) -> Result<serde_json::Value, NoCodec
     codecs
         .get(&any.type_id())
         .and_then(|f| f(any))
-        .ok_or(NoCodec { type_name: value.type_name() })
+        .ok_or(NoCodec {
+            type_name: value.type_name(),
+        })
 }

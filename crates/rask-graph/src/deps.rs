@@ -146,14 +146,16 @@ pub fn dependencies(graph: &Graph) -> Result<Adjacency, GraphError> {
 pub fn task_refs(graph: &Graph, id: TaskId, row: &mut Vec<TaskId>) -> Result<(), GraphError> {
     row.clear();
     let mut missing: Option<Key> = None;
-    graph.task(id).visit_refs(&|v| graph.ref_id(v), &|k| graph.id(k), &mut |r| match r {
-        Ok(d) => row.push(d),
-        Err(k) => {
-            if missing.is_none() {
-                missing = Some(k.clone());
+    graph
+        .task(id)
+        .visit_refs(&|v| graph.ref_id(v), &|k| graph.id(k), &mut |r| match r {
+            Ok(d) => row.push(d),
+            Err(k) => {
+                if missing.is_none() {
+                    missing = Some(k.clone());
+                }
             }
-        }
-    });
+        });
     match missing {
         Some(key) => Err(GraphError::MissingKey {
             key,
@@ -183,7 +185,9 @@ pub fn toposort_ids(deps: &Adjacency) -> Result<Vec<TaskId>, Vec<TaskId>> {
     let n = deps.len();
     let dependents = deps.reverse();
     let mut waiting: Vec<u32> = (0..n).map(|i| deps.of(i as TaskId).len() as u32).collect();
-    let mut order: Vec<TaskId> = (0..n as TaskId).filter(|&i| waiting[i as usize] == 0).collect();
+    let mut order: Vec<TaskId> = (0..n as TaskId)
+        .filter(|&i| waiting[i as usize] == 0)
+        .collect();
     let mut next = 0;
     while next < order.len() {
         let t = order[next];

@@ -173,7 +173,11 @@ pub fn from_json(json: &Json, path: &Path, registry: &Registry) -> Result<Graph,
         names.insert(Key::Str(name.as_str().into()), ());
     }
     let mut graph = Graph::with_capacity(members.len());
-    let reader = Reader { names: &names, registry, path };
+    let reader = Reader {
+        names: &names,
+        registry,
+        path,
+    };
     for (name, task) in members {
         let key = Key::parse(name);
         let task = reader.task(task, &key)?;
@@ -236,14 +240,20 @@ impl Reader<'_> {
         let Json::String(name) = &m["call"] else {
             return Err(self.err(
                 key,
-                format!("\"call\" must name a function (a string), not {}", kind(&m["call"])),
+                format!(
+                    "\"call\" must name a function (a string), not {}",
+                    kind(&m["call"])
+                ),
             ));
         };
         let args: &[Json] = match m.get("args") {
             None => &[],
             Some(Json::Array(a)) => a,
             Some(other) => {
-                return Err(self.err(key, format!("\"args\" must be an array, not {}", kind(other))));
+                return Err(self.err(
+                    key,
+                    format!("\"args\" must be an array, not {}", kind(other)),
+                ));
             }
         };
         let Some(f) = self.registry.get(name) else {
@@ -254,7 +264,10 @@ impl Reader<'_> {
                 known: close_names(name, self.registry),
             });
         };
-        let args = args.iter().map(|a| self.task(a, key)).collect::<Result<Vec<_>, _>>()?;
+        let args = args
+            .iter()
+            .map(|a| self.task(a, key))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Task::Call(f.clone(), args.into()))
     }
 }
@@ -299,7 +312,10 @@ fn edit_distance(a: &str, b: &str) -> usize {
 pub fn to_json(graph: &Graph) -> Result<Json, FileError> {
     let mut out = Map::with_capacity(graph.len());
     for (key, task) in graph.iter() {
-        let json = task_json(task).map_err(|source| FileError::Value { key: key.clone(), source })?;
+        let json = task_json(task).map_err(|source| FileError::Value {
+            key: key.clone(),
+            source,
+        })?;
         out.insert(key.to_text(), json);
     }
     Ok(Json::Object(out))

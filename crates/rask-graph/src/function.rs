@@ -66,7 +66,10 @@ impl CallError {
     pub fn arg_type<T>(position: usize, got: &Value) -> CallError {
         let mut shown = format!("{got:?}");
         if shown.len() > 40 {
-            let cut = (0..=37).rev().find(|i| shown.is_char_boundary(*i)).unwrap_or(0);
+            let cut = (0..=37)
+                .rev()
+                .find(|i| shown.is_char_boundary(*i))
+                .unwrap_or(0);
             shown.truncate(cut);
             shown.push_str("...");
         }
@@ -91,7 +94,10 @@ pub struct Arity {
 impl Arity {
     /// Exactly `n` arguments.
     pub const fn exactly(n: usize) -> Arity {
-        Arity { min: n, max: Some(n) }
+        Arity {
+            min: n,
+            max: Some(n),
+        }
     }
     /// `n` or more arguments.
     pub const fn at_least(n: usize) -> Arity {
@@ -248,7 +254,8 @@ impl IntoFunction<Function> for Function {
 
 fn arg<T: Any + Clone>(args: &[Value], i: usize) -> Result<T, CallError> {
     let v = &args[i];
-    v.get::<T>().ok_or_else(|| CallError::arg_type::<T>(i + 1, v))
+    v.get::<T>()
+        .ok_or_else(|| CallError::arg_type::<T>(i + 1, v))
 }
 
 macro_rules! typed_adapter {

@@ -89,7 +89,10 @@ impl Graph {
     pub fn id_of_str(&self, name: &str) -> Option<TaskId> {
         let hash = self.hasher.hash_one(name);
         self.index
-            .find(hash, |&i| matches!(&self.keys[i as usize], Key::Str(s) if &**s == name))
+            .find(
+                hash,
+                |&i| matches!(&self.keys[i as usize], Key::Str(s) if &**s == name),
+            )
             .copied()
     }
 
@@ -160,9 +163,28 @@ impl Graph {
     }
 
     /// Evaluates the task `id` given the values of its references, in
+    /// [`Task::visit_refs`] order. (Executors use
+    /// [`evaluate_keyed`](Graph::evaluate_keyed), which needs no lookup.)
+    pub fn evaluate(
+        &self,
+        id: TaskId,
+        inputs: impl IntoIterator<Item = Value>,
+    ) -> Result<Value, crate::EvalError> {
+        let mut refs = Vec::new();
+        // a missing explicit key has no value to consume anyway
+        let _ = crate::deps::task_refs(self, id, &mut refs);
+        let keyed = refs.iter().map(|&r| self.key(r)).zip(inputs);
+        self.evaluate_keyed(id, keyed)
+    }
+
+    /// Evaluates the task `id` given its inputs as (key, value) pairs in
     /// [`Task::visit_refs`] order.
-    pub fn evaluate(&self, id: TaskId, inputs: impl IntoIterator<Item = Value>) -> Result<Value, crate::EvalError> {
-        self.tasks[id as usize].evaluate(&|v| self.is_ref(v), &mut inputs.into_iter())
+    pub fn evaluate_keyed<'k>(
+        &self,
+        id: TaskId,
+        inputs: impl IntoIterator<Item = (&'k Key, Value)>,
+    ) -> Result<Value, crate::EvalError> {
+        self.tasks[id as usize].evaluate(&mut inputs.into_iter().peekable())
     }
 }
 

@@ -75,7 +75,8 @@ fn parse_tuple(text: &str) -> Option<Key> {
     let mut parts = Vec::new();
     let mut rest = inner.trim_start();
     while !rest.is_empty() {
-        let (part, after) = if let Some(q) = rest.chars().next().filter(|c| *c == '\'' || *c == '"') {
+        let (part, after) = if let Some(q) = rest.chars().next().filter(|c| *c == '\'' || *c == '"')
+        {
             let body = &rest[1..];
             let end = body.find(q)?;
             (KeyPart::Str(Arc::from(&body[..end])), &body[end + 1..])

@@ -116,7 +116,12 @@ pub fn order(deps: &Adjacency, dependents: &Adjacency, roots: &[TaskId]) -> Vec<
             state[ti] = EXPANDED;
             stack.push(t);
             let base = stack.len();
-            stack.extend(deps.of(t).iter().copied().filter(|&d| state[d as usize] != DONE));
+            stack.extend(
+                deps.of(t)
+                    .iter()
+                    .copied()
+                    .filter(|&d| state[d as usize] != DONE),
+            );
             stack[base..].reverse();
         } else {
             // expanded, yet a dependency is unfinished: only a cycle does
@@ -130,13 +135,20 @@ pub fn order(deps: &Adjacency, dependents: &Adjacency, roots: &[TaskId]) -> Vec<
 /// The peak number of values alive when one worker runs the tasks in the
 /// order of `priority`: a value lives from its task's end until its last
 /// dependent ran; the `outputs` live to the end.
-pub fn peak_live(dependents: &Adjacency, deps: &Adjacency, priority: &[u32], outputs: &[TaskId]) -> usize {
+pub fn peak_live(
+    dependents: &Adjacency,
+    deps: &Adjacency,
+    priority: &[u32],
+    outputs: &[TaskId],
+) -> usize {
     let n = deps.len();
     let mut sequence: Vec<TaskId> = (0..n as TaskId)
         .filter(|&i| priority[i as usize] != UNORDERED)
         .collect();
     sequence.sort_unstable_by_key(|&i| priority[i as usize]);
-    let mut holders: Vec<u32> = (0..n).map(|i| dependents.of(i as TaskId).len() as u32).collect();
+    let mut holders: Vec<u32> = (0..n)
+        .map(|i| dependents.of(i as TaskId).len() as u32)
+        .collect();
     for &o in outputs {
         holders[o as usize] += 1;
     }

@@ -66,7 +66,10 @@ impl Plan {
         drop(local);
         if let Err(cycle) = deps::toposort_ids(&deps) {
             return Err(GraphError::Cycle {
-                keys: cycle.iter().map(|&i| graph.key(tasks[i as usize]).clone()).collect(),
+                keys: cycle
+                    .iter()
+                    .map(|&i| graph.key(tasks[i as usize]).clone())
+                    .collect(),
             });
         }
         let dependents = deps.reverse();

@@ -16,6 +16,9 @@
 //! ```
 
 use std::fmt;
+use std::iter::Peekable;
+
+use smallvec::SmallVec;
 
 use crate::function::{CallError, Function};
 use crate::key::Key;
@@ -91,36 +94,35 @@ impl Task {
         }
     }
 
-    /// Computes the task's value. `is_ref` says whether a string literal is
-    /// a key of the graph; the values of referenced keys are taken from
-    /// `inputs`, in [`visit_refs`](Task::visit_refs) order.
-    pub fn evaluate(
+    /// Computes the task's value from its inputs: the keys it refers to
+    /// with their values, in [`visit_refs`](Task::visit_refs) order. A
+    /// string literal is a reference exactly when it names the next input,
+    /// so no lookup in the graph is needed.
+    pub fn evaluate<'k, I: Iterator<Item = (&'k Key, Value)>>(
         &self,
-        is_ref: &impl Fn(&Value) -> bool,
-        inputs: &mut impl Iterator<Item = Value>,
+        inputs: &mut Peekable<I>,
     ) -> Result<Value, EvalError> {
         match self {
-            Task::Value(v) => {
-                if matches!(v, Value::Str(_)) && is_ref(v) {
-                    inputs.next().ok_or(EvalError::MissingInput)
-                } else {
-                    Ok(v.clone())
+            Task::Value(Value::Str(s)) => match inputs.peek() {
+                Some((Key::Str(k), _)) if **k == **s => {
+                    Ok(inputs.next().ok_or(EvalError::MissingInput)?.1)
                 }
-            }
-            Task::Quote(v) => Ok(v.clone()),
-            Task::Key(_) => inputs.next().ok_or(EvalError::MissingInput),
+                _ => Ok(Value::Str(s.clone())),
+            },
+            Task::Value(v) | Task::Quote(v) => Ok(v.clone()),
+            Task::Key(_) => Ok(inputs.next().ok_or(EvalError::MissingInput)?.1),
             Task::List(items) => {
                 let values = items
                     .iter()
-                    .map(|t| t.evaluate(is_ref, inputs))
+                    .map(|t| t.evaluate(inputs))
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(Value::List(values.into()))
             }
             Task::Call(f, args) => {
                 let values = args
                     .iter()
-                    .map(|t| t.evaluate(is_ref, inputs))
-                    .collect::<Result<Vec<_>, _>>()?;
+                    .map(|t| t.evaluate(inputs))
+                    .collect::<Result<SmallVec<[Value; 4]>, _>>()?;
                 f.call(&values).map_err(|error| EvalError::Call {
                     function: f.name().to_string(),
                     error,
@@ -133,7 +135,9 @@ impl Task {
     /// calls of calls.
     pub fn depth(&self) -> usize {
         match self {
-            Task::List(items) | Task::Call(_, items) => 1 + items.iter().map(Task::depth).max().unwrap_or(0),
+            Task::List(items) | Task::Call(_, items) => {
+                1 + items.iter().map(Task::depth).max().unwrap_or(0)
+            }
             _ => 1,
         }
     }

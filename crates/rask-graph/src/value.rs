@@ -291,7 +291,9 @@ impl Value {
             Value::Int(i) => J::from(*i),
             Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
             Value::Str(s) => J::String(s.to_string()),
-            Value::List(items) => J::Array(items.iter().map(Value::to_json).collect::<Result<_, _>>()?),
+            Value::List(items) => {
+                J::Array(items.iter().map(Value::to_json).collect::<Result<_, _>>()?)
+            }
             Value::Dict(members) => J::Object(
                 members
                     .iter()
@@ -315,7 +317,9 @@ impl PartialEq for Value {
             (Value::Str(a), Value::Str(b)) => a == b,
             (Value::List(a), Value::List(b)) => a == b,
             (Value::Dict(a), Value::Dict(b)) => a == b,
-            (Value::Opaque(a), Value::Opaque(b)) => std::ptr::addr_eq(Arc::as_ptr(a), Arc::as_ptr(b)),
+            (Value::Opaque(a), Value::Opaque(b)) => {
+                std::ptr::addr_eq(Arc::as_ptr(a), Arc::as_ptr(b))
+            }
             _ => false,
         }
     }
@@ -348,7 +352,18 @@ macro_rules! value_from {
         }
     )*};
 }
-value_from!(i64, i32, u32, usize, f64, f32, bool, String, &'static str, ());
+value_from!(
+    i64,
+    i32,
+    u32,
+    usize,
+    f64,
+    f32,
+    bool,
+    String,
+    &'static str,
+    ()
+);
 
 #[cfg(test)]
 mod tests;

@@ -57,7 +57,10 @@ fn tree(n: usize, add: &Function) -> (Graph, String) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let n: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
+    let n: usize = args
+        .get(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
     let workers: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(2);
     let reg = rask_graph::Registry::with_builtins();
     let (inc, add, sum) = (
@@ -65,7 +68,11 @@ fn main() {
         reg.get("add").cloned().unwrap(),
         reg.get("sum").cloned().unwrap(),
     );
-    let shapes = [("chain", chain(n, &inc)), ("fan", fan(n, &inc, &sum)), ("tree", tree(n, &add))];
+    let shapes = [
+        ("chain", chain(n, &inc)),
+        ("fan", fan(n, &inc, &sum)),
+        ("tree", tree(n, &add)),
+    ];
     for (name, (g, out)) in shapes {
         let t0 = Instant::now();
         let plan = Plan::for_keys(&g, &[out.as_str().into()]).unwrap();

@@ -76,6 +76,8 @@ pub trait Callback: Send + Sync {
 #[derive(Debug)]
 pub struct Watch<'c, 'd> {
     callbacks: &'c [&'d dyn Callback],
+    /// How many callbacks' `start` ran: only those get `finish`.
+    started: usize,
     finished: bool,
 }
 
@@ -88,19 +90,23 @@ impl std::fmt::Debug for dyn Callback + '_ {
 impl<'c, 'd> Watch<'c, 'd> {
     /// Calls `start` on every callback.
     pub fn start(callbacks: &'c [&'d dyn Callback], info: &RunInfo<'_>) -> Watch<'c, 'd> {
+        let mut watch = Watch {
+            callbacks,
+            started: 0,
+            finished: false,
+        };
         for c in callbacks {
             c.start(info);
+            // if a later `start` panics, the drop guard finishes this one
+            watch.started += 1;
         }
-        Watch {
-            callbacks,
-            finished: false,
-        }
+        watch
     }
 
     /// Calls `finish` on every callback with the outcome.
     pub fn finish(mut self, error: Option<&ComputeError>) {
         self.finished = true;
-        for c in self.callbacks {
+        for c in &self.callbacks[..self.started] {
             c.finish(error);
         }
     }
@@ -113,7 +119,7 @@ impl Drop for Watch<'_, '_> {
                 executor: "rask".into(),
                 message: "the computation panicked".into(),
             };
-            for c in self.callbacks {
+            for c in &self.callbacks[..self.started] {
                 c.finish(Some(&error));
             }
         }

@@ -19,7 +19,12 @@ pub trait Executor {
     /// Runs every task of `plan`, calling the per-task hooks of
     /// `callbacks`, and returns the values of `plan.outputs()` in order.
     /// The first task error stops the run and is returned.
-    fn execute(&self, graph: &Graph, plan: &Plan, callbacks: &[&dyn Callback]) -> Result<Vec<Value>, ComputeError>;
+    fn execute(
+        &self,
+        graph: &Graph,
+        plan: &Plan,
+        callbacks: &[&dyn Callback],
+    ) -> Result<Vec<Value>, ComputeError>;
 
     /// The values of `keys` (one key, or nested lists of keys), in the
     /// same nesting.
@@ -70,7 +75,9 @@ impl Keys {
     fn nest_from(&self, values: &mut impl Iterator<Item = Value>) -> Value {
         match self {
             Keys::One(_) => values.next().unwrap_or_default(),
-            Keys::Many(ks) => Value::list(ks.iter().map(|k| k.nest_from(values)).collect::<Vec<_>>()),
+            Keys::Many(ks) => {
+                Value::list(ks.iter().map(|k| k.nest_from(values)).collect::<Vec<_>>())
+            }
         }
     }
 }

@@ -18,7 +18,14 @@ pub fn run_task(
     inputs: impl Iterator<Item = Value>,
 ) -> Result<Value, ComputeError> {
     let gid = plan.graph_id(id);
-    match catch_unwind(AssertUnwindSafe(|| graph.evaluate(gid, inputs))) {
+    let keys = plan
+        .deps()
+        .of(id)
+        .iter()
+        .map(|&d| graph.key(plan.graph_id(d)));
+    match catch_unwind(AssertUnwindSafe(|| {
+        graph.evaluate_keyed(gid, keys.zip(inputs))
+    })) {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(error)) => Err(ComputeError::Task {
             key: graph.key(gid).clone(),

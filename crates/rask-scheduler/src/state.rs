@@ -68,7 +68,9 @@ impl<'p, V> State<'p, V> {
         let deps = plan.deps();
         let dependents = plan.dependents();
         let waiting: Vec<u32> = (0..n as TaskId).map(|i| deps.of(i).len() as u32).collect();
-        let mut holders: Vec<u32> = (0..n as TaskId).map(|i| dependents.of(i).len() as u32).collect();
+        let mut holders: Vec<u32> = (0..n as TaskId)
+            .map(|i| dependents.of(i).len() as u32)
+            .collect();
         for &o in plan.outputs() {
             holders[o as usize] = holders[o as usize].saturating_add(1);
         }

@@ -33,21 +33,42 @@ impl Executor for Sync {
         1
     }
 
-    fn execute(&self, graph: &Graph, plan: &Plan, callbacks: &[&dyn Callback]) -> Result<Vec<Value>, ComputeError> {
+    fn execute(
+        &self,
+        graph: &Graph,
+        plan: &Plan,
+        callbacks: &[&dyn Callback],
+    ) -> Result<Vec<Value>, ComputeError> {
         let mut state: State<Value> = State::new(plan);
         let mut inputs: Vec<Value> = Vec::new();
         while let Some(id) = state.pop_ready() {
             inputs.clear();
             inputs.extend(state.inputs(id).cloned());
             let key = graph.key(plan.graph_id(id));
-            let start = if callbacks.is_empty() { None } else { Some(Instant::now()) };
+            let start = if callbacks.is_empty() {
+                None
+            } else {
+                Some(Instant::now())
+            };
             if let Some(start) = start {
-                let ev = TaskEvent { id, key, worker: 0, start, end: start };
+                let ev = TaskEvent {
+                    id,
+                    key,
+                    worker: 0,
+                    start,
+                    end: start,
+                };
                 callbacks.iter().for_each(|c| c.task_started(&ev));
             }
             let value = run_task(graph, plan, id, inputs.drain(..))?;
             if let Some(start) = start {
-                let ev = TaskEvent { id, key, worker: 0, start, end: Instant::now() };
+                let ev = TaskEvent {
+                    id,
+                    key,
+                    worker: 0,
+                    start,
+                    end: Instant::now(),
+                };
                 callbacks.iter().for_each(|c| c.task_finished(&ev));
             }
             state.complete(id, value, &mut |_| {});

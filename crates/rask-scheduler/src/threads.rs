@@ -42,7 +42,9 @@ pub struct Threads {
 impl Threads {
     /// A pool of `workers` threads (at least one).
     pub fn new(workers: usize) -> Threads {
-        Threads { workers: workers.max(1) }
+        Threads {
+            workers: workers.max(1),
+        }
     }
 }
 
@@ -113,17 +115,31 @@ impl<'p> Pool<'p, '_> {
         self.wake.notify_all();
     }
 
-    fn run(&self, worker: usize, id: TaskId, inputs: &mut Vec<Value>) -> Result<Value, ComputeError> {
+    fn run(
+        &self,
+        worker: usize,
+        id: TaskId,
+        inputs: &mut Vec<Value>,
+    ) -> Result<Value, ComputeError> {
         if self.callbacks.is_empty() {
             return run_task(self.graph, self.plan, id, inputs.drain(..));
         }
         let key = self.graph.key(self.plan.graph_id(id));
         let start = Instant::now();
-        let ev = TaskEvent { id, key, worker, start, end: start };
+        let ev = TaskEvent {
+            id,
+            key,
+            worker,
+            start,
+            end: start,
+        };
         self.callbacks.iter().for_each(|c| c.task_started(&ev));
         let result = run_task(self.graph, self.plan, id, inputs.drain(..));
         if result.is_ok() {
-            let ev = TaskEvent { end: Instant::now(), ..ev };
+            let ev = TaskEvent {
+                end: Instant::now(),
+                ..ev
+            };
             self.callbacks.iter().for_each(|c| c.task_finished(&ev));
         }
         result
@@ -139,7 +155,12 @@ impl Executor for Threads {
         self.workers
     }
 
-    fn execute(&self, graph: &Graph, plan: &Plan, callbacks: &[&dyn Callback]) -> Result<Vec<Value>, ComputeError> {
+    fn execute(
+        &self,
+        graph: &Graph,
+        plan: &Plan,
+        callbacks: &[&dyn Callback],
+    ) -> Result<Vec<Value>, ComputeError> {
         let pool = Pool {
             shared: Mutex::new(Shared {
                 state: State::new(plan),

@@ -22,11 +22,13 @@
 #![deny(missing_docs, missing_debug_implementations)]
 
 pub use rask_graph::{
-    builtins, codec, deps, file, graph, optimize, order, task, Arity, CallError, EvalError, Function, Graph,
-    GraphError, IntoFallible, IntoFunction, Key, KeyPart, Plan, Registry, Task, TaskId, Value,
+    builtins, codec, deps, file, graph, optimize, order, task, Arity, CallError, EvalError,
+    Function, Graph, GraphError, IntoFallible, IntoFunction, Key, KeyPart, Plan, Registry, Task,
+    TaskId, Value,
 };
 pub use rask_scheduler::{
-    compute, get, get_with, Callback, ComputeError, Executor, Keys, RunInfo, State, Sync, TaskEvent, Threads,
+    compute, get, get_with, Callback, ComputeError, Executor, Keys, RunInfo, State, Sync,
+    TaskEvent, Threads,
 };
 
 /// Typed lazy values: `Delayed<T>`, composed into one graph.

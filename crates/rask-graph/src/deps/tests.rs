@@ -15,7 +15,9 @@ fn cycle_error_names_the_keys_on_the_cycle() {
     g.insert("d", Task::call(&f, ["c"]));
     g.insert("e", 1);
     let err = toposort(&g).unwrap_err();
-    let GraphError::Cycle { keys } = &err else { panic!("{err}") };
+    let GraphError::Cycle { keys } = &err else {
+        panic!("{err}")
+    };
     let mut names: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
     names.sort();
     assert_eq!(names, ["a", "b", "c"]);

@@ -6,7 +6,10 @@ fn reg() -> Registry {
 }
 
 fn err(text: &str) -> String {
-    from_str(text, &reg()).err().map(|e| e.to_string()).unwrap_or_default()
+    from_str(text, &reg())
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default()
 }
 
 #[test]
@@ -37,7 +40,11 @@ fn roundtrip_keeps_every_form() {
 
 #[test]
 fn malformed_files_name_the_location() {
-    assert!(err("{\"x\": 1,}").starts_with("<string>:1:"), "{}", err("{\"x\": 1,}"));
+    assert!(
+        err("{\"x\": 1,}").starts_with("<string>:1:"),
+        "{}",
+        err("{\"x\": 1,}")
+    );
     assert_eq!(
         err("[1]"),
         "<string>: a graph file is a JSON object of \"key\": task members, not an array"
@@ -66,7 +73,10 @@ fn malformed_files_name_the_location() {
 
 #[test]
 fn unreadable_file_names_the_path() {
-    let e = read(Path::new("/no/such/graph.json"), &reg()).err().map(|e| e.to_string()).unwrap_or_default();
+    let e = read(Path::new("/no/such/graph.json"), &reg())
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
     assert!(e.starts_with("/no/such/graph.json: cannot read"), "{e}");
 }
 
@@ -76,5 +86,8 @@ fn opaque_values_without_codec_cannot_be_written() {
     let mut g = Graph::new();
     g.insert("b", Value::new(Blob));
     let e = to_json(&g).err().map(|e| e.to_string()).unwrap_or_default();
-    assert!(e.starts_with("task \"b\": a value of type") && e.contains("Blob"), "{e}");
+    assert!(
+        e.starts_with("task \"b\": a value of type") && e.contains("Blob"),
+        "{e}"
+    );
 }

@@ -20,7 +20,11 @@ fn text_that_is_not_a_tuple_is_a_string_key() {
 
 #[test]
 fn roundtrip_through_text() {
-    for k in [Key::from("inc-1"), Key::from(("arr", 3, -1)), Key::from(("a", "b"))] {
+    for k in [
+        Key::from("inc-1"),
+        Key::from(("arr", 3, -1)),
+        Key::from(("a", "b")),
+    ] {
         assert_eq!(Key::parse(&k.to_text()), k);
     }
 }

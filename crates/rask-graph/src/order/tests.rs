@@ -17,7 +17,10 @@ fn tree(g: &mut Graph, f: &Function, prefix: &str, leaves: Vec<String>) -> Strin
         for (j, pair) in level.chunks(2).enumerate() {
             if pair.len() == 2 {
                 let k = format!("{prefix}-{depth}-{j}");
-                g.insert(k.as_str(), Task::call(f, [pair[0].as_str(), pair[1].as_str()]));
+                g.insert(
+                    k.as_str(),
+                    Task::call(f, [pair[0].as_str(), pair[1].as_str()]),
+                );
                 next.push(k);
             } else {
                 next.push(pair[0].clone());

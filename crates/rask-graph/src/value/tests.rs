@@ -8,7 +8,10 @@ fn primitives_normalize_to_variants() {
     assert_eq!(Value::new("a"), Value::Str("a".into()));
     assert_eq!(Value::new(String::from("a")), Value::Str("a".into()));
     assert_eq!(Value::new(()), Value::Null);
-    assert_eq!(Value::new(vec![Value::Int(1)]), Value::list([Value::Int(1)]));
+    assert_eq!(
+        Value::new(vec![Value::Int(1)]),
+        Value::list([Value::Int(1)])
+    );
     assert!(matches!(Value::new(vec![1_i64, 2]), Value::Opaque(_)));
 }
 
@@ -35,6 +38,10 @@ fn json_roundtrip() {
 #[test]
 fn opaque_without_codec_is_an_error_naming_the_type() {
     struct Secret;
-    let err = Value::new(Secret).to_json().err().map(|e| e.to_string()).unwrap_or_default();
+    let err = Value::new(Secret)
+        .to_json()
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
     assert!(err.contains("Secret"), "{err}");
 }

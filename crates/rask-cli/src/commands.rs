@@ -1,0 +1,96 @@
+//! The subcommands of `rask`.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+use rask::{deps, file, optimize, ComputeError, Executor, Graph, Key, Plan, Registry, TaskId};
+use serde_json::{json, Map};
+
+use crate::{Failure, RunArgs, SchedulerName};
+
+fn load(path: &Path) -> Result<Graph, Failure> {
+    file::read(path, &Registry::with_builtins()).map_err(|e| Failure::Input(e.to_string()))
+}
+
+fn in_file(path: &Path, e: impl std::fmt::Display) -> Failure {
+    Failure::Input(format!("{}: {e}", path.display()))
+}
+
+/// The keys nothing depends on, in file order.
+fn sinks(graph: &Graph, path: &Path) -> Result<Vec<Key>, Failure> {
+    let dependents = deps::dependents(graph).map_err(|e| in_file(path, e))?;
+    Ok((0..graph.len() as TaskId)
+        .filter(|&i| dependents.of(i).is_empty())
+        .map(|i| graph.key(i).clone())
+        .collect())
+}
+
+pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
+    let t0 = Instant::now();
+    let path = args.file.as_path();
+    let mut graph = load(path)?;
+    let keys: Vec<Key> = if args.get.is_empty() {
+        sinks(&graph, path)?
+    } else {
+        args.get.iter().map(|k| Key::parse(k)).collect()
+    };
+    if let Some(missing) = keys.iter().find(|k| !graph.contains(k)) {
+        return Err(in_file(path, format!("no key {missing:?} to get")));
+    }
+    if args.optimize {
+        graph = optimize::inline(&graph, &keys).map_err(|e| in_file(path, e))?;
+        graph = optimize::fuse(&graph, &keys)
+            .map_err(|e| in_file(path, e))?
+            .graph;
+    }
+    let plan = Plan::for_keys(&graph, &keys).map_err(|e| in_file(path, e))?;
+    let load_s = t0.elapsed().as_secs_f64();
+    let executor: Box<dyn Executor> = match args.scheduler {
+        SchedulerName::Sync => Box::new(rask::Sync),
+        SchedulerName::Threads => Box::new(match args.workers {
+            Some(n) => rask::Threads::new(n as usize),
+            None => rask::Threads::default(),
+        }),
+    };
+    let t1 = Instant::now();
+    let result = rask::compute(executor.as_ref(), &graph, &plan, &[]);
+    let run_s = t1.elapsed().as_secs_f64();
+    if args.stats {
+        eprintln!(
+            "{}",
+            json!({"tasks": plan.len(), "load_s": load_s, "run_s": run_s, "workers": executor.workers()})
+        );
+    }
+    let values = result.map_err(|e: ComputeError| match e {
+        ComputeError::Graph(g) => in_file(path, g),
+        other => Failure::Task(format!("{}: {other}", path.display())),
+    })?;
+    let mut out = Map::new();
+    for (key, value) in keys.iter().zip(values) {
+        let json = value
+            .to_json()
+            .map_err(|e| Failure::Task(format!("{}: key {key:?}: {e}", path.display())))?;
+        out.insert(key.to_text(), json);
+    }
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{}", serde_json::Value::Object(out))
+        .map_err(|e| Failure::Input(format!("cannot write the result: {e}")))
+}
+
+pub(crate) fn check(path: &Path) -> Result<(), Failure> {
+    let graph = load(path)?;
+    let all: Vec<TaskId> = (0..graph.len() as TaskId).collect();
+    Plan::new(&graph, &all).map_err(|e| in_file(path, e))?;
+    let outputs = sinks(&graph, path)?;
+    let plan = Plan::for_keys(&graph, &outputs).map_err(|e| in_file(path, e))?;
+    println!(
+        "{}: ok: {} tasks, {} edges, {} outputs, peak {} live values in priority order",
+        path.display(),
+        plan.len(),
+        plan.deps().edges(),
+        outputs.len(),
+        plan.peak_live()
+    );
+    Ok(())
+}
