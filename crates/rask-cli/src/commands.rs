@@ -45,6 +45,11 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
             .graph;
     }
     let plan = Plan::for_keys(&graph, &keys).map_err(|e| in_file(path, e))?;
+    if args.get.is_empty() && plan.len() < graph.len() {
+        // in an acyclic graph every task leads to a key nothing depends on:
+        // the tasks left out are on or behind a cycle
+        deps::toposort(&graph).map_err(|e| in_file(path, e))?;
+    }
     let load_s = t0.elapsed().as_secs_f64();
     let executor: Box<dyn Executor> = match args.scheduler {
         SchedulerName::Sync => Box::new(rask::Sync),

@@ -297,6 +297,8 @@ impl Callback for PanicsInStart {
     }
 }
 
+/// Regression: `Watch::start` called no `finish` at all when a later
+/// callback's `start` panicked.
 #[test]
 fn finish_runs_for_started_callbacks_when_another_start_panics() {
     let g = graph! { "x" => 1 };

@@ -222,6 +222,14 @@ fn tuple_keys_name_chunks() {
     check(&g, "s", &Value::Int(101));
 }
 
+fn join(a: String, b: String) -> String {
+    format!("{a}+{b}")
+}
+
+fn join_all(items: Vec<String>) -> String {
+    items.join("+")
+}
+
 fn shout(s: String) -> String {
     format!("{}!", s.to_uppercase())
 }
@@ -236,7 +244,14 @@ fn quote_passes_a_string_equal_to_a_key_literally() {
         "alias" => "x",
         // a string that is not a key is a literal without quoting
         "plain" => (shout, "not a key"),
+        // the quoted and the referenced "x" side by side, in both orders
+        "quote-then-ref" => (join, (Task::quote("x")), "x"),
+        "ref-then-quote" => (join, "x", (Task::quote("x"))),
+        "in-a-list" => (join_all, [(Task::quote("x")), "x", (Task::key("x")), (Task::quote("x"))]),
     };
+    check(&g, "quote-then-ref", &Value::from("x+hello"));
+    check(&g, "ref-then-quote", &Value::from("hello+x"));
+    check(&g, "in-a-list", &Value::from("x+hello+hello+x"));
     check(&g, "by-ref", &Value::from("HELLO!"));
     check(&g, "quoted", &Value::from("X!"));
     check(&g, "label", &Value::from("x"));
