@@ -170,7 +170,7 @@ pub fn from_json(json: &Json, path: &Path, registry: &Registry) -> Result<Graph,
     // first every key, so that references can be told from strings
     let mut names = Graph::with_capacity(members.len());
     for name in members.keys() {
-        names.insert(Key::Str(name.as_str().into()), ());
+        names.insert(Key::from(name.as_str()), ());
     }
     let mut graph = Graph::with_capacity(members.len());
     let reader = Reader {

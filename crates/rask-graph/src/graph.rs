@@ -91,7 +91,7 @@ impl Graph {
         self.index
             .find(
                 hash,
-                |&i| matches!(&self.keys[i as usize], Key::Str(s) if &**s == name),
+                |&i| matches!(&self.keys[i as usize], Key::Str(s) if s.as_str() == name),
             )
             .copied()
     }

@@ -14,11 +14,13 @@
 use std::fmt;
 use std::sync::Arc;
 
+use smol_str::SmolStr;
+
 /// One element of a tuple key: a name or an index.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
 pub enum KeyPart {
     /// A string element, such as the collection name in `("x", 0)`.
-    Str(Arc<str>),
+    Str(SmolStr),
     /// An integer element, such as a chunk index.
     Int(i64),
 }
@@ -26,8 +28,8 @@ pub enum KeyPart {
 /// The name of a task: a string or a tuple of strings and integers.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Key {
-    /// A plain string key, `"x"`.
-    Str(Arc<str>),
+    /// A plain string key, `"x"` (stored inline up to 23 bytes).
+    Str(SmolStr),
     /// A tuple key, `("x", 0)`.
     Tuple(Arc<[KeyPart]>),
 }
@@ -66,7 +68,7 @@ impl Key {
     /// single or double quotes, integers, separated by commas); anything
     /// else is a string key.
     pub fn parse(text: &str) -> Key {
-        parse_tuple(text).unwrap_or_else(|| Key::Str(Arc::from(text)))
+        parse_tuple(text).unwrap_or_else(|| Key::Str(SmolStr::new(text)))
     }
 }
 
@@ -79,7 +81,7 @@ fn parse_tuple(text: &str) -> Option<Key> {
         {
             let body = &rest[1..];
             let end = body.find(q)?;
-            (KeyPart::Str(Arc::from(&body[..end])), &body[end + 1..])
+            (KeyPart::Str(SmolStr::new(&body[..end])), &body[end + 1..])
         } else {
             let end = rest.find(',').unwrap_or(rest.len());
             let n: i64 = rest[..end].trim().parse().ok()?;
@@ -104,7 +106,7 @@ impl std::hash::Hash for Key {
     /// string without making a key of it.
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         match self {
-            Key::Str(s) => s.hash(state),
+            Key::Str(s) => s.as_str().hash(state),
             Key::Tuple(parts) => {
                 state.write_u8(0xfe);
                 parts.hash(state);
@@ -154,12 +156,12 @@ impl fmt::Debug for Key {
 
 impl From<&str> for KeyPart {
     fn from(s: &str) -> Self {
-        KeyPart::Str(Arc::from(s))
+        KeyPart::Str(SmolStr::new(s))
     }
 }
 impl From<String> for KeyPart {
     fn from(s: String) -> Self {
-        KeyPart::Str(Arc::from(s))
+        KeyPart::Str(SmolStr::from(s))
     }
 }
 macro_rules! int_part {
@@ -175,17 +177,17 @@ int_part!(i32, i64, u32, usize);
 
 impl From<&str> for Key {
     fn from(s: &str) -> Self {
-        Key::Str(Arc::from(s))
+        Key::Str(SmolStr::new(s))
     }
 }
 impl From<String> for Key {
     fn from(s: String) -> Self {
-        Key::Str(Arc::from(s))
+        Key::Str(SmolStr::from(s))
     }
 }
 impl From<&String> for Key {
     fn from(s: &String) -> Self {
-        Key::Str(Arc::from(s.as_str()))
+        Key::Str(SmolStr::new(s))
     }
 }
 impl From<&Key> for Key {

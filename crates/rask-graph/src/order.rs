@@ -69,17 +69,24 @@ pub fn order_graph(graph: &Graph) -> Result<Vec<u32>, GraphError> {
             keys: cycle.iter().map(|&i| graph.key(i).clone()).collect(),
         });
     }
+    // (with no cycle, `order` below cannot fail)
     let dependents = deps.reverse();
     let roots: Vec<TaskId> = (0..graph.len() as TaskId)
         .filter(|&i| dependents.of(i).is_empty())
         .collect();
-    Ok(order(&deps, &dependents, &roots))
+    order(&deps, &dependents, &roots).map_err(|_| GraphError::Cycle { keys: Vec::new() })
 }
 
 /// Priorities (a permutation of `0..n` over the tasks the roots need;
-/// [`UNORDERED`] for the others) for an acyclic `deps` with its reverse
-/// `dependents`.
-pub fn order(deps: &Adjacency, dependents: &Adjacency, roots: &[TaskId]) -> Vec<u32> {
+/// [`UNORDERED`] for the others) for `deps` with its reverse `dependents`.
+/// `Err(HasCycle)` when the roots need a task on a cycle (the walk finds a
+/// task it started that still waits on an unfinished dependency); find
+/// the cycle with [`deps::toposort_ids`].
+pub fn order(
+    deps: &Adjacency,
+    dependents: &Adjacency,
+    roots: &[TaskId],
+) -> Result<Vec<u32>, HasCycle> {
     const NEW: u8 = 0;
     const EXPANDED: u8 = 1;
     const DONE: u8 = 2;
@@ -124,13 +131,17 @@ pub fn order(deps: &Adjacency, dependents: &Adjacency, roots: &[TaskId]) -> Vec<
             );
             stack[base..].reverse();
         } else {
-            // expanded, yet a dependency is unfinished: only a cycle does
-            // this, and callers check for cycles first; give up on `t`
-            state[ti] = DONE;
+            // expanded, and every dependency was walked since, yet one is
+            // unfinished: it waits (through others) on `t` itself
+            return Err(HasCycle);
         }
     }
-    priority
+    Ok(priority)
 }
+
+/// The graph has a cycle among the tasks [`order`] was asked to order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HasCycle;
 
 /// The peak number of values alive when one worker runs the tasks in the
 /// order of `priority`: a value lives from its task's end until its last

@@ -64,16 +64,16 @@ impl Plan {
             deps.push_row(row.iter().copied())?;
         }
         drop(local);
-        if let Err(cycle) = deps::toposort_ids(&deps) {
+        let dependents = deps.reverse();
+        let Ok(priority) = order::order(&deps, &dependents, &local_outputs) else {
+            let cycle = deps::toposort_ids(&deps).err().unwrap_or_default();
             return Err(GraphError::Cycle {
                 keys: cycle
                     .iter()
                     .map(|&i| graph.key(tasks[i as usize]).clone())
                     .collect(),
             });
-        }
-        let dependents = deps.reverse();
-        let priority = order::order(&deps, &dependents, &local_outputs);
+        };
         Ok(Plan {
             tasks,
             deps,

@@ -104,7 +104,7 @@ impl Task {
     ) -> Result<Value, EvalError> {
         match self {
             Task::Value(Value::Str(s)) => match inputs.peek() {
-                Some((Key::Str(k), _)) if **k == **s => {
+                Some((Key::Str(k), _)) if k.as_str() == &**s => {
                     Ok(inputs.next().ok_or(EvalError::MissingInput)?.1)
                 }
                 _ => Ok(Value::Str(s.clone())),
@@ -151,8 +151,7 @@ pub enum EvalError {
     Call {
         /// The function's name.
         function: String,
-        /// What went wrong.
-        #[source]
+        /// What went wrong (its text is part of this error's message).
         error: CallError,
     },
     /// Fewer input values than references (a bug in an executor).

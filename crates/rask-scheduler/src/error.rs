@@ -13,8 +13,7 @@ pub enum ComputeError {
     Task {
         /// The key of the task.
         key: Key,
-        /// What went wrong.
-        #[source]
+        /// What went wrong (its text is part of this error's message).
         error: EvalError,
     },
     /// A task panicked.

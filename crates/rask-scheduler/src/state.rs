@@ -10,8 +10,9 @@
 //!   priority (lowest first), so the walk is depth first;
 //! - `holders[t]`: how many tasks still need `t`'s value (plus one if `t`
 //!   was requested); when it reaches 0 the value is released;
-//! - `values[t]`: the values (or, for executors whose values live
-//!   elsewhere, handles to them: the state is generic over `V`).
+//! - the values (or, for executors whose values live elsewhere, handles
+//!   to them: the state is generic over `V`), in a slab sized by the peak
+//!   number of live values, with a 4-byte slot number per task.
 //!
 //! A worked example, `y = inc(x); z = add(y, x)`, requested `[z]`:
 //!
@@ -54,7 +55,10 @@ pub struct State<'p, V> {
     plan: &'p Plan,
     waiting: Vec<u32>,
     holders: Vec<u32>,
-    values: Vec<Option<V>>,
+    /// The slab slot of each task's value (`EMPTY`: none held).
+    slots: Vec<u32>,
+    store: Vec<Option<V>>,
+    free: Vec<u32>,
     ready: BinaryHeap<Reverse<u64>>,
     running: usize,
     completed: usize,
@@ -74,8 +78,6 @@ impl<'p, V> State<'p, V> {
         for &o in plan.outputs() {
             holders[o as usize] = holders[o as usize].saturating_add(1);
         }
-        let mut values = Vec::with_capacity(n);
-        values.resize_with(n, || None);
         let priority = plan.priority();
         let ready = (0..n as TaskId)
             .filter(|&i| waiting[i as usize] == 0)
@@ -85,7 +87,9 @@ impl<'p, V> State<'p, V> {
             plan,
             waiting,
             holders,
-            values,
+            slots: vec![EMPTY; n],
+            store: Vec::new(),
+            free: Vec::new(),
             ready,
             running: 0,
             completed: 0,
@@ -137,8 +141,9 @@ impl<'p, V> State<'p, V> {
     /// [`pop_ready`](State::pop_ready)).
     pub fn inputs(&self, id: TaskId) -> impl Iterator<Item = &V> + '_ {
         self.plan.deps().of(id).iter().map(|&d| {
-            self.values[d as usize]
-                .as_ref()
+            self.store
+                .get(self.slots[d as usize] as usize)
+                .and_then(Option::as_ref)
                 .expect("inputs of a ready task are computed")
         })
     }
@@ -162,13 +167,26 @@ impl<'p, V> State<'p, V> {
             let h = &mut self.holders[d as usize];
             *h -= 1;
             if *h == 0 {
-                self.values[d as usize] = None;
+                let slot = std::mem::replace(&mut self.slots[d as usize], EMPTY);
+                self.store[slot as usize] = None;
+                self.free.push(slot);
                 released(d);
             }
         }
         if self.holders[i] > 0 {
-            self.values[i] = Some(value);
+            let slot = match self.free.pop() {
+                Some(slot) => {
+                    self.store[slot as usize] = Some(value);
+                    slot
+                }
+                None => {
+                    self.store.push(Some(value));
+                    (self.store.len() - 1) as u32
+                }
+            };
+            self.slots[i] = slot;
         } else {
+            drop(value);
             released(id);
         }
     }
@@ -202,7 +220,7 @@ impl<'p, V> State<'p, V> {
 
     /// How many values are held right now.
     pub fn live_values(&self) -> usize {
-        self.values.iter().filter(|v| v.is_some()).count()
+        self.store.len() - self.free.len()
     }
 
     /// The values of the requested keys, in the order asked.
@@ -214,14 +232,19 @@ impl<'p, V> State<'p, V> {
     where
         V: Clone,
     {
-        let values = self.values;
         self.plan
             .outputs()
             .iter()
-            .map(|&o| values[o as usize].clone().expect("outputs are computed"))
+            .map(|&o| {
+                self.store[self.slots[o as usize] as usize]
+                    .clone()
+                    .expect("outputs are computed")
+            })
             .collect()
     }
 }
+
+const EMPTY: u32 = u32::MAX;
 
 fn rank(priority: u32, id: TaskId) -> u64 {
     (u64::from(priority) << 32) | u64::from(id)

@@ -89,10 +89,16 @@ impl<'p> Pool<'p, '_> {
                 shared.sleeping -= 1;
                 continue;
             };
+            // more work for the sleepers: wake one, which wakes the next
+            if shared.sleeping > 0 && shared.state.ready_len() > 0 {
+                self.wake.notify_one();
+            }
             inputs.clear();
             inputs.extend(shared.state.inputs(id).cloned());
             drop(shared);
+            let guard = Unwinding { pool: self, id };
             let result = self.run(worker, id, &mut inputs);
+            std::mem::forget(guard);
             shared = self.lock();
             match result {
                 Ok(value) => shared.state.complete(id, value, &mut |_| {}),
@@ -103,12 +109,8 @@ impl<'p> Pool<'p, '_> {
                     }
                 }
             }
-            if shared.sleeping > 0 && (shared.state.ready_len() > 1 || shared.state.is_over()) {
-                if shared.state.is_over() {
-                    self.wake.notify_all();
-                } else {
-                    self.wake.notify_one();
-                }
+            if shared.state.is_over() {
+                self.wake.notify_all();
             }
         }
         drop(shared);
@@ -143,6 +145,34 @@ impl<'p> Pool<'p, '_> {
             self.callbacks.iter().for_each(|c| c.task_finished(&ev));
         }
         result
+    }
+}
+
+/// Fails the run if a worker unwinds while it runs task `id` (a panicking
+/// callback: task panics are caught), so that the other workers stop
+/// instead of waiting for a task that will never complete. Forgotten when
+/// the task returns normally.
+struct Unwinding<'a, 'p, 'c> {
+    pool: &'a Pool<'p, 'c>,
+    id: TaskId,
+}
+
+impl Drop for Unwinding<'_, '_, '_> {
+    fn drop(&mut self) {
+        let mut shared = self.pool.lock();
+        shared.state.fail(self.id);
+        if shared.error.is_none() {
+            shared.error = Some(ComputeError::Panic {
+                key: self
+                    .pool
+                    .graph
+                    .key(self.pool.plan.graph_id(self.id))
+                    .clone(),
+                message: "a callback panicked while the task ran".into(),
+            });
+        }
+        drop(shared);
+        self.pool.wake.notify_all();
     }
 }
 

@@ -5,6 +5,9 @@
 //! failure (then no task of the plan is left half-reported: every finished
 //! task had started, the failing one started and did not finish). Several
 //! callbacks all see every event; worker indices are below `workers`.
+//! When a graph error stops the run before the plan exists no hook runs.
+//! A panicking hook: `finish` still runs, once, for every callback whose
+//! `start` ran (`Sync`; the `threads` case is in `tests/threads.rs`).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -313,4 +316,35 @@ fn finish_runs_for_started_callbacks_when_another_start_panics() {
         1,
         "finish must follow every start that ran"
     );
+}
+
+/// Panics in `task_finished`; counts `finish` and its errors.
+#[derive(Debug, Default)]
+struct PanicsInTaskFinished {
+    finish_errors: Mutex<Vec<Option<String>>>,
+}
+
+impl Callback for PanicsInTaskFinished {
+    fn task_finished(&self, _: &TaskEvent<'_>) {
+        panic!("task_finished hook failed")
+    }
+    fn finish(&self, error: Option<&ComputeError>) {
+        self.finish_errors
+            .lock()
+            .unwrap()
+            .push(error.map(ToString::to_string));
+    }
+}
+
+#[test]
+fn panicking_callback_on_sync_propagates_and_still_finishes() {
+    let g = graph! { "x" => 1, "y" => (inc, "x") };
+    let cb = PanicsInTaskFinished::default();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        get_with(&Sync, &g, "y", &[&cb])
+    }));
+    assert!(result.is_err(), "the callback's panic propagates");
+    let errors = cb.finish_errors.lock().unwrap();
+    assert_eq!(errors.len(), 1, "finish runs once: {errors:?}");
+    assert!(errors[0].is_some(), "finish is told that the run failed");
 }

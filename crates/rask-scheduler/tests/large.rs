@@ -27,7 +27,7 @@ fn builtin(name: &str) -> Function {
 
 /// `(name, i)`, sharing the name's allocation.
 fn key(name: &Arc<str>, i: usize) -> Key {
-    Key::tuple([KeyPart::Str(name.clone()), KeyPart::from(i)])
+    Key::tuple([KeyPart::from(&**name), KeyPart::from(i)])
 }
 
 /// `("c", 0) = 0`, `("c", i) = inc(("c", i - 1))`; returns the last key.

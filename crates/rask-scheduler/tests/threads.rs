@@ -74,7 +74,6 @@ fn independent_ready_tasks_run_in_parallel() {
 }
 
 #[test]
-#[ignore = "bug: threads.rs wakes one sleeping worker per completion, so a burst of ready tasks runs on 2 workers"]
 fn all_idle_workers_wake_when_many_tasks_become_ready() {
     // the eight sleeps become ready together when `root` ends (after
     // 50 ms), while the other seven workers sleep on the condition variable
@@ -279,7 +278,6 @@ fn panicking_callback_on_one_worker_does_not_hang() {
 }
 
 #[test]
-#[ignore = "bug: a callback panicking on a pool thread leaves its task counted as running forever; the other workers wait and get() never returns"]
 fn panicking_callback_does_not_hang_threads() {
     for victim in ["s-0", "s-2", "s-5", "total"] {
         let (outcome, finishes) = run_with_panicking_callback(3, victim);

@@ -36,3 +36,8 @@ pub mod delayed {
     pub use rask_delayed::*;
 }
 pub use rask_delayed::{compute as compute_delayed, delayed, Delayed};
+
+/// The README's examples, compiled and run as doc tests.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

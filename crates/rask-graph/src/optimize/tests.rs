@@ -511,7 +511,7 @@ fn random_graph(specs: &[Spec]) -> (Graph, Vec<Key>) {
             }),
             6 => pick(0, &|_| true).map(|d| {
                 let t = match key_of(d) {
-                    Key::Str(name) => Task::Value(Value::Str(name)),
+                    Key::Str(name) => Task::Value(Value::Str(name.as_str().into())),
                     k => Task::Key(k),
                 };
                 (
