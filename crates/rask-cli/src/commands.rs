@@ -44,6 +44,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
             .map_err(|e| in_file(path, e))?
             .graph;
     }
+    let t_plan = Instant::now();
     let plan = Plan::for_keys(&graph, &keys).map_err(|e| in_file(path, e))?;
     if args.get.is_empty() && plan.len() < graph.len() {
         // in an acyclic graph every task leads to a key nothing depends on:
@@ -51,6 +52,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         deps::toposort(&graph).map_err(|e| in_file(path, e))?;
     }
     let load_s = t0.elapsed().as_secs_f64();
+    let plan_s = t_plan.elapsed().as_secs_f64();
     let executor: Box<dyn Executor> = match args.scheduler {
         SchedulerName::Sync => Box::new(rask::Sync),
         SchedulerName::Threads => Box::new(match args.workers {
@@ -64,7 +66,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     if args.stats {
         eprintln!(
             "{}",
-            json!({"tasks": plan.len(), "load_s": load_s, "run_s": run_s, "workers": executor.workers()})
+            json!({"tasks": plan.len(), "load_s": load_s, "plan_s": plan_s, "run_s": run_s, "workers": executor.workers()})
         );
     }
     let values = result.map_err(|e: ComputeError| match e {

@@ -16,6 +16,7 @@
 mod callbacks;
 mod error;
 mod executor;
+mod ready;
 mod run;
 mod state;
 mod sync;

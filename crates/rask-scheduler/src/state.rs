@@ -44,10 +44,9 @@
 //! assert_eq!(s.into_outputs(), vec![2]);
 //! ```
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
 use rask_graph::{Plan, TaskId};
+
+use crate::ready::ReadySet;
 
 /// The state of one computation of a [`Plan`].
 #[derive(Debug)]
@@ -59,7 +58,9 @@ pub struct State<'p, V> {
     slots: Vec<u32>,
     store: Vec<Option<V>>,
     free: Vec<u32>,
-    ready: BinaryHeap<Reverse<u64>>,
+    ready: ReadySet,
+    /// The task of each priority.
+    by_priority: Vec<TaskId>,
     running: usize,
     completed: usize,
     failed: bool,
@@ -79,10 +80,14 @@ impl<'p, V> State<'p, V> {
             holders[o as usize] = holders[o as usize].saturating_add(1);
         }
         let priority = plan.priority();
-        let ready = (0..n as TaskId)
-            .filter(|&i| waiting[i as usize] == 0)
-            .map(|i| Reverse(rank(priority[i as usize], i)))
-            .collect();
+        let mut by_priority = vec![0; n];
+        let mut ready = ReadySet::new(n);
+        for i in 0..n {
+            by_priority[priority[i] as usize] = i as TaskId;
+            if waiting[i] == 0 {
+                ready.insert(priority[i]);
+            }
+        }
         State {
             plan,
             waiting,
@@ -91,6 +96,7 @@ impl<'p, V> State<'p, V> {
             store: Vec::new(),
             free: Vec::new(),
             ready,
+            by_priority,
             running: 0,
             completed: 0,
             failed: false,
@@ -108,9 +114,9 @@ impl<'p, V> State<'p, V> {
         if self.failed {
             return None;
         }
-        let Reverse(r) = self.ready.pop()?;
+        let p = self.ready.pop_min()?;
         self.running += 1;
-        Some(r as TaskId)
+        Some(self.by_priority[p as usize])
     }
 
     /// How many tasks are ready and not started.
@@ -160,7 +166,7 @@ impl<'p, V> State<'p, V> {
             let w = &mut self.waiting[d as usize];
             *w -= 1;
             if *w == 0 {
-                self.ready.push(Reverse(rank(priority[d as usize], d)));
+                self.ready.insert(priority[d as usize]);
             }
         }
         for &d in self.plan.deps().of(id) {
@@ -245,7 +251,3 @@ impl<'p, V> State<'p, V> {
 }
 
 const EMPTY: u32 = u32::MAX;
-
-fn rank(priority: u32, id: TaskId) -> u64 {
-    (u64::from(priority) << 32) | u64::from(id)
-}
