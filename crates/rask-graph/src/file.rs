@@ -46,7 +46,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value as Json};
 
 use crate::function::Registry;
-use crate::graph::Graph;
+use crate::graph::{Graph, TaskId};
 use crate::key::Key;
 use crate::task::Task;
 use crate::value::Value;
@@ -150,125 +150,40 @@ pub fn from_str(text: &str, registry: &Registry) -> Result<Graph, FileError> {
 }
 
 fn parse(text: &str, path: &Path, registry: &Registry) -> Result<Graph, FileError> {
-    let json: Json = serde_json::from_str(text).map_err(|e| FileError::Json {
-        path: path.to_path_buf(),
-        line: e.line(),
-        column: e.column(),
-        message: e.to_string(),
-    })?;
-    from_json(&json, path, registry)
+    stream::parse(text, path, registry)
 }
 
 /// Builds a graph from parsed JSON; `path` only names the source in errors.
 pub fn from_json(json: &Json, path: &Path, registry: &Registry) -> Result<Graph, FileError> {
-    let Json::Object(members) = json else {
-        return Err(FileError::NotAnObject {
-            path: path.to_path_buf(),
-            found: kind(json),
-        });
-    };
-    // first every key, so that references can be told from strings
-    let mut names = Graph::with_capacity(members.len());
-    for name in members.keys() {
-        names.insert(Key::from(name.as_str()), ());
-    }
-    let mut graph = Graph::with_capacity(members.len());
-    let reader = Reader {
-        names: &names,
-        registry,
-        path,
-    };
-    for (name, task) in members {
-        let key = Key::parse(name);
-        let task = reader.task(task, &key)?;
-        graph.insert(key, task);
-    }
-    Ok(graph)
+    stream::from_json(json, path, registry)
 }
 
-struct Reader<'a> {
-    /// The member names as written, as string keys: to recognise
-    /// references by their text.
-    names: &'a Graph,
-    registry: &'a Registry,
-    path: &'a Path,
-}
-
-impl Reader<'_> {
-    fn err(&self, key: &Key, message: String) -> FileError {
-        FileError::Task {
-            path: self.path.to_path_buf(),
-            key: key.clone(),
-            message,
-        }
-    }
-
-    fn task(&self, json: &Json, key: &Key) -> Result<Task, FileError> {
-        Ok(match json {
-            Json::String(s) => {
-                if self.names.id_of_str(s).is_some() {
-                    Task::Key(Key::parse(s))
-                } else {
-                    Task::Value(Value::Str(s.as_str().into()))
+/// Turns string literals that name tuple keys of the graph into references.
+pub(crate) fn resolve_tuple_refs(graph: &mut Graph) {
+    let names: Vec<(TaskId, Task)> = (0..graph.len() as TaskId)
+        .filter_map(|id| {
+            let mut task = graph.task(id).clone();
+            let mut changed = false;
+            let mut stack: Vec<&mut Task> = vec![&mut task];
+            while let Some(t) = stack.pop() {
+                match t {
+                    Task::Value(Value::Str(s)) if s.starts_with('(') => {
+                        let k = Key::parse(s);
+                        if matches!(k, Key::Tuple(_)) && graph.contains(&k) {
+                            *t = Task::Key(k);
+                            changed = true;
+                        }
+                    }
+                    Task::List(items) | Task::Call(_, items) => stack.extend(items.iter_mut()),
+                    _ => {}
                 }
             }
-            Json::Array(items) => Task::List(
-                items
-                    .iter()
-                    .map(|j| self.task(j, key))
-                    .collect::<Result<Vec<_>, _>>()?
-                    .into(),
-            ),
-            Json::Object(m) if m.contains_key("call") => self.call(m, key)?,
-            Json::Object(m) if m.contains_key("quote") => {
-                if m.len() != 1 {
-                    return Err(self.err(key, "a {\"quote\": V} object has no other member".into()));
-                }
-                Task::Quote(Value::from_json(&m["quote"]))
-            }
-            other => Task::Value(Value::from_json(other)),
+            changed.then_some((id, task))
         })
-    }
-
-    fn call(&self, m: &Map<String, Json>, key: &Key) -> Result<Task, FileError> {
-        if let Some(extra) = m.keys().find(|k| *k != "call" && *k != "args") {
-            return Err(self.err(
-                key,
-                format!("a call object has the members \"call\" and \"args\" only, not {extra:?}"),
-            ));
-        }
-        let Json::String(name) = &m["call"] else {
-            return Err(self.err(
-                key,
-                format!(
-                    "\"call\" must name a function (a string), not {}",
-                    kind(&m["call"])
-                ),
-            ));
-        };
-        let args: &[Json] = match m.get("args") {
-            None => &[],
-            Some(Json::Array(a)) => a,
-            Some(other) => {
-                return Err(self.err(
-                    key,
-                    format!("\"args\" must be an array, not {}", kind(other)),
-                ));
-            }
-        };
-        let Some(f) = self.registry.get(name) else {
-            return Err(FileError::UnknownFunction {
-                path: self.path.to_path_buf(),
-                key: key.clone(),
-                name: name.clone(),
-                known: close_names(name, self.registry),
-            });
-        };
-        let args = args
-            .iter()
-            .map(|a| self.task(a, key))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Task::Call(f.clone(), args.into()))
+        .collect();
+    for (id, task) in names {
+        let key = graph.key(id).clone();
+        graph.insert(key, task);
     }
 }
 
@@ -365,5 +280,6 @@ fn task_json(task: &Task) -> Result<Json, crate::codec::NoCodec> {
     })
 }
 
+mod stream;
 #[cfg(test)]
 mod tests;

@@ -30,7 +30,8 @@ fn roundtrip_keeps_every_form() {
     }"#;
     let g = from_str(text, &reg()).unwrap();
     assert_eq!(g.len(), 12);
-    assert!(matches!(g.get(&Key::from("alias")), Some(Task::Key(_))));
+    assert!(g.is_ref(&Value::from("z")));
+    assert!(matches!(g.get(&Key::from("alias")), Some(Task::Value(Value::Str(s))) if &**s == "z"));
     assert!(matches!(g.get(&Key::from("t")), Some(Task::Key(k)) if *k == Key::from(("p", 0))));
     assert!(matches!(g.get(&Key::from("s")), Some(Task::Value(_))));
     let back = to_json(&g).unwrap();
@@ -89,5 +90,42 @@ fn opaque_values_without_codec_cannot_be_written() {
     assert!(
         e.starts_with("task \"b\": a value of type") && e.contains("Blob"),
         "{e}"
+    );
+}
+
+#[test]
+fn duplicate_keys_are_an_error() {
+    assert_eq!(
+        err(r#"{"a": 1, "b": 2, "a": 3}"#),
+        "<string>: task \"a\": the key appears twice in the file"
+    );
+}
+
+#[test]
+fn objects_that_are_not_calls_are_literals() {
+    let g = from_str(
+        r#"{"d": {"args": [1, "x"], "n": {"k": null}}, "x": 0}"#,
+        &reg(),
+    )
+    .unwrap();
+    let back = to_json(&g).unwrap();
+    assert_eq!(
+        back["d"],
+        serde_json::json!({"args": [1, "x"], "n": {"k": null}})
+    );
+}
+
+#[test]
+fn from_json_reads_parsed_values_the_same_way() {
+    let text = r#"{"x": 1, "y": {"call": "inc", "args": ["x"]}}"#;
+    let json: Json = serde_json::from_str(text).unwrap();
+    let g = from_json(&json, Path::new("mem"), &reg()).unwrap();
+    assert_eq!(to_json(&g).unwrap(), json);
+    let e = from_json(&serde_json::json!([1]), Path::new("mem"), &reg())
+        .err()
+        .map(|e| e.to_string());
+    assert_eq!(
+        e.as_deref(),
+        Some("mem: a graph file is a JSON object of \"key\": task members, not an array")
     );
 }

@@ -1,0 +1,315 @@
+//! Reading a graph file in one streaming pass: tasks are built straight
+//! from the JSON tokens, with no intermediate `serde_json::Value` tree (a
+//! call object would otherwise cost a hash map of its own).
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::path::Path;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::Value as Json;
+
+use super::{close_names, resolve_tuple_refs, FileError};
+use crate::function::Registry;
+use crate::graph::Graph;
+use crate::key::Key;
+use crate::task::Task;
+use crate::value::Value;
+
+/// What the visitors share: the registry, the key being read, whether a
+/// string may name a tuple key, and the first error that is not a JSON
+/// syntax error (serde's errors carry only text).
+struct Context<'a> {
+    registry: &'a Registry,
+    path: &'a Path,
+    key: RefCell<Key>,
+    tuple_like: Cell<bool>,
+    error: RefCell<Option<FileError>>,
+}
+
+impl Context<'_> {
+    fn fail<E: de::Error>(&self, e: FileError) -> E {
+        let text = e.to_string();
+        self.error.borrow_mut().get_or_insert(e);
+        E::custom(text)
+    }
+
+    fn task_error<E: de::Error>(&self, message: String) -> E {
+        self.fail(FileError::Task {
+            path: self.path.to_path_buf(),
+            key: self.key.borrow().clone(),
+            message,
+        })
+    }
+}
+
+/// Parses `text` into a graph.
+pub(super) fn parse(text: &str, path: &Path, registry: &Registry) -> Result<Graph, FileError> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    read(path, registry, |seed| {
+        seed.deserialize(&mut de).and_then(|g| de.end().map(|()| g))
+    })
+}
+
+/// Builds a graph from parsed JSON.
+pub(super) fn from_json(json: &Json, path: &Path, registry: &Registry) -> Result<Graph, FileError> {
+    read(path, registry, |seed| seed.deserialize(json))
+}
+
+fn read(
+    path: &Path,
+    registry: &Registry,
+    run: impl FnOnce(GraphSeed<'_, '_>) -> Result<Graph, serde_json::Error>,
+) -> Result<Graph, FileError> {
+    let cx = Context {
+        registry,
+        path,
+        key: RefCell::new(Key::from("")),
+        tuple_like: Cell::new(false),
+        error: RefCell::new(None),
+    };
+    let result = run(GraphSeed(&cx));
+    match result {
+        Ok(mut graph) => {
+            if cx.tuple_like.get() {
+                resolve_tuple_refs(&mut graph);
+            }
+            Ok(graph)
+        }
+        Err(e) => Err(cx.error.take().unwrap_or_else(|| FileError::Json {
+            path: path.to_path_buf(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })),
+    }
+}
+
+struct GraphSeed<'c, 'a>(&'c Context<'a>);
+
+impl<'de> DeserializeSeed<'de> for GraphSeed<'_, '_> {
+    type Value = Graph;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Graph, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for GraphSeed<'_, '_> {
+    type Value = Graph;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object of \"key\": task members")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Graph, A::Error> {
+        let cx = self.0;
+        let mut graph = Graph::with_capacity(map.size_hint().unwrap_or(0));
+        while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let key = Key::parse(&name);
+            *cx.key.borrow_mut() = key.clone();
+            let task = map.next_value_seed(TaskSeed(cx))?;
+            if graph.insert(key, task).is_some() {
+                return Err(cx.task_error("the key appears twice in the file".into()));
+            }
+        }
+        Ok(graph)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Graph, A::Error> {
+        Err(self.not_an_object("an array"))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Graph, E> {
+        Err(self.not_an_object("a string"))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Graph, E> {
+        Err(self.not_an_object("a number"))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Graph, E> {
+        Err(self.not_an_object("a number"))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Graph, E> {
+        Err(self.not_an_object("a number"))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Graph, E> {
+        Err(self.not_an_object("a boolean"))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Graph, E> {
+        Err(self.not_an_object("null"))
+    }
+}
+
+impl GraphSeed<'_, '_> {
+    fn not_an_object<E: de::Error>(&self, found: &'static str) -> E {
+        self.0.fail(FileError::NotAnObject {
+            path: self.0.path.to_path_buf(),
+            found,
+        })
+    }
+}
+
+struct TaskSeed<'c, 'a>(&'c Context<'a>);
+
+impl<'de> DeserializeSeed<'de> for TaskSeed<'_, '_> {
+    type Value = Task;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Task, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TaskSeed<'_, '_> {
+    type Value = Task;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a task")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Task, E> {
+        Ok(Task::Value(Value::Bool(v)))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Task, E> {
+        Ok(Task::Value(Value::Int(v)))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Task, E> {
+        Ok(Task::Value(match i64::try_from(v) {
+            Ok(i) => Value::Int(i),
+            Err(_) => Value::Float(v as f64),
+        }))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Task, E> {
+        Ok(Task::Value(Value::Float(v)))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Task, E> {
+        Ok(Task::Value(Value::Null))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Task, E> {
+        if v.starts_with('(') {
+            self.0.tuple_like.set(true);
+        }
+        Ok(Task::Value(Value::Str(v.into())))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Task, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(t) = seq.next_element_seed(TaskSeed(self.0))? {
+            items.push(t);
+        }
+        Ok(Task::List(items.into()))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Task, A::Error> {
+        let cx = self.0;
+        let mut call: Option<Json> = None;
+        let mut args: Option<Vec<Task>> = None;
+        let mut quote: Option<Json> = None;
+        let mut others: Vec<(String, Json)> = Vec::new();
+        while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match &*name {
+                "call" => call = Some(map.next_value()?),
+                "args" => args = Some(map.next_value_seed(ArgsSeed(cx))?),
+                "quote" => quote = Some(map.next_value()?),
+                _ => others.push((name.into_owned(), map.next_value()?)),
+            }
+        }
+        if let Some(call) = call {
+            if let Some((extra, _)) = others.first() {
+                return Err(cx.task_error(format!(
+                    "a call object has the members \"call\" and \"args\" only, not {extra:?}"
+                )));
+            }
+            if quote.is_some() {
+                return Err(cx.task_error(
+                    "a call object has the members \"call\" and \"args\" only, not \"quote\""
+                        .into(),
+                ));
+            }
+            let Json::String(name) = call else {
+                return Err(cx.task_error(format!(
+                    "\"call\" must name a function (a string), not {}",
+                    super::kind(&call)
+                )));
+            };
+            let Some(f) = cx.registry.get(&name) else {
+                return Err(cx.fail(FileError::UnknownFunction {
+                    path: cx.path.to_path_buf(),
+                    key: cx.key.borrow().clone(),
+                    known: close_names(&name, cx.registry),
+                    name,
+                }));
+            };
+            return Ok(Task::Call(f.clone(), args.unwrap_or_default().into()));
+        }
+        if let Some(q) = quote {
+            if !others.is_empty() || args.is_some() {
+                return Err(cx.task_error("a {\"quote\": V} object has no other member".into()));
+            }
+            return Ok(Task::Quote(Value::from_json(&q)));
+        }
+        // any other object is a literal
+        let mut members = serde_json::Map::new();
+        if let Some(args) = args {
+            let items = args
+                .iter()
+                .map(super::task_json)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| cx.task_error(e.to_string()))?;
+            members.insert("args".into(), Json::Array(items));
+        }
+        members.extend(others);
+        Ok(Task::Value(Value::from_json(&Json::Object(members))))
+    }
+}
+
+/// The `args` of a call: an array of tasks.
+struct ArgsSeed<'c, 'a>(&'c Context<'a>);
+
+impl<'de> DeserializeSeed<'de> for ArgsSeed<'_, '_> {
+    type Value = Vec<Task>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<Task>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ArgsSeed<'_, '_> {
+    type Value = Vec<Task>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of arguments")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Task>, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(t) = seq.next_element_seed(TaskSeed(self.0))? {
+            items.push(t);
+        }
+        Ok(items)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Vec<Task>, A::Error> {
+        Err(self.not_array("an object"))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Vec<Task>, E> {
+        Err(self.not_array("a string"))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Vec<Task>, E> {
+        Err(self.not_array("a number"))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Vec<Task>, E> {
+        Err(self.not_array("a number"))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Vec<Task>, E> {
+        Err(self.not_array("a number"))
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Vec<Task>, E> {
+        Err(self.not_array("a boolean"))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Vec<Task>, E> {
+        Err(self.not_array("null"))
+    }
+}
+
+impl ArgsSeed<'_, '_> {
+    fn not_array<E: de::Error>(&self, found: &str) -> E {
+        self.0
+            .task_error(format!("\"args\" must be an array, not {found}"))
+    }
+}
