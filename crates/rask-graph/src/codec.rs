@@ -1,78 +1,291 @@
-//! Codecs: how an opaque value leaves the process that made it.
+//! Codecs: how a value leaves the process that made it.
 //!
-//! Values of the JSON-like variants of [`Value`] serialize on their own. An
+//! Values of the JSON-like variants of [`Value`] encode on their own. An
 //! opaque Rust value (a struct of yours, an array chunk) needs a codec for
-//! its type, registered once with [`register_json`]; the CLI uses it to
-//! print results and executors that cross a process boundary use it to
-//! move values. `Vec`s of integers, floats, strings and booleans have
-//! codecs built in.
+//! its type, registered once with [`register`]: the CLI uses it to print
+//! results, the result cache to store them, and the executors that cross a
+//! process boundary to move them. `Vec`s of integers, floats, strings and
+//! booleans have codecs built in.
+//!
+//! The binary form ([`to_bytes`], [`from_bytes`]) is a tag byte per value,
+//! little-endian numbers, length-prefixed strings and lists; an opaque
+//! value is written as its type's name and its serde encoding (postcard),
+//! and is read back through the codec registered under that name. A
+//! program must therefore register the same codecs in every process, which
+//! it does when every process runs the same code.
 //!
 //! ```
 //! use rask_graph::{codec, Value};
-//! #[derive(serde::Serialize, serde::Deserialize)]
+//! #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
 //! struct Point { x: i64, y: i64 }
-//! codec::register_json::<Point>();
-//! let json = Value::new(Point { x: 1, y: 2 }).to_json().unwrap();
-//! assert_eq!(json, serde_json::json!({"x": 1, "y": 2}));
+//! codec::register::<Point>();
+//! let v = Value::new(Point { x: 1, y: 2 });
+//! assert_eq!(v.to_json().unwrap(), serde_json::json!({"x": 1, "y": 2}));
+//! let back = codec::from_bytes(&codec::to_bytes(&v).unwrap()).unwrap();
+//! assert_eq!(back.downcast_ref::<Point>(), Some(&Point { x: 1, y: 2 }));
 //! ```
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
-use std::sync::{OnceLock, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
+use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::value::AnyValue;
+use crate::value::{AnyValue, Value};
 
 /// An opaque value has no codec for its type.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("a value of type {type_name} has no codec: register one with rask::codec::register_json::<{type_name}>()")]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("a value of type {type_name} has no codec: register one with rask::codec::register::<{type_name}>()")]
 pub struct NoCodec {
     /// The Rust type name of the value.
     pub type_name: &'static str,
 }
 
-type ToJson = fn(&dyn Any) -> Option<serde_json::Value>;
+/// Bytes that do not decode to a value.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DecodeError {
+    /// The bytes end early or hold an unknown tag.
+    #[error("corrupt value encoding: {0}")]
+    Corrupt(String),
+    /// The bytes hold a value of a type with no codec in this process.
+    #[error("no codec for type {0} in this process: register it before computing")]
+    UnknownType(String),
+}
 
-fn registry() -> &'static RwLock<HashMap<TypeId, ToJson>> {
-    static CODECS: OnceLock<RwLock<HashMap<TypeId, ToJson>>> = OnceLock::new();
+/// The encoding functions of one type.
+#[derive(Clone, Copy)]
+struct Codec {
+    name: &'static str,
+    json: fn(&dyn Any) -> Option<serde_json::Value>,
+    encode: fn(&dyn Any) -> Option<Vec<u8>>,
+    decode: fn(&[u8]) -> Option<Value>,
+}
+
+#[derive(Default)]
+struct Registry {
+    by_type: HashMap<TypeId, Codec>,
+    by_name: HashMap<&'static str, Codec>,
+}
+
+fn registry() -> &'static RwLock<Registry> {
+    static CODECS: OnceLock<RwLock<Registry>> = OnceLock::new();
     CODECS.get_or_init(|| {
-        let mut m: HashMap<TypeId, ToJson> = HashMap::new();
-        m.insert(TypeId::of::<Vec<i64>>(), encode::<Vec<i64>>);
-        m.insert(TypeId::of::<Vec<f64>>(), encode::<Vec<f64>>);
-        m.insert(TypeId::of::<Vec<String>>(), encode::<Vec<String>>);
-        m.insert(TypeId::of::<Vec<bool>>(), encode::<Vec<bool>>);
-        m.insert(TypeId::of::<u64>(), encode::<u64>);
-        m.insert(TypeId::of::<usize>(), encode::<usize>);
-        RwLock::new(m)
+        let mut r = Registry::default();
+        add::<Vec<i64>>(&mut r);
+        add::<Vec<f64>>(&mut r);
+        add::<Vec<String>>(&mut r);
+        add::<Vec<bool>>(&mut r);
+        add::<u64>(&mut r);
+        add::<usize>(&mut r);
+        RwLock::new(r)
     })
 }
 
-fn encode<T: Serialize + 'static>(v: &dyn Any) -> Option<serde_json::Value> {
-    v.downcast_ref::<T>()
-        .and_then(|t| serde_json::to_value(t).ok())
+fn add<T: Serialize + DeserializeOwned + Any + Send + Sync>(r: &mut Registry) {
+    let codec = Codec {
+        name: std::any::type_name::<T>(),
+        json: |v| {
+            v.downcast_ref::<T>()
+                .and_then(|t| serde_json::to_value(t).ok())
+        },
+        encode: |v| {
+            v.downcast_ref::<T>()
+                .and_then(|t| postcard::to_stdvec(t).ok())
+        },
+        decode: |b| postcard::from_bytes::<T>(b).ok().map(Value::opaque),
+    };
+    r.by_type.insert(TypeId::of::<T>(), codec);
+    r.by_name.insert(codec.name, codec);
 }
 
-/// Registers a JSON codec for the type `T`, so that opaque values of that
-/// type can be printed and moved between processes.
-pub fn register_json<T: Serialize + Any + Send + Sync>() {
-    let mut codecs = registry().write().unwrap_or_else(|e| e.into_inner());
-    codecs.insert(TypeId::of::<T>(), encode::<T>);
+/// Registers a codec for the type `T`, so that opaque values of that type
+/// can be printed as JSON, cached, and moved between processes.
+pub fn register<T: Serialize + DeserializeOwned + Any + Send + Sync>() {
+    let mut r = registry().write().unwrap_or_else(|e| e.into_inner());
+    add::<T>(&mut r);
 }
 
-/// True when opaque values of the type of `value` have a codec.
-pub fn has_codec(value: &dyn AnyValue) -> bool {
-    let codecs = registry().read().unwrap_or_else(|e| e.into_inner());
-    codecs.contains_key(&value.as_any().type_id())
-}
-
-pub(crate) fn to_json(value: &dyn AnyValue) -> Result<serde_json::Value, NoCodec> {
-    let codecs = registry().read().unwrap_or_else(|e| e.into_inner());
-    let any = value.as_any();
-    codecs
-        .get(&any.type_id())
-        .and_then(|f| f(any))
+fn codec_of(value: &dyn AnyValue) -> Result<Codec, NoCodec> {
+    let r = registry().read().unwrap_or_else(|e| e.into_inner());
+    r.by_type
+        .get(&value.as_any().type_id())
+        .copied()
         .ok_or(NoCodec {
             type_name: value.type_name(),
         })
 }
+
+/// True when opaque values of the type of `value` have a codec.
+pub fn has_codec(value: &dyn AnyValue) -> bool {
+    codec_of(value).is_ok()
+}
+
+pub(crate) fn to_json(value: &dyn AnyValue) -> Result<serde_json::Value, NoCodec> {
+    let codec = codec_of(value)?;
+    (codec.json)(value.as_any()).ok_or(NoCodec {
+        type_name: value.type_name(),
+    })
+}
+
+const NULL: u8 = 0;
+const FALSE: u8 = 1;
+const TRUE: u8 = 2;
+const INT: u8 = 3;
+const FLOAT: u8 = 4;
+const STR: u8 = 5;
+const LIST: u8 = 6;
+const DICT: u8 = 7;
+const OPAQUE: u8 = 8;
+
+/// The value in the binary form.
+pub fn to_bytes(value: &Value) -> Result<Vec<u8>, NoCodec> {
+    let mut out = Vec::new();
+    write(value, &mut out)?;
+    Ok(out)
+}
+
+/// Appends the binary form of `value` to `out`.
+pub fn write(value: &Value, out: &mut Vec<u8>) -> Result<(), NoCodec> {
+    match value {
+        Value::Null => out.push(NULL),
+        Value::Bool(b) => out.push(if *b { TRUE } else { FALSE }),
+        Value::Int(i) => {
+            out.push(INT);
+            out.extend_from_slice(&i.to_le_bytes());
+        }
+        Value::Float(f) => {
+            out.push(FLOAT);
+            out.extend_from_slice(&f.to_le_bytes());
+        }
+        Value::Str(s) => {
+            out.push(STR);
+            write_bytes(s.as_bytes(), out);
+        }
+        Value::List(items) => {
+            out.push(LIST);
+            out.extend_from_slice(&(items.len() as u64).to_le_bytes());
+            for item in items.iter() {
+                write(item, out)?;
+            }
+        }
+        Value::Dict(members) => {
+            out.push(DICT);
+            out.extend_from_slice(&(members.len() as u64).to_le_bytes());
+            for (k, v) in members.iter() {
+                write_bytes(k.as_bytes(), out);
+                write(v, out)?;
+            }
+        }
+        Value::Opaque(v) => {
+            let v: &dyn AnyValue = v.as_ref();
+            let codec = codec_of(v)?;
+            let payload = (codec.encode)(v.as_any()).ok_or(NoCodec {
+                type_name: v.type_name(),
+            })?;
+            out.push(OPAQUE);
+            write_bytes(codec.name.as_bytes(), out);
+            write_bytes(&payload, out);
+        }
+    }
+    Ok(())
+}
+
+fn write_bytes(b: &[u8], out: &mut Vec<u8>) {
+    out.extend_from_slice(&(b.len() as u64).to_le_bytes());
+    out.extend_from_slice(b);
+}
+
+/// Reads a value from its binary form (all of `bytes`).
+pub fn from_bytes(bytes: &[u8]) -> Result<Value, DecodeError> {
+    let mut r = Reader { bytes, at: 0 };
+    let v = r.value()?;
+    if r.at != bytes.len() {
+        return Err(DecodeError::Corrupt(format!(
+            "{} bytes left after the value",
+            bytes.len() - r.at
+        )));
+    }
+    Ok(v)
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
+        let end = self.at.checked_add(n).filter(|&e| e <= self.bytes.len());
+        let end =
+            end.ok_or_else(|| DecodeError::Corrupt(format!("truncated at byte {}", self.at)))?;
+        let s = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(s)
+    }
+
+    fn u64(&mut self) -> Result<u64, DecodeError> {
+        let b = self.take(8)?;
+        let mut a = [0_u8; 8];
+        a.copy_from_slice(b);
+        Ok(u64::from_le_bytes(a))
+    }
+
+    fn len(&mut self) -> Result<usize, DecodeError> {
+        let n = self.u64()?;
+        usize::try_from(n)
+            .ok()
+            .filter(|&n| n <= self.bytes.len() - self.at.min(self.bytes.len()) || n == 0)
+            .ok_or_else(|| DecodeError::Corrupt(format!("length {n} beyond the data")))
+    }
+
+    fn str(&mut self) -> Result<&'a str, DecodeError> {
+        let n = self.len()?;
+        std::str::from_utf8(self.take(n)?).map_err(|e| DecodeError::Corrupt(e.to_string()))
+    }
+
+    fn value(&mut self) -> Result<Value, DecodeError> {
+        let tag = self.take(1)?[0];
+        Ok(match tag {
+            NULL => Value::Null,
+            FALSE => Value::Bool(false),
+            TRUE => Value::Bool(true),
+            INT => Value::Int(self.u64()? as i64),
+            FLOAT => Value::Float(f64::from_bits(self.u64()?)),
+            STR => Value::Str(Arc::from(self.str()?)),
+            LIST => {
+                let n = self.len()?;
+                let mut items = Vec::with_capacity(n.min(1 << 16));
+                for _ in 0..n {
+                    items.push(self.value()?);
+                }
+                Value::List(items.into())
+            }
+            DICT => {
+                let n = self.len()?;
+                let mut members = Vec::with_capacity(n.min(1 << 16));
+                for _ in 0..n {
+                    let k: Arc<str> = Arc::from(self.str()?);
+                    members.push((k, self.value()?));
+                }
+                Value::Dict(members.into())
+            }
+            OPAQUE => {
+                let name = self.str()?;
+                let n = self.len()?;
+                let payload = self.take(n)?;
+                let codec = {
+                    let r = registry().read().unwrap_or_else(|e| e.into_inner());
+                    r.by_name.get(name).copied()
+                };
+                let codec = codec.ok_or_else(|| DecodeError::UnknownType(name.to_string()))?;
+                (codec.decode)(payload)
+                    .ok_or_else(|| DecodeError::Corrupt(format!("bad encoding of a {name}")))?
+            }
+            other => return Err(DecodeError::Corrupt(format!("unknown tag {other}"))),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -281,7 +281,7 @@ impl Value {
     }
 
     /// The value as JSON. Opaque values convert through the JSON codec of
-    /// their type ([`codec::register_json`]); one without a codec is an
+    /// their type ([`codec::register`]); one without a codec is an
     /// error naming its type. Floats that are not finite become `null`.
     pub fn to_json(&self) -> Result<serde_json::Value, codec::NoCodec> {
         use serde_json::Value as J;

@@ -1,0 +1,47 @@
+use super::*;
+
+#[test]
+fn every_variant_round_trips() {
+    let v = Value::list([
+        Value::Null,
+        Value::Bool(true),
+        Value::Int(-7),
+        Value::Float(2.5),
+        Value::from("héllo"),
+        Value::from_json(&serde_json::json!({"a": [1, {"b": null}]})),
+        Value::new(vec![1_i64, 2, 3]),
+        Value::new(vec!["x".to_string()]),
+    ]);
+    let back = from_bytes(&to_bytes(&v).unwrap()).unwrap();
+    assert_eq!(format!("{back:?}"), format!("{v:?}"));
+    assert_eq!(
+        back.as_list().unwrap()[6].get::<Vec<i64>>(),
+        Some(vec![1, 2, 3])
+    );
+}
+
+#[test]
+fn corrupt_and_truncated_bytes_are_errors_not_panics() {
+    let bytes = to_bytes(&Value::list([Value::from("abc"), Value::Int(1)])).unwrap();
+    for cut in 0..bytes.len() {
+        assert!(from_bytes(&bytes[..cut]).is_err(), "cut at {cut}");
+    }
+    assert!(matches!(from_bytes(&[99]), Err(DecodeError::Corrupt(_))));
+    let mut long = vec![LIST];
+    long.extend_from_slice(&u64::MAX.to_le_bytes());
+    assert!(from_bytes(&long).is_err());
+}
+
+#[test]
+fn unregistered_types_are_named() {
+    struct Secret;
+    let e = to_bytes(&Value::new(Secret)).unwrap_err();
+    assert!(e.type_name.ends_with("Secret"));
+    let mut fake = vec![OPAQUE];
+    write_bytes(b"no::Such", &mut fake);
+    write_bytes(b"", &mut fake);
+    assert_eq!(
+        from_bytes(&fake),
+        Err(DecodeError::UnknownType("no::Such".into()))
+    );
+}
