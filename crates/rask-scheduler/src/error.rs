@@ -24,6 +24,25 @@ pub enum ComputeError {
         /// The panic message.
         message: String,
     },
+    /// The worker process or rank running a task died.
+    #[error("task {key:?}: worker {worker} died ({how})")]
+    WorkerDied {
+        /// The key of the task it was running.
+        key: Key,
+        /// Which worker (its number and process id or rank).
+        worker: String,
+        /// How it died: the signal or exit status.
+        how: String,
+    },
+    /// A value cannot cross to another process: its type has no codec, or
+    /// its bytes did not decode.
+    #[error("task {key:?}: {message}")]
+    Codec {
+        /// The key of the task whose value or input it is.
+        key: Key,
+        /// What went wrong, naming the type.
+        message: String,
+    },
     /// An executor could not run (a worker could not start or died).
     #[error("executor {executor}: {message}")]
     Executor {
@@ -38,7 +57,10 @@ impl ComputeError {
     /// The key of the task that failed, if a task failed.
     pub fn key(&self) -> Option<&Key> {
         match self {
-            ComputeError::Task { key, .. } | ComputeError::Panic { key, .. } => Some(key),
+            ComputeError::Task { key, .. }
+            | ComputeError::Panic { key, .. }
+            | ComputeError::WorkerDied { key, .. }
+            | ComputeError::Codec { key, .. } => Some(key),
             _ => None,
         }
     }

@@ -26,6 +26,14 @@ pub trait Executor {
         callbacks: &[&dyn Callback],
     ) -> Result<Vec<Value>, ComputeError>;
 
+    /// Called by [`compute`] before any callback starts, so before a
+    /// progress bar or a resource monitor starts a thread of its own: an
+    /// executor that forks its workers does it here, while the process
+    /// has one thread. The default does nothing.
+    fn prepare(&self, _graph: &Graph, _plan: &Plan) -> Result<(), ComputeError> {
+        Ok(())
+    }
+
     /// The values of `keys` (one key, or nested lists of keys), in the
     /// same nesting.
     fn get(&self, graph: &Graph, keys: impl Into<Keys>) -> Result<Value, ComputeError>
@@ -155,6 +163,7 @@ pub fn compute(
     plan: &Plan,
     callbacks: &[&dyn Callback],
 ) -> Result<Vec<Value>, ComputeError> {
+    executor.prepare(graph, plan)?;
     let info = RunInfo {
         graph,
         plan,

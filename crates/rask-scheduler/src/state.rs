@@ -145,7 +145,7 @@ impl<'p, V> State<'p, V> {
     ///
     /// When an input is not computed (the task was not handed out by
     /// [`pop_ready`](State::pop_ready)).
-    pub fn inputs(&self, id: TaskId) -> impl Iterator<Item = &V> + '_ {
+    pub fn inputs(&self, id: TaskId) -> impl ExactSizeIterator<Item = &V> + '_ {
         self.plan.deps().of(id).iter().map(|&d| {
             self.store
                 .get(self.slots[d as usize] as usize)
@@ -201,6 +201,13 @@ impl<'p, V> State<'p, V> {
     pub fn fail(&mut self, _id: TaskId) {
         self.running -= 1;
         self.failed = true;
+    }
+
+    /// Puts running task `id` back among the ready tasks, to run again
+    /// (its worker died and the executor retries it elsewhere).
+    pub fn requeue(&mut self, id: TaskId) {
+        self.running -= 1;
+        self.ready.insert(self.plan.priority()[id as usize]);
     }
 
     /// Stops handing out tasks (an executor-level failure).

@@ -1,0 +1,136 @@
+//! The worker process: forked from the scheduler with the graph already in
+//! memory, it reads batches of task ids and input values from a pipe, runs
+//! the tasks and writes their results back, until the pipe closes.
+//!
+//! A worker leads its own process group, so the programs its tasks start
+//! can be killed with it. It asks the kernel for a `SIGTERM` when the
+//! scheduler's process dies (`PR_SET_PDEATHSIG`), and on that signal kills
+//! its whole group: an interrupted run leaves no process behind.
+
+use std::fs::File;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+
+use nix::sys::signal::{self, SigHandler, Signal};
+use nix::unistd::{getppid, setpgid, Pid};
+use rask_graph::{codec, EvalError, Graph, Plan, Value};
+use rask_scheduler::{run_task, ComputeError};
+
+use crate::frame::{self, Cursor, Outcome};
+
+extern "C" fn kill_group(_: libc::c_int) {
+    // SAFETY: killpg and _exit are async-signal-safe.
+    unsafe {
+        libc::killpg(0, libc::SIGKILL);
+        libc::_exit(1);
+    }
+}
+
+/// Sets the worker up in the child right after `fork`, then serves tasks
+/// until the scheduler closes the pipe. Never returns.
+pub(crate) fn run_child(
+    graph: &Graph,
+    plan: &Plan,
+    parent: Pid,
+    input: OwnedFd,
+    output: OwnedFd,
+    inherited: &[RawFd],
+) -> ! {
+    for &fd in inherited {
+        // SAFETY: these descriptors belong to other workers' pipes, which
+        // this process must not hold open; nothing else in the child uses
+        // them.
+        unsafe {
+            libc::close(fd);
+        }
+    }
+    for fd in [input.as_raw_fd(), output.as_raw_fd()] {
+        // programs started by tasks must not inherit the pipes, or the
+        // scheduler could not see this worker die
+        // SAFETY: fcntl on descriptors this process owns.
+        unsafe {
+            libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+        }
+    }
+    let _ = setpgid(Pid::from_raw(0), Pid::from_raw(0));
+    // SAFETY: the handler only calls async-signal-safe functions.
+    let _ = unsafe { signal::signal(Signal::SIGTERM, SigHandler::Handler(kill_group)) };
+    let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
+    if getppid() != parent {
+        // the scheduler died before the death signal was armed
+        exit(1);
+    }
+    let code = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        serve(graph, plan, File::from(input), File::from(output))
+    })) {
+        Ok(()) => 0,
+        Err(_) => 101,
+    };
+    exit(code)
+}
+
+fn exit(code: i32) -> ! {
+    // SAFETY: `_exit` ends the forked child without running the parent's
+    // atexit handlers or destructors, which belong to the parent.
+    unsafe { libc::_exit(code) }
+}
+
+fn serve(graph: &Graph, plan: &Plan, mut input: File, mut output: File) {
+    let mut frame_in = Vec::new();
+    let mut frame_out = Vec::new();
+    let mut inputs: Vec<Value> = Vec::new();
+    while let Ok(Some(())) = frame::receive(&mut input, &mut frame_in) {
+        frame_out.clear();
+        frame_out.extend_from_slice(&0_u32.to_le_bytes());
+        let mut written = 0_u32;
+        let mut c = Cursor::new(&frame_in);
+        let Ok(count) = c.u32() else { return };
+        for _ in 0..count {
+            let (Ok(id), Ok(n)) = (c.u32(), c.u32()) else {
+                return;
+            };
+            inputs.clear();
+            let mut bad_input = None;
+            for _ in 0..n {
+                match c.bytes().map(codec::from_bytes) {
+                    Ok(Ok(v)) => inputs.push(v),
+                    Ok(Err(e)) => bad_input = Some(format!("an input does not decode: {e}")),
+                    Err(_) => return,
+                }
+            }
+            let outcome = match bad_input {
+                Some(message) => Outcome::Codec(message),
+                None => outcome(run_task(graph, plan, id, inputs.drain(..))),
+            };
+            frame::push_outcome(&mut frame_out, id, &outcome);
+            written += 1;
+            if !matches!(outcome, Outcome::Value(_)) {
+                break;
+            }
+        }
+        frame_out[..4].copy_from_slice(&written.to_le_bytes());
+        if frame::send(&mut output, &frame_out).is_err() {
+            return;
+        }
+    }
+}
+
+fn outcome(result: Result<Value, ComputeError>) -> Outcome {
+    match result {
+        Ok(v) => match codec::to_bytes(&v) {
+            Ok(bytes) => Outcome::Value(bytes),
+            Err(e) => Outcome::Codec(format!("its value cannot leave the worker process: {e}")),
+        },
+        Err(ComputeError::Task {
+            error: EvalError::Call { function, error },
+            ..
+        }) => Outcome::Failed {
+            function,
+            message: error.to_string(),
+        },
+        Err(ComputeError::Panic { message, .. }) => Outcome::Panicked(message),
+        Err(other) => Outcome::Failed {
+            function: String::new(),
+            message: other.to_string(),
+        },
+    }
+}
