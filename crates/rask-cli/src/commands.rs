@@ -4,16 +4,19 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
-use rask::{deps, file, optimize, ComputeError, Executor, Graph, Key, Plan, Registry, TaskId};
+use rask::diagnostics::{ProfileFormat, Profiler, ProgressBar, ResourceMonitor};
+use rask::{
+    deps, file, optimize, Callback, ComputeError, Executor, Graph, Key, Plan, Registry, TaskId,
+};
 use serde_json::{json, Map};
 
 use crate::{Failure, RunArgs, SchedulerName};
 
-fn load(path: &Path) -> Result<Graph, Failure> {
+pub(crate) fn load(path: &Path) -> Result<Graph, Failure> {
     file::read(path, &Registry::with_builtins()).map_err(|e| Failure::Input(e.to_string()))
 }
 
-fn in_file(path: &Path, e: impl std::fmt::Display) -> Failure {
+pub(crate) fn in_file(path: &Path, e: impl std::fmt::Display) -> Failure {
     Failure::Input(format!("{}: {e}", path.display()))
 }
 
@@ -59,10 +62,46 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
             Some(n) => rask::Threads::new(n as usize),
             None => rask::Threads::default(),
         }),
+        SchedulerName::Processes => Box::new(match args.workers {
+            Some(n) => rask_processes::Processes::new(n as usize),
+            None => rask_processes::Processes::default(),
+        }),
     };
+    if let Some(p) = &args.profile {
+        // a bad name or an unwritable place fails before the run, not after
+        let bad = |e: rask::diagnostics::DiagnosticsError| Failure::Input(e.to_string());
+        ProfileFormat::from_path(p).map_err(bad)?;
+        std::fs::File::create(p).map_err(|e| {
+            bad(rask::diagnostics::DiagnosticsError::Write {
+                path: p.clone(),
+                source: e,
+            })
+        })?;
+    }
+    let progress = args.progress.then(ProgressBar::new);
+    let profiler = args
+        .profile
+        .as_ref()
+        .map(|_| (Profiler::new(), ResourceMonitor::default()));
+    let mut callbacks: Vec<&dyn Callback> = Vec::new();
+    if let Some(p) = &progress {
+        callbacks.push(p);
+    }
+    if let Some((p, m)) = &profiler {
+        callbacks.extend([p as &dyn Callback, m]);
+    }
     let t1 = Instant::now();
-    let result = rask::compute(executor.as_ref(), &graph, &plan, &[]);
+    let result = rask::compute(executor.as_ref(), &graph, &plan, &callbacks);
     let run_s = t1.elapsed().as_secs_f64();
+    if let (Some(path), Some((p, m))) = (&args.profile, &profiler) {
+        // the profile of a failed run shows what ran up to the failure
+        if let Err(e) = p.profile().write(path, Some(&m.resources())) {
+            if result.is_ok() {
+                return Err(Failure::Input(e.to_string()));
+            }
+            eprintln!("rask: error: {e}");
+        }
+    }
     if args.stats {
         eprintln!(
             "{}",

@@ -2,7 +2,10 @@
 //!
 //! ```text
 //! rask run FILE [--get KEY]... [--scheduler sync|threads] [--workers N] [--stats] [--optimize]
+//!          [--progress] [--profile PROFILE.json|PROFILE.html]
 //! rask check FILE
+//! rask show FILE [--json]
+//! rask dot FILE [-o OUT.dot|OUT.svg|OUT.png] [--color order|duration] [--profile-from PROFILE.json]
 //! ```
 //!
 //! Exit status: 0 on success, 1 when a task failed, 2 for bad input
@@ -16,6 +19,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod commands;
+mod dot;
+mod show;
 
 /// Dead simple task scheduling: run graph files of tasks.
 #[derive(Debug, Parser)]
@@ -34,6 +39,44 @@ enum Command {
         /// The graph file (JSON).
         file: PathBuf,
     },
+    /// Summarize a graph file: tasks, edges, depth, widest level, critical
+    /// path, functions, peak live values.
+    Show {
+        /// The graph file (JSON).
+        file: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Draw a graph file as Graphviz DOT (stdout), or as SVG/PNG with -o.
+    Dot(DotArgs),
+}
+
+/// Options of `rask dot`.
+#[derive(Debug, clap::Args)]
+struct DotArgs {
+    /// The graph file (JSON).
+    file: PathBuf,
+    /// Where to write: .dot or .gv (DOT text), .svg, .png or .pdf (drawn
+    /// by Graphviz's `dot`). Default: DOT text on stdout.
+    #[arg(short, long, value_name = "OUT")]
+    output: Option<PathBuf>,
+    /// Colour the nodes by `order` priority or by measured duration.
+    #[arg(long, value_enum)]
+    color: Option<ColorBy>,
+    /// The profile (a Chrome trace from `rask run --profile X.json`)
+    /// whose durations colour the nodes.
+    #[arg(long, value_name = "PROFILE")]
+    profile_from: Option<PathBuf>,
+}
+
+/// What `rask dot --color` colours by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorBy {
+    /// `order` priority: dark runs first, yellow last.
+    Order,
+    /// Measured duration from --profile-from: dark red is slowest.
+    Duration,
 }
 
 /// Options of `rask run`.
@@ -58,6 +101,14 @@ struct RunArgs {
     /// counted by --stats are then the optimized ones).
     #[arg(long)]
     optimize: bool,
+    /// Show a progress bar on stderr (plain lines when stderr is not a
+    /// terminal).
+    #[arg(long)]
+    progress: bool,
+    /// Write a profile of the run: a Chrome trace (.json, for Perfetto) or
+    /// a self-contained HTML timeline with CPU and memory (.html).
+    #[arg(long, value_name = "FILE")]
+    profile: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -66,6 +117,8 @@ enum SchedulerName {
     Sync,
     /// A pool of threads.
     Threads,
+    /// A pool of forked worker processes.
+    Processes,
 }
 
 /// How the CLI fails; the one place errors become exit codes.
@@ -82,6 +135,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => commands::run(&args),
         Command::Check { file } => commands::check(&file),
+        Command::Show { file, json } => show::show(&file, json),
+        Command::Dot(args) => dot::dot(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

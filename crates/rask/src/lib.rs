@@ -18,7 +18,8 @@
 //!
 //! The crates behind it: `rask-graph` (the graph, graph files and the pure
 //! algorithms), `rask-scheduler` (the scheduler core and the `sync` and
-//! `threads` executors), `rask-delayed` (typed lazy values).
+//! `threads` executors), `rask-delayed` (typed lazy values),
+//! `rask-diagnostics` (progress bar, profiler, resource monitor, pictures).
 #![deny(missing_docs, missing_debug_implementations)]
 
 pub use rask_graph::{
@@ -30,6 +31,12 @@ pub use rask_scheduler::{
     compute, get, get_with, Callback, ComputeError, Executor, Keys, RunInfo, State, Sync,
     TaskEvent, Threads,
 };
+
+/// Diagnostics: progress bar, profiler (Chrome trace, HTML timeline),
+/// resource monitor, Graphviz pictures and graph summaries.
+pub mod diagnostics {
+    pub use rask_diagnostics::*;
+}
 
 /// Typed lazy values: `Delayed<T>`, composed into one graph.
 pub mod delayed {
