@@ -52,8 +52,8 @@ pub struct TaskRecord {
     pub start: Duration,
     /// When it ended, after the start of the run.
     pub end: Duration,
-    /// Whether this is the task that failed the run (it ended with the
-    /// run).
+    /// Whether this is the task that failed the run. Callbacks are not
+    /// told when a failing task ended, so its `end` is its `start`.
     pub failed: bool,
 }
 
@@ -245,7 +245,6 @@ impl Profiler {
 
 impl Callback for Profiler {
     fn start(&self, info: &RunInfo<'_>) {
-        let origin = Instant::now();
         let mut functions: Vec<Arc<str>> = Vec::new();
         let mut function_of = Vec::with_capacity(info.plan.len());
         for id in 0..info.plan.len() as TaskId {
@@ -267,7 +266,8 @@ impl Callback for Profiler {
         }
         let workers = info.workers.max(1);
         let run = Run {
-            origin,
+            // time 0 is the end of this setup, not its start
+            origin: Instant::now(),
             executor: info.executor.to_string(),
             workers,
             planned: info.plan.len(),
@@ -319,10 +319,11 @@ impl Callback for Profiler {
         let failed_key = error.and_then(ComputeError::key);
         for shard in &run.shards {
             let mut shard = shard.lock().unwrap_or_else(|e| e.into_inner());
-            // the task that failed started and never finished
+            // the task that failed started and never finished; when it
+            // ended is not reported (the run may go on until the tasks
+            // running beside it finish), so it is recorded with no length
             if let Some(mut raw) = shard.running.take() {
                 if failed_key == Some(&raw.key) {
-                    raw.end = wall;
                     raw.failed = true;
                     shard.done.push(raw);
                 }

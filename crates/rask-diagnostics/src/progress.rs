@@ -6,8 +6,9 @@
 //! tasks run). Anywhere else (a log file, a pipe, CI) it prints a plain
 //! line now and then: each time another tenth of the tasks is done, or
 //! when a line is [`every`](ProgressBar::every) interval old (checked as
-//! tasks finish), and always a last line: `N/N tasks (100%)` on success,
-//! or the key of the task that failed.
+//! tasks finish), once the run is [`minimum`](ProgressBar::minimum) old;
+//! and always a last line: `N/N tasks (100%)` on success, or the key of
+//! the task that failed.
 //!
 //! The count is of finished tasks against the plan's length (every key is
 //! a task, as in Dask), kept in atomics because the `threads` executor
@@ -75,6 +76,8 @@ struct Plain {
     /// When the last line was printed (ns after `origin`).
     last_line_ns: AtomicU64,
     every: Duration,
+    /// No line but the last before the run is this old.
+    minimum: Duration,
 }
 
 impl fmt::Debug for ProgressBar {
@@ -117,6 +120,7 @@ impl ProgressBar {
             next_tenth: AtomicUsize::new(1),
             last_line_ns: AtomicU64::new(0),
             every: Duration::from_secs(2),
+            minimum: Duration::from_millis(500),
         }))
     }
 
@@ -142,6 +146,23 @@ impl ProgressBar {
     pub fn every(mut self, interval: Duration) -> ProgressBar {
         if let Output::Plain(p) = &mut self.output {
             p.every = interval;
+        }
+        self
+    }
+
+    /// Plain lines other than the last wait until the run is `minimum`
+    /// old (default 0.5 s, as Dask's `minimum`), so a quick run prints one
+    /// line.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let bar = rask_diagnostics::ProgressBar::to_writer(std::io::sink())
+    ///     .minimum(Duration::ZERO);
+    /// assert_eq!(bar.total(), 0);
+    /// ```
+    pub fn minimum(mut self, minimum: Duration) -> ProgressBar {
+        if let Output::Plain(p) = &mut self.output {
+            p.minimum = minimum;
         }
         self
     }
@@ -293,6 +314,10 @@ impl Callback for ProgressBar {
                     return; // `finish` prints the last line
                 }
                 let now = self.ns_since_origin(event.end);
+                let started = self.started_ns.load(Ordering::Relaxed);
+                if now.saturating_sub(started) < p.minimum.as_nanos() as u64 {
+                    return;
+                }
                 let tenth = done * 10 / total.max(1);
                 let next = p.next_tenth.load(Ordering::Relaxed);
                 let by_count = tenth >= next

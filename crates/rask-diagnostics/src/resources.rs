@@ -126,9 +126,10 @@ struct State {
 }
 
 impl Default for ResourceMonitor {
-    /// Samples every 50 ms.
+    /// Samples every 20 ms (reading `/proc` takes some 20 us, so that is
+    /// about 0.1% of a core).
     fn default() -> ResourceMonitor {
-        ResourceMonitor::new(Duration::from_millis(50))
+        ResourceMonitor::new(Duration::from_millis(20))
     }
 }
 

@@ -32,6 +32,9 @@ use crate::resources::Resources;
 const TEMPLATE: &str = include_str!("timeline.html");
 const SLOT: &str = "/*RASK_DATA*/";
 
+/// The most resource points a timeline embeds.
+const MAX_POINTS: usize = 4000;
+
 /// Rounds to two decimals (hundredths of a microsecond), to keep the
 /// embedded numbers short.
 fn short(x: f64) -> f64 {
@@ -79,11 +82,17 @@ fn data(profile: &Profile, resources: Option<&Resources>, title: &str) -> Json {
     let mut samples: Vec<f64> = Vec::new();
     if let Some(res) = resources {
         let offset = res.origin().map_or(0.0, |o| profile.seconds_at(o));
-        for s in res.samples() {
+        // a long run's samples are averaged in groups, to at most
+        // MAX_POINTS points: more than a screen shows
+        let all = res.samples();
+        let group = all.len().div_ceil(MAX_POINTS).max(1);
+        for chunk in all.chunks(group) {
+            let n = chunk.len() as f64;
+            let mean = |f: &dyn Fn(&crate::Sample) -> f64| chunk.iter().map(f).sum::<f64>() / n;
             samples.extend([
-                short((offset + s.time.as_secs_f64()).max(0.0) * 1e6),
-                short(s.cpu_percent),
-                short(s.rss_bytes as f64 / 1048576.0),
+                short((offset + mean(&|s| s.time.as_secs_f64())).max(0.0) * 1e6),
+                short(mean(&|s| s.cpu_percent)),
+                short(mean(&|s| s.rss_bytes as f64) / 1048576.0),
             ]);
         }
     }

@@ -131,6 +131,18 @@ fn colormap(stops: &[[u8; 3]], t: f64) -> (String, bool) {
     )
 }
 
+/// `250 us`, `12.5 ms`, `1.5s`: short durations readable too.
+fn short_duration(d: Duration) -> String {
+    let us = d.as_secs_f64() * 1e6;
+    if us < 1000.0 {
+        format!("{us:.0} us")
+    } else if us < 1e6 {
+        format!("{:.1} ms", us / 1000.0)
+    } else {
+        crate::progress::duration_text(d)
+    }
+}
+
 /// viridis, dark purple to yellow.
 const VIRIDIS: [[u8; 3]; 5] = [
     [0x44, 0x01, 0x54],
@@ -185,7 +197,7 @@ pub fn to_dot(graph: &Graph, options: &DotOptions) -> Result<String, GraphError>
                     .collect(),
                 Some(format!(
                     "colour: measured duration (pale yellow short, dark red {}; white: not in the profile)",
-                    crate::progress::duration_text(max)
+                    short_duration(max)
                 )),
             )
         }

@@ -27,7 +27,7 @@ fn reaches_exactly_100_percent_on_success() {
     let executors: Vec<Box<dyn Executor>> = vec![Box::new(Sync), Box::new(Threads::new(4))];
     for ex in executors {
         let out = Buffer::default();
-        let bar = ProgressBar::to_writer(out.clone());
+        let bar = ProgressBar::to_writer(out.clone()).minimum(Duration::ZERO);
         get_with(ex.as_ref(), &g, "total", &[&bar]).unwrap();
         let text = out.text();
         let lines: Vec<&str> = text.lines().collect();
@@ -76,7 +76,9 @@ fn never_exceeds_100_percent() {
     let g = graph! { "x" => 1, "y" => 2 };
     let plan = Plan::for_keys(&g, &["x".into(), "y".into()]).unwrap();
     let out = Buffer::default();
-    let bar = ProgressBar::to_writer(out.clone()).every(Duration::ZERO);
+    let bar = ProgressBar::to_writer(out.clone())
+        .every(Duration::ZERO)
+        .minimum(Duration::ZERO);
     bar.start(&RunInfo {
         graph: &g,
         plan: &plan,
@@ -108,11 +110,22 @@ fn never_exceeds_100_percent() {
 fn prints_by_time_too() {
     let g = fan(20);
     let out = Buffer::default();
-    let bar = ProgressBar::to_writer(out.clone()).every(Duration::ZERO);
+    let bar = ProgressBar::to_writer(out.clone())
+        .every(Duration::ZERO)
+        .minimum(Duration::ZERO);
     get_with(&Sync, &g, "total", &[&bar]).unwrap();
     // with a zero interval, a line after every task but the last
     assert_eq!(out.text().lines().count(), 22, "{}", out.text());
     assert!(out.text().contains("tasks/s | elapsed "), "{}", out.text());
+}
+
+#[test]
+fn a_quick_run_prints_only_the_last_line() {
+    let out = Buffer::default();
+    let bar = ProgressBar::to_writer(out.clone()).minimum(Duration::from_secs(60));
+    get_with(&Sync, &fan(100), "total", &[&bar]).unwrap();
+    assert_eq!(out.text().lines().count(), 1, "{}", out.text());
+    assert!(out.text().starts_with("[rask] 102/102 tasks (100%) in "));
 }
 
 #[test]

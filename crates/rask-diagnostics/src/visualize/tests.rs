@@ -3,7 +3,14 @@ use std::time::Duration;
 
 use rask_graph::{graph, Graph, Task};
 
-use super::{colormap, to_dot, Coloring, DotOptions, HEAT, VIRIDIS};
+use super::{colormap, short_duration, to_dot, Coloring, DotOptions, HEAT, VIRIDIS};
+
+#[test]
+fn captions_read_short_durations() {
+    assert_eq!(short_duration(Duration::from_micros(250)), "250 us");
+    assert_eq!(short_duration(Duration::from_micros(12_500)), "12.5 ms");
+    assert_eq!(short_duration(Duration::from_millis(1500)), "1.5s");
+}
 
 fn inc(x: i64) -> i64 {
     x + 1
