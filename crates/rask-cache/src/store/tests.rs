@@ -1,0 +1,94 @@
+use rask_graph::Value;
+
+use super::*;
+
+fn token(n: u8) -> Token {
+    Token::from_bytes([n; 32])
+}
+
+#[test]
+fn a_stored_value_loads_back_and_the_file_is_where_it_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::open(dir.path().join("a/b")).unwrap();
+    assert!(dir.path().join("a/b/CACHEDIR.TAG").is_file());
+    let v = Value::list([Value::Int(1), Value::from("two"), Value::Float(3.5)]);
+    assert!(cache.load(&token(1)).is_none());
+    cache.store(&token(1), &v).unwrap();
+    assert_eq!(cache.load(&token(1)), Some(v));
+    let path = cache.entry_path(&token(1));
+    assert!(
+        path.starts_with(dir.path().join("a/b/01")),
+        "{}",
+        path.display()
+    );
+    assert_eq!(path.file_name().unwrap().len(), 62);
+    assert_eq!(cache.stats().stored, 1);
+    // no temporary file is left behind
+    let names: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+}
+
+#[test]
+fn every_damage_is_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::open(dir.path()).unwrap();
+    let v = Value::list((0..100).map(Value::Int).collect::<Vec<_>>());
+    cache.store(&token(2), &v).unwrap();
+    let path = cache.entry_path(&token(2));
+    let good = std::fs::read(&path).unwrap();
+    let mut cases: Vec<(&str, Vec<u8>)> = vec![
+        ("empty", vec![]),
+        ("header only", good[..HEADER].to_vec()),
+        ("truncated", good[..good.len() - 1].to_vec()),
+        ("extended", [&good[..], b"x"].concat()),
+    ];
+    for at in [0, 9, 20, 50, 60, HEADER, good.len() - 1] {
+        let mut b = good.clone();
+        b[at] ^= 0x40;
+        cases.push(("flipped", b));
+    }
+    for (what, bytes) in cases {
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(!cache.contains(&token(2)), "{what}");
+        assert!(cache.load(&token(2)).is_none(), "{what}");
+    }
+    // an entry copied under another token's name is not that token's
+    std::fs::write(&path, &good).unwrap();
+    let other = cache.entry_path(&token(3));
+    std::fs::create_dir_all(other.parent().unwrap()).unwrap();
+    std::fs::copy(&path, &other).unwrap();
+    assert!(cache.contains(&token(2)));
+    assert!(!cache.contains(&token(3)));
+}
+
+#[test]
+fn a_value_without_codec_is_not_stored() {
+    struct Opaque;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::open(dir.path()).unwrap();
+    let err = cache.store(&token(4), &Value::new(Opaque)).unwrap_err();
+    assert!(err.to_string().contains("has no codec"), "{err}");
+    assert!(!cache.contains(&token(4)));
+}
+
+#[test]
+fn an_unwritable_directory_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plain-file");
+    std::fs::write(&file, "").unwrap();
+    for bad in [file.clone(), file.join("sub")] {
+        let err = Cache::open(&bad).unwrap_err();
+        assert!(matches!(&err, CacheError::NotWritable { dir, .. } if *dir == bad));
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with(&format!(
+                "cache directory {}: not writable: ",
+                bad.display()
+            )),
+            "{msg}"
+        );
+    }
+}
