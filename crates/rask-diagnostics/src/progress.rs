@@ -255,15 +255,24 @@ fn rate_text(rate: f64) -> String {
     }
 }
 
+/// The terminal bar's style: `running` with rate and ETA, else the
+/// finished one, with the message (`in 1.2s`, `failed at task "k"`).
+fn terminal_style(running: bool) -> ProgressStyle {
+    let template = if running {
+        "{elapsed_precise} {wide_bar:.cyan/blue} {pos}/{len} tasks ({percent}%) {rate} eta {eta}"
+    } else {
+        "{elapsed_precise} {wide_bar:.cyan/blue} {pos}/{len} tasks ({percent}%) {msg}"
+    };
+    ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .with_key("rate", |s: &ProgressState, w: &mut dyn fmt::Write| {
+            let _ = w.write_str(&rate_text(s.per_sec()));
+        })
+        .progress_chars("=> ")
+}
+
 fn terminal_bar(total: usize) -> indicatif::ProgressBar {
-    let style = ProgressStyle::with_template(
-        "{elapsed_precise} {wide_bar:.cyan/blue} {pos}/{len} tasks ({percent}%) {rate} eta {eta} {msg}",
-    )
-    .unwrap_or_else(|_| ProgressStyle::default_bar())
-    .with_key("rate", |s: &ProgressState, w: &mut dyn fmt::Write| {
-        let _ = w.write_str(&rate_text(s.per_sec()));
-    })
-    .progress_chars("=> ");
+    let style = terminal_style(true);
     let bar = indicatif::ProgressBar::with_draw_target(
         Some(total as u64),
         ProgressDrawTarget::stderr_with_hz(10),
@@ -363,6 +372,7 @@ impl Callback for ProgressBar {
             Output::Terminal(slot) => {
                 let bar = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
                 if let Some(bar) = bar {
+                    bar.set_style(terminal_style(false));
                     bar.set_position(done as u64);
                     match failure {
                         None => bar.finish_with_message(format!("in {}", duration_text(elapsed))),
