@@ -44,7 +44,20 @@ pub(crate) fn receive(r: &mut impl Read, buf: &mut Vec<u8>) -> io::Result<Option
     Ok(Some(()))
 }
 
-/// Builds a batch of tasks: `[count][id, n, (len, value)*]*`.
+/// The length that marks an input as the result of an earlier task of the
+/// same batch (followed by that task's position), not as a value.
+pub(crate) const EARLIER: u64 = u64::MAX;
+
+/// One input of a task in a batch.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Input<'v> {
+    /// A value, sent along.
+    Value(&'v Value),
+    /// The result of the task at this position of the batch.
+    Earlier(u32),
+}
+
+/// Builds a batch of tasks: `[count][id, n, (len, value | EARLIER, item)*]*`.
 #[derive(Debug, Default)]
 pub(crate) struct BatchWriter {
     pub(crate) bytes: Vec<u8>,
@@ -63,7 +76,7 @@ impl BatchWriter {
     pub(crate) fn push<'v>(
         &mut self,
         id: TaskId,
-        inputs: impl ExactSizeIterator<Item = &'v Value>,
+        inputs: impl ExactSizeIterator<Item = Input<'v>>,
     ) -> Result<(), codec::NoCodec> {
         if self.bytes.is_empty() {
             self.clear();
@@ -71,12 +84,20 @@ impl BatchWriter {
         self.bytes.extend_from_slice(&id.to_le_bytes());
         self.bytes
             .extend_from_slice(&(inputs.len() as u32).to_le_bytes());
-        for v in inputs {
-            let at = self.bytes.len();
-            self.bytes.extend_from_slice(&[0; 8]);
-            codec::write(v, &mut self.bytes)?;
-            let len = (self.bytes.len() - at - 8) as u64;
-            self.bytes[at..at + 8].copy_from_slice(&len.to_le_bytes());
+        for input in inputs {
+            match input {
+                Input::Value(v) => {
+                    let at = self.bytes.len();
+                    self.bytes.extend_from_slice(&[0; 8]);
+                    codec::write(v, &mut self.bytes)?;
+                    let len = (self.bytes.len() - at - 8) as u64;
+                    self.bytes[at..at + 8].copy_from_slice(&len.to_le_bytes());
+                }
+                Input::Earlier(item) => {
+                    self.bytes.extend_from_slice(&EARLIER.to_le_bytes());
+                    self.bytes.extend_from_slice(&item.to_le_bytes());
+                }
+            }
         }
         self.count += 1;
         self.bytes[..4].copy_from_slice(&self.count.to_le_bytes());

@@ -48,7 +48,7 @@ use std::time::{Duration, Instant};
 use rask_graph::{codec, CallError, EvalError, Graph, Plan, Task, TaskId, Value};
 use rask_scheduler::{run_task, Callback, ComputeError, Executor, State, TaskEvent};
 
-use frame::{BatchWriter, Cursor, Outcome};
+use frame::{BatchWriter, Cursor, Input, Outcome};
 use pool::Pool;
 
 /// Runs tasks in a pool of forked worker processes.
@@ -299,7 +299,7 @@ impl Run<'_> {
                     }
                     continue;
                 }
-                if let Err(e) = writer.push(id, self.state.inputs(id)) {
+                if let Err(e) = writer.push(id, self.state.inputs(id).map(Input::Value)) {
                     let e = ComputeError::Codec {
                         key: self.key(id).clone(),
                         message: format!("an input cannot cross to a worker process: {e}"),
@@ -308,6 +308,34 @@ impl Run<'_> {
                     break;
                 }
                 batch.push(id);
+                // a chain: the task this one leads to runs next in the
+                // same worker, its input handed over there, no round trip
+                let mut last = id;
+                while batch.len() < MAX_BATCH {
+                    let Some(next) = self.state.claim_next(last) else {
+                        break;
+                    };
+                    let inputs: Vec<Input<'_>> = self
+                        .plan
+                        .deps()
+                        .of(next)
+                        .iter()
+                        .map(|&x| match batch.iter().position(|&b| b == x) {
+                            Some(item) => Input::Earlier(item as u32),
+                            None => Input::Value(self.state.value(x)),
+                        })
+                        .collect();
+                    if writer.push(next, inputs.into_iter()).is_err() {
+                        let e = ComputeError::Codec {
+                            key: self.key(next).clone(),
+                            message: "an input cannot cross to a worker process".into(),
+                        };
+                        self.fail(next, e);
+                        break;
+                    }
+                    batch.push(next);
+                    last = next;
+                }
             }
             if batch.is_empty() {
                 continue;

@@ -78,7 +78,10 @@ fn serve(graph: &Graph, plan: &Plan, mut input: File, mut output: File) {
     let mut frame_in = Vec::new();
     let mut frame_out = Vec::new();
     let mut inputs: Vec<Value> = Vec::new();
+    // results of this batch's tasks, for the tasks after them that use them
+    let mut earlier: Vec<Value> = Vec::new();
     while let Ok(Some(())) = frame::receive(&mut input, &mut frame_in) {
+        earlier.clear();
         frame_out.clear();
         frame_out.extend_from_slice(&0_u32.to_le_bytes());
         let mut written = 0_u32;
@@ -91,16 +94,29 @@ fn serve(graph: &Graph, plan: &Plan, mut input: File, mut output: File) {
             inputs.clear();
             let mut bad_input = None;
             for _ in 0..n {
-                match c.bytes().map(codec::from_bytes) {
+                let Ok(len) = c.u64() else { return };
+                if len == frame::EARLIER {
+                    let Ok(item) = c.u32() else { return };
+                    match earlier.get(item as usize) {
+                        Some(v) => inputs.push(v.clone()),
+                        None => return,
+                    }
+                    continue;
+                }
+                let Ok(len) = usize::try_from(len) else {
+                    return;
+                };
+                match c.take(len).map(codec::from_bytes) {
                     Ok(Ok(v)) => inputs.push(v),
                     Ok(Err(e)) => bad_input = Some(format!("an input does not decode: {e}")),
                     Err(_) => return,
                 }
             }
-            let outcome = match bad_input {
-                Some(message) => Outcome::Codec(message),
+            let (outcome, value) = match bad_input {
+                Some(message) => (Outcome::Codec(message), Value::Null),
                 None => outcome(run_task(graph, plan, id, inputs.drain(..))),
             };
+            earlier.push(value);
             frame::push_outcome(&mut frame_out, id, &outcome);
             written += 1;
             if !matches!(outcome, Outcome::Value(_)) {
@@ -114,12 +130,16 @@ fn serve(graph: &Graph, plan: &Plan, mut input: File, mut output: File) {
     }
 }
 
-fn outcome(result: Result<Value, ComputeError>) -> Outcome {
-    match result {
-        Ok(v) => match codec::to_bytes(&v) {
-            Ok(bytes) => Outcome::Value(bytes),
-            Err(e) => Outcome::Codec(format!("its value cannot leave the worker process: {e}")),
-        },
+/// The outcome to send back, and the value for later tasks of the batch.
+fn outcome(result: Result<Value, ComputeError>) -> (Outcome, Value) {
+    let outcome = match result {
+        Ok(v) => {
+            let o = match codec::to_bytes(&v) {
+                Ok(bytes) => Outcome::Value(bytes),
+                Err(e) => Outcome::Codec(format!("its value cannot leave the worker process: {e}")),
+            };
+            return (o, v);
+        }
         Err(ComputeError::Task {
             error: EvalError::Call { function, error },
             ..
@@ -132,5 +152,6 @@ fn outcome(result: Result<Value, ComputeError>) -> Outcome {
             function: String::new(),
             message: other.to_string(),
         },
-    }
+    };
+    (outcome, Value::Null)
 }
