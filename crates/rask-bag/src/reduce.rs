@@ -1,0 +1,602 @@
+//! Aggregations: tree reductions over the partitions of a bag.
+//!
+//! Every aggregation is three functions: `part` reduces one partition (in
+//! the same task as the fused operations before it, so `read_text(..)
+//! .map(f).frequencies()` reads, maps and counts in one pass), `combine`
+//! merges up to [`SPLIT_EVERY`] partial results, and `finish` turns the
+//! last one into the answer. For 20 partitions:
+//!
+//! ```text
+//! ('count-part-…', 0) … ('count-part-…', 7)   → ('count-agg-…', 0, 0)
+//! ('count-part-…', 8) … ('count-part-…', 15)  → ('count-agg-…', 0, 1)
+//! ('count-part-…', 16) … ('count-part-…', 19) → ('count-agg-…', 0, 2)
+//! ('count-agg-…', 0, 0..3)                     → ('count-…', 0)
+//! ```
+//!
+//! The answer is the key `(name, 0)`: an [`Item`] for scalars (`count`,
+//! `sum`, `fold`), or the one partition of a bag for aggregations whose
+//! answer is a sequence (`frequencies`, `foldby`, `topk`, `distinct`), as
+//! in Dask.
+
+use std::hash::Hash;
+use std::ops::Add;
+use std::sync::Arc;
+
+use indexmap::{IndexMap, IndexSet};
+use rask_graph::{Arity, CallError, Function, Key, Task, Value};
+use rustc_hash::FxBuildHasher;
+
+use crate::bag::{part_arg, part_task, Bag, Element};
+use crate::error::BagError;
+use crate::fragment::Fragment;
+use crate::item::Item;
+use crate::pipe::{self, items, Pipe, Stop};
+use crate::token;
+
+/// How many partial results one task of a reduction tree combines.
+pub const SPLIT_EVERY: usize = 8;
+
+/// Map with insertion order and a fast deterministic hash.
+type OrderedMap<K, V> = IndexMap<K, V, FxBuildHasher>;
+
+/// The partial results given to a combining task.
+fn partials<A: 'static>(args: &[Value]) -> Result<Vec<&A>, CallError> {
+    args.iter()
+        .enumerate()
+        .map(|(i, v)| {
+            v.downcast_ref::<A>()
+                .ok_or_else(|| CallError::arg_type::<A>(i + 1, v))
+        })
+        .collect()
+}
+
+/// The operation of a name `OP-TOKEN`.
+fn op_of(name: &str) -> &str {
+    name.rsplit_once('-').map_or(name, |(op, _)| op)
+}
+
+/// The fragment of a tree reduction of `bag` whose key `(name, 0)` holds
+/// `finish(combine(..))` of the partial results `part` makes.
+pub(crate) fn tree<T, A, R>(
+    bag: &Bag<T>,
+    name: &Arc<str>,
+    part: impl Fn(&dyn Pipe<T>, usize, &[Value]) -> Result<A, BagError> + Send + Sync + 'static,
+    combine: impl Fn(Vec<&A>) -> A + Send + Sync + 'static,
+    finish: impl Fn(A) -> R + Send + Sync + 'static,
+) -> Arc<Fragment>
+where
+    T: Element,
+    A: Send + Sync + 'static,
+    R: Send + Sync + 'static,
+{
+    let op = op_of(name);
+    let stage = bag.stage();
+    let pipe = stage.pipe.clone();
+    let part_f = Function::dynamic(
+        &format!("{op}-part"),
+        Arity::at_least(1),
+        move |args: &[Value]| Ok(Value::opaque(part(&*pipe, part_arg(args), &args[1..])?)),
+    );
+    let combine = Arc::new(combine);
+    let combine_f = {
+        let combine = combine.clone();
+        Function::dynamic(
+            &format!("{op}-combine"),
+            Arity::at_least(1),
+            move |args: &[Value]| Ok(Value::opaque(combine(partials::<A>(args)?))),
+        )
+    };
+    let final_f = Function::dynamic(op, Arity::at_least(1), move |args: &[Value]| {
+        Ok(Value::opaque(finish(combine(partials::<A>(args)?))))
+    });
+    let part_name = token::name(&format!("{op}-part"), &**name);
+    let agg_name = token::name(&format!("{op}-agg"), &**name);
+    let mut tasks = Vec::new();
+    let mut level: Vec<Key> = Vec::with_capacity(bag.npartitions());
+    for (i, inputs) in stage.inputs.iter().enumerate() {
+        let key = Key::from((&*part_name, i));
+        tasks.push((key.clone(), part_task(&part_f, i, inputs)));
+        level.push(key);
+    }
+    let mut depth = 0;
+    while level.len() > SPLIT_EVERY {
+        let mut next = Vec::with_capacity(level.len().div_ceil(SPLIT_EVERY));
+        for (j, chunk) in level.chunks(SPLIT_EVERY).enumerate() {
+            let key = Key::from((&*agg_name, depth, j));
+            tasks.push((key.clone(), Task::call(&combine_f, chunk.iter())));
+            next.push(key);
+        }
+        level = next;
+        depth += 1;
+    }
+    tasks.push((Key::from((&**name, 0)), Task::call(&final_f, level.iter())));
+    Fragment::new(tasks, stage.deps.clone())
+}
+
+/// Numbers whose [`mean`](Bag::mean) a bag can take.
+pub trait Number: Copy {
+    /// The number as a float.
+    fn to_f64(self) -> f64;
+}
+
+macro_rules! number {
+    ($($t:ty),*) => {$(
+        impl Number for $t {
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+        }
+    )*};
+}
+number!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, f32, f64);
+
+/// Folds `pipe`'s items of one partition by reference.
+fn fold_ref<T: 'static, A>(
+    pipe: &dyn Pipe<T>,
+    part: usize,
+    inputs: &[Value],
+    mut acc: A,
+    mut step: impl FnMut(&mut A, &T),
+) -> Result<A, BagError> {
+    pipe::finish(pipe.run_ref(part, inputs, &mut |x| {
+        step(&mut acc, x);
+        Ok(())
+    }))?;
+    Ok(acc)
+}
+
+/// Folds `pipe`'s items of one partition by value.
+fn fold_owned<T: 'static, A>(
+    pipe: &dyn Pipe<T>,
+    part: usize,
+    inputs: &[Value],
+    mut acc: A,
+    mut step: impl FnMut(&mut A, T),
+) -> Result<A, BagError> {
+    pipe::finish(pipe.run(part, inputs, &mut |x| {
+        step(&mut acc, x);
+        Ok(())
+    }))?;
+    Ok(acc)
+}
+
+impl<T: Element> Bag<T> {
+    /// A bag of one partition holding the result of a tree reduction.
+    fn reduced<A, U>(
+        &self,
+        name: Arc<str>,
+        part: impl Fn(&dyn Pipe<T>, usize, &[Value]) -> Result<A, BagError> + Send + Sync + 'static,
+        combine: impl Fn(Vec<&A>) -> A + Send + Sync + 'static,
+        finish: impl Fn(A) -> Vec<U> + Send + Sync + 'static,
+    ) -> Bag<U>
+    where
+        A: Send + Sync + 'static,
+        U: Element,
+    {
+        let fragment = tree(self, &name, part, combine, finish);
+        Bag::keyed(name, 1, fragment)
+    }
+
+    /// The number of items.
+    ///
+    /// ```
+    /// let b = rask_bag::from_sequence((0..100).collect::<Vec<i32>>(), 7);
+    /// assert_eq!(b.filter(|x| x % 3 == 0).count().compute(&rask_scheduler::Sync).unwrap(), 34);
+    /// ```
+    pub fn count(&self) -> Item<usize> {
+        let name = token::name("count", self.name());
+        let fragment = tree(
+            self,
+            &name,
+            |pipe, part, inputs| fold_ref(pipe, part, inputs, 0_usize, |n, _| *n += 1),
+            |xs| xs.into_iter().sum(),
+            |n| n,
+        );
+        Item::new(name, fragment)
+    }
+
+    /// The sum of the items (`T::default()` for an empty bag).
+    pub fn sum(&self) -> Item<T>
+    where
+        T: Add<Output = T> + Default,
+    {
+        let name = token::name("sum", self.name());
+        let fragment = tree(
+            self,
+            &name,
+            |pipe, part, inputs| {
+                fold_owned(pipe, part, inputs, T::default(), |acc, x| {
+                    *acc = std::mem::take(acc) + x
+                })
+            },
+            |xs: Vec<&T>| xs.into_iter().fold(T::default(), |a, b| a + b.clone()),
+            |x| x,
+        );
+        Item::new(name, fragment)
+    }
+
+    /// The smallest item (`None` for an empty bag; of equal items, the
+    /// first).
+    pub fn min(&self) -> Item<Option<T>>
+    where
+        T: PartialOrd,
+    {
+        self.best("min", |x, best| x < best)
+    }
+
+    /// The largest item (`None` for an empty bag; of equal items, the
+    /// first).
+    pub fn max(&self) -> Item<Option<T>>
+    where
+        T: PartialOrd,
+    {
+        self.best("max", |x, best| x > best)
+    }
+
+    fn best(&self, op: &str, better: fn(&T, &T) -> bool) -> Item<Option<T>> {
+        let name = token::name(op, self.name());
+        let fragment = tree(
+            self,
+            &name,
+            move |pipe, part, inputs| {
+                fold_ref(pipe, part, inputs, None, |best: &mut Option<T>, x| {
+                    if best.as_ref().is_none_or(|b| better(x, b)) {
+                        *best = Some(x.clone());
+                    }
+                })
+            },
+            move |xs: Vec<&Option<T>>| {
+                let mut best: Option<&T> = None;
+                for x in xs.into_iter().flatten() {
+                    if best.is_none_or(|b| better(x, b)) {
+                        best = Some(x);
+                    }
+                }
+                best.cloned()
+            },
+            |x| x,
+        );
+        Item::new(name, fragment)
+    }
+
+    /// The mean of the items (`None` for an empty bag).
+    ///
+    /// ```
+    /// let b = rask_bag::from_sequence(vec![1, 2, 3, 4], 3);
+    /// assert_eq!(b.mean().compute(&rask_scheduler::Sync).unwrap(), Some(2.5));
+    /// ```
+    pub fn mean(&self) -> Item<Option<f64>>
+    where
+        T: Number,
+    {
+        let name = token::name("mean", self.name());
+        let fragment = tree(
+            self,
+            &name,
+            |pipe, part, inputs| {
+                fold_ref(pipe, part, inputs, (0.0, 0_u64), |acc, x| {
+                    acc.0 += x.to_f64();
+                    acc.1 += 1;
+                })
+            },
+            |xs: Vec<&(f64, u64)>| xs.into_iter().fold((0.0, 0), |a, b| (a.0 + b.0, a.1 + b.1)),
+            |(sum, n)| (n > 0).then(|| sum / n as f64),
+        );
+        Item::new(name, fragment)
+    }
+
+    /// Folds the items: each partition from `init()` with `step`, then
+    /// the partial results with `combine` (which must be associative, and
+    /// `init()` its identity).
+    ///
+    /// ```
+    /// let words = rask_bag::from_sequence(vec!["a", "bb", "ccc"], 2);
+    /// let letters = words.fold(|| 0, |n, w| *n += w.len(), |n, m| *n += m);
+    /// assert_eq!(letters.compute(&rask_scheduler::Sync).unwrap(), 6);
+    /// ```
+    pub fn fold<A: Element>(
+        &self,
+        init: impl Fn() -> A + Send + Sync + 'static,
+        step: impl Fn(&mut A, T) + Send + Sync + 'static,
+        combine: impl Fn(&mut A, &A) + Send + Sync + 'static,
+    ) -> Item<A> {
+        let name = token::name("fold", (self.name(), token::sequence()));
+        let fragment = tree(
+            self,
+            &name,
+            move |pipe, part, inputs| fold_owned(pipe, part, inputs, init(), &step),
+            move |xs: Vec<&A>| merge_all(xs, &combine),
+            |a| a,
+        );
+        Item::new(name, fragment)
+    }
+
+    /// Dask's `reduction`: `perpartition` reduces each partition (all its
+    /// items at once), `aggregate` reduces lists of those results, at each
+    /// level of the tree.
+    ///
+    /// ```
+    /// let b = rask_bag::from_sequence((1..=10).collect::<Vec<u64>>(), 3);
+    /// let top = b.reduction(|p| p.into_iter().max().unwrap_or(0), |xs| xs.into_iter().max().unwrap_or(0));
+    /// assert_eq!(top.compute(&rask_scheduler::Sync).unwrap(), 10);
+    /// ```
+    pub fn reduction<A: Element>(
+        &self,
+        perpartition: impl Fn(Vec<T>) -> A + Send + Sync + 'static,
+        aggregate: impl Fn(Vec<A>) -> A + Send + Sync + 'static,
+    ) -> Item<A> {
+        let name = token::name("reduction", (self.name(), token::sequence()));
+        let fragment = tree(
+            self,
+            &name,
+            move |pipe, part, inputs| {
+                let all = fold_owned(pipe, part, inputs, Vec::new(), |v, x| v.push(x))?;
+                Ok(perpartition(all))
+            },
+            move |xs: Vec<&A>| aggregate(xs.into_iter().cloned().collect()),
+            |a| a,
+        );
+        Item::new(name, fragment)
+    }
+
+    /// Folds the items of each key: `key` groups them, `binop` folds a
+    /// group's items into an accumulator that starts as `init()`, and
+    /// `combine` merges the accumulators of a key from different
+    /// partitions. One partition of `(key, accumulator)` pairs, keys in
+    /// the order they first appear.
+    ///
+    /// Unlike [`groupby`](Bag::groupby), nothing is shuffled: each
+    /// partition sends one accumulator per key.
+    ///
+    /// ```
+    /// let b = rask_bag::from_sequence((1..=10).collect::<Vec<i64>>(), 3);
+    /// let sums = b.foldby(|x| x % 2 == 0, || 0, |s, x| *s += x, |s, t| *s += t);
+    /// assert_eq!(sums.compute(&rask_scheduler::Sync).unwrap(), [(false, 25), (true, 30)]);
+    /// ```
+    pub fn foldby<K, A>(
+        &self,
+        key: impl Fn(&T) -> K + Send + Sync + 'static,
+        init: impl Fn() -> A + Send + Sync + 'static,
+        binop: impl Fn(&mut A, T) + Send + Sync + 'static,
+        combine: impl Fn(&mut A, &A) + Send + Sync + 'static,
+    ) -> Bag<(K, A)>
+    where
+        K: Element + Hash + Eq,
+        A: Element,
+    {
+        let name = token::name("foldby", (self.name(), token::sequence()));
+        self.reduced(
+            name,
+            move |pipe, part, inputs| {
+                fold_owned(pipe, part, inputs, OrderedMap::default(), |m, x| {
+                    let a = m.entry(key(&x)).or_insert_with(&init);
+                    binop(a, x);
+                })
+            },
+            move |xs: Vec<&OrderedMap<K, A>>| merge_maps(xs, |a, b| combine(a, b)),
+            |m| m.into_iter().collect(),
+        )
+    }
+
+    /// How often each distinct item occurs: one partition of
+    /// `(item, count)` pairs, in the order the items first appear, or with
+    /// `sort`, by count, most frequent first (equal counts in the order
+    /// they first appear).
+    ///
+    /// ```
+    /// let b = rask_bag::from_sequence(vec!["a", "b", "a", "c", "b", "a"], 4);
+    /// let f = b.frequencies(true).compute(&rask_scheduler::Sync).unwrap();
+    /// assert_eq!(f, [("a", 3), ("b", 2), ("c", 1)]);
+    /// ```
+    pub fn frequencies(&self, sort: bool) -> Bag<(T, u64)>
+    where
+        T: Hash + Eq,
+    {
+        let name = token::name("frequencies", (self.name(), sort));
+        self.reduced(
+            name,
+            |pipe, part, inputs| {
+                let counts: OrderedMap<T, u64> = if pipe.lends() {
+                    fold_ref(pipe, part, inputs, OrderedMap::default(), |m, x| {
+                        match m.get_mut(x) {
+                            Some(n) => *n += 1,
+                            None => {
+                                m.insert(x.clone(), 1);
+                            }
+                        }
+                    })?
+                } else {
+                    fold_owned(pipe, part, inputs, OrderedMap::default(), |m, x| {
+                        *m.entry(x).or_insert(0) += 1
+                    })?
+                };
+                Ok(counts)
+            },
+            |xs: Vec<&OrderedMap<T, u64>>| merge_maps(xs, |a, b| *a += *b),
+            move |m| {
+                let mut v: Vec<(T, u64)> = m.into_iter().collect();
+                if sort {
+                    v.sort_by_key(|x| std::cmp::Reverse(x.1));
+                }
+                v
+            },
+        )
+    }
+
+    /// The `k` items with the largest `key`, largest first (of items with
+    /// equal keys, the first ones): one partition.
+    ///
+    /// ```
+    /// use std::cmp::Reverse;
+    /// let b = rask_bag::from_sequence(vec![("a", 1), ("b", 5), ("c", 5), ("d", 3)], 3);
+    /// let top = b.topk(2, |x| x.1).compute(&rask_scheduler::Sync).unwrap();
+    /// assert_eq!(top, [("b", 5), ("c", 5)]);
+    /// // smallest instead: reverse the key
+    /// assert_eq!(b.topk(1, |x| Reverse(x.1)).compute(&rask_scheduler::Sync).unwrap(), [("a", 1)]);
+    /// ```
+    pub fn topk<K>(&self, k: usize, key: impl Fn(&T) -> K + Send + Sync + 'static) -> Bag<T>
+    where
+        K: Ord + Element,
+    {
+        let name = token::name("topk", (self.name(), k, token::sequence()));
+        self.reduced(
+            name,
+            move |pipe, part, inputs| {
+                let mut best = fold_ref(pipe, part, inputs, Vec::new(), |v, x| {
+                    v.push((key(x), x.clone()));
+                    if v.len() >= 2 * k.max(16) {
+                        keep_top(v, k);
+                    }
+                })?;
+                keep_top(&mut best, k);
+                Ok(best)
+            },
+            move |xs: Vec<&Vec<(K, T)>>| {
+                let mut all: Vec<(K, T)> = xs.into_iter().flatten().cloned().collect();
+                keep_top(&mut all, k);
+                all
+            },
+            |v| v.into_iter().map(|(_, x)| x).collect(),
+        )
+    }
+
+    /// The distinct items, in the order they first appear: one partition.
+    ///
+    /// ```
+    /// let b = rask_bag::from_sequence(vec![3, 1, 3, 2, 1], 2);
+    /// assert_eq!(b.distinct().compute(&rask_scheduler::Sync).unwrap(), [3, 1, 2]);
+    /// ```
+    pub fn distinct(&self) -> Bag<T>
+    where
+        T: Hash + Eq,
+    {
+        let name = token::name("distinct", self.name());
+        self.reduced(
+            name,
+            |pipe, part, inputs| {
+                if pipe.lends() {
+                    fold_ref(pipe, part, inputs, IndexSet::default(), |s, x| {
+                        if !s.contains(x) {
+                            s.insert(x.clone());
+                        }
+                    })
+                } else {
+                    fold_owned(
+                        pipe,
+                        part,
+                        inputs,
+                        IndexSet::<T, FxBuildHasher>::default(),
+                        |s, x| {
+                            s.insert(x);
+                        },
+                    )
+                }
+            },
+            |xs: Vec<&IndexSet<T, FxBuildHasher>>| {
+                let mut all = xs[0].clone();
+                for s in &xs[1..] {
+                    for x in s.iter() {
+                        if !all.contains(x) {
+                            all.insert(x.clone());
+                        }
+                    }
+                }
+                all
+            },
+            |s| s.into_iter().collect(),
+        )
+    }
+
+    /// The first `n` items: one partition. The partitions are read in
+    /// order, each by a task that runs only when the ones before gave
+    /// fewer than `n` items, and stops reading as soon as it has them; so
+    /// `read_text(..).take(5)` reads only the start of the first file.
+    /// (Partitions that are the result of tasks, such as a `groupby`, are
+    /// computed as a whole before.)
+    ///
+    /// ```
+    /// let b = rask_bag::from_sequence((0..100).collect::<Vec<i32>>(), 10);
+    /// assert_eq!(b.map(|x| x * 2).take(3).compute(&rask_scheduler::Sync).unwrap(), [0, 2, 4]);
+    /// ```
+    pub fn take(&self, n: usize) -> Bag<T> {
+        let name = token::name("take", (self.name(), n));
+        let chain = token::name("take-chain", &*name);
+        let stage = self.stage();
+        let pipe = stage.pipe.clone();
+        let f = Function::dynamic("take", Arity::at_least(2), move |args: &[Value]| {
+            let part = part_arg(args);
+            let prev = &args[1];
+            let mut out: Vec<T> = match prev {
+                Value::Null => Vec::new(),
+                v => {
+                    let before = items::<T>(v)?;
+                    if before.len() >= n {
+                        return Ok(v.clone());
+                    }
+                    before.clone()
+                }
+            };
+            if out.len() < n {
+                pipe::finish(pipe.run(part, &args[2..], &mut |x| {
+                    out.push(x);
+                    if out.len() >= n {
+                        Err(Stop::Done)
+                    } else {
+                        Ok(())
+                    }
+                }))?;
+            }
+            Ok(Value::opaque(out))
+        });
+        let last = stage.inputs.len() - 1;
+        let mut tasks = Vec::with_capacity(stage.inputs.len());
+        let mut prev = Task::Quote(Value::Null);
+        for (i, inputs) in stage.inputs.iter().enumerate() {
+            let key = if i == last {
+                Key::from((&*name, 0))
+            } else {
+                Key::from((&*chain, i))
+            };
+            let mut args = vec![Task::Quote(Value::Int(i as i64)), prev];
+            args.extend(inputs.iter().map(|k| Task::Key(k.clone())));
+            tasks.push((key.clone(), Task::Call(f.clone(), args.into())));
+            prev = Task::Key(key);
+        }
+        Bag::keyed(name, 1, Fragment::new(tasks, stage.deps.clone()))
+    }
+}
+
+/// Stable-sorts by key, largest first, and keeps the first `k`.
+fn keep_top<K: Ord, T>(v: &mut Vec<(K, T)>, k: usize) {
+    v.sort_by(|a, b| b.0.cmp(&a.0));
+    v.truncate(k);
+}
+
+/// `combine` over partial results, starting from a copy of the first.
+fn merge_all<A: Clone>(xs: Vec<&A>, combine: impl Fn(&mut A, &A)) -> A {
+    let mut acc = xs[0].clone();
+    for x in &xs[1..] {
+        combine(&mut acc, x);
+    }
+    acc
+}
+
+/// Merges maps: keys in the order they first appear, values of a key
+/// merged with `merge`.
+fn merge_maps<K: Hash + Eq + Clone, A: Clone>(
+    xs: Vec<&OrderedMap<K, A>>,
+    merge: impl Fn(&mut A, &A),
+) -> OrderedMap<K, A> {
+    let mut all = xs[0].clone();
+    for m in &xs[1..] {
+        for (k, a) in m.iter() {
+            match all.get_mut(k) {
+                Some(acc) => merge(acc, a),
+                None => {
+                    all.insert(k.clone(), a.clone());
+                }
+            }
+        }
+    }
+    all
+}
