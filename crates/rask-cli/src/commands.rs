@@ -32,6 +32,10 @@ fn sinks(graph: &Graph, path: &Path) -> Result<Vec<Key>, Failure> {
 pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     let t0 = Instant::now();
     let path = args.file.as_path();
+    let cache = args.cache.as_ref().map(rask::cache::Cache::open);
+    let cache = cache
+        .transpose()
+        .map_err(|e| Failure::Input(e.to_string()))?;
     let mut graph = load(path)?;
     let keys: Vec<Key> = if args.get.is_empty() {
         sinks(&graph, path)?
@@ -48,11 +52,19 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
             .graph;
     }
     let t_plan = Instant::now();
-    let plan = Plan::for_keys(&graph, &keys).map_err(|e| in_file(path, e))?;
+    let mut plan = Plan::for_keys(&graph, &keys).map_err(|e| in_file(path, e))?;
     if args.get.is_empty() && plan.len() < graph.len() {
         // in an acyclic graph every task leads to a key nothing depends on:
         // the tasks left out are on or behind a cycle
         deps::toposort(&graph).map_err(|e| in_file(path, e))?;
+    }
+    let mut cached = None;
+    if let Some(cache) = &cache {
+        // cached results load, the others are stored as they finish
+        let prepared = rask::cache::prepare_plan(&graph, &plan, cache);
+        cached = Some((prepared.executed, prepared.cached));
+        graph = prepared.graph;
+        plan = Plan::for_keys(&graph, &keys).map_err(|e| in_file(path, e))?;
     }
     let load_s = t0.elapsed().as_secs_f64();
     let plan_s = t_plan.elapsed().as_secs_f64();
@@ -102,11 +114,16 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
             eprintln!("rask: error: {e}");
         }
     }
+    if let Some(problem) = cache.and_then(|c| c.stats().first_problem) {
+        eprintln!("rask: warning: {problem}");
+    }
     if args.stats {
-        eprintln!(
-            "{}",
-            json!({"tasks": plan.len(), "load_s": load_s, "plan_s": plan_s, "run_s": run_s, "workers": executor.workers()})
-        );
+        let mut stats = json!({"tasks": plan.len(), "load_s": load_s, "plan_s": plan_s, "run_s": run_s, "workers": executor.workers()});
+        if let Some((executed, cached)) = cached {
+            stats["executed"] = executed.into();
+            stats["cached"] = cached.into();
+        }
+        eprintln!("{stats}");
     }
     let values = result.map_err(|e: ComputeError| match e {
         ComputeError::Graph(g) => in_file(path, g),

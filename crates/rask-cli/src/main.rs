@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! rask run FILE [--get KEY]... [--scheduler sync|threads] [--workers N] [--stats] [--optimize]
-//!          [--progress] [--profile PROFILE.json|PROFILE.html]
+//!          [--progress] [--profile PROFILE.json|PROFILE.html] [--cache DIR]
 //! rask check FILE
 //! rask show FILE [--json]
 //! rask dot FILE [-o OUT.dot|OUT.svg|OUT.png] [--color order|duration] [--profile-from PROFILE.json]
@@ -109,6 +109,11 @@ struct RunArgs {
     /// a self-contained HTML timeline with CPU and memory (.html).
     #[arg(long, value_name = "FILE")]
     profile: Option<PathBuf>,
+    /// Keep results in DIR (created if missing): a run loads what an
+    /// earlier run of the same tasks finished and computes only the rest.
+    /// With --stats, "executed" and "cached" count the calls run and not.
+    #[arg(long, value_name = "DIR")]
+    cache: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -19,7 +19,8 @@
 //! The crates behind it: `rask-graph` (the graph, graph files and the pure
 //! algorithms), `rask-scheduler` (the scheduler core and the `sync` and
 //! `threads` executors), `rask-delayed` (typed lazy values),
-//! `rask-diagnostics` (progress bar, profiler, resource monitor, pictures).
+//! `rask-diagnostics` (progress bar, profiler, resource monitor, pictures),
+//! `rask-cache` (the result cache that loses no finished work).
 #![deny(missing_docs, missing_debug_implementations)]
 
 pub use rask_graph::{
@@ -36,6 +37,12 @@ pub use rask_scheduler::{
 /// resource monitor, Graphviz pictures and graph summaries.
 pub mod diagnostics {
     pub use rask_diagnostics::*;
+}
+
+/// The result cache: finished results stored on disk under tokens of
+/// their tasks, loaded instead of recomputed by the next run.
+pub mod cache {
+    pub use rask_cache::*;
 }
 
 /// Typed lazy values: `Delayed<T>`, composed into one graph.

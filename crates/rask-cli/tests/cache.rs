@@ -1,0 +1,238 @@
+//! `rask run --cache DIR`: a re-run loads what finished and computes the
+//! rest, `--stats` counts both, a killed or failed run resumes, damaged
+//! entries are recomputed, and an unwritable directory is an error at
+//! start.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn rask(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rask"))
+        .args(args)
+        .output()
+        .expect("the rask binary runs")
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).expect("temp file is writable");
+    p
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs `rask run FILE --cache DIR --stats EXTRA...` and returns its
+/// stdout and the (executed, cached, tasks) of its stats.
+fn run_cached(file: &Path, cache: &Path, extra: &[&str]) -> (Output, Option<(u64, u64, u64)>) {
+    let mut args = vec![
+        "run",
+        file.to_str().unwrap(),
+        "--cache",
+        cache.to_str().unwrap(),
+        "--stats",
+    ];
+    args.extend_from_slice(extra);
+    let o = rask(&args);
+    let stats = stderr(&o)
+        .lines()
+        .find_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .map(|s| {
+            let n = |k: &str| s[k].as_u64().unwrap_or_else(|| panic!("no {k} in {s}"));
+            (n("executed"), n("cached"), n("tasks"))
+        });
+    (o, stats)
+}
+
+/// The entry files in a cache directory.
+fn entries(cache: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(shards) = std::fs::read_dir(cache) else {
+        return out;
+    };
+    for shard in shards.flatten().filter(|s| s.path().is_dir()) {
+        for e in std::fs::read_dir(shard.path()).unwrap().flatten() {
+            if !e.file_name().to_string_lossy().starts_with('.') {
+                out.push(e.path());
+            }
+        }
+    }
+    out
+}
+
+const GRAPH: &str = r#"{"x": 1, "w": 5,
+  "y": {"call": "inc", "args": ["x"]},
+  "z": {"call": "add", "args": ["y", "w"]},
+  "v": {"call": "mul", "args": ["w", 3]}}"#;
+
+#[test]
+fn stats_count_executed_and_cached_calls() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "g.json", GRAPH);
+    let cache = dir.path().join("new/cache");
+    for sched in ["sync", "threads"] {
+        let _ = std::fs::remove_dir_all(&cache);
+        let (o, stats) = run_cached(&f, &cache, &["--scheduler", sched]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_eq!(stdout(&o), "{\"z\":7,\"v\":15}\n");
+        assert_eq!(stats, Some((3, 0, 5)), "{}", stderr(&o));
+        assert!(cache.join("CACHEDIR.TAG").is_file());
+
+        let (again, stats) = run_cached(&f, &cache, &["--scheduler", sched]);
+        assert_eq!(stdout(&again), stdout(&o));
+        // z and v load; nothing else is needed
+        assert_eq!(stats, Some((0, 3, 2)), "{}", stderr(&again));
+    }
+
+    // x changes: y and z run again, v does not
+    let f2 = write(
+        dir.path(),
+        "g2.json",
+        &GRAPH.replace("\"x\": 1", "\"x\": 2"),
+    );
+    let (o, stats) = run_cached(&f2, &cache, &[]);
+    assert_eq!(stdout(&o), "{\"z\":8,\"v\":15}\n");
+    assert_eq!(stats, Some((2, 1, 5)), "{}", stderr(&o));
+
+    // without --cache there are no such figures
+    let o = rask(&["run", f.to_str().unwrap(), "--stats"]);
+    let s: serde_json::Value = serde_json::from_str(stderr(&o).trim()).unwrap();
+    assert!(
+        s.get("executed").is_none() && s.get("cached").is_none(),
+        "{s}"
+    );
+}
+
+/// x → a → b → step → c → out, where `step` runs `script` with the marker
+/// file and b's value as $1 and $2.
+fn chain(dir: &Path, script: &str) -> (PathBuf, PathBuf) {
+    let marker = dir.join("marker");
+    let text = serde_json::json!({
+        "x": 1,
+        "a": {"call": "inc", "args": ["x"]},
+        "b": {"call": "inc", "args": ["a"]},
+        "step": {"call": "shell", "args": ["sh", "-c", script, "sh", marker.to_str().unwrap(), "b"]},
+        "c": {"call": "len", "args": ["step"]},
+        "out": {"call": "add", "args": ["c", "b"]},
+    });
+    (write(dir, "chain.json", &text.to_string()), marker)
+}
+
+#[test]
+fn a_failed_run_resumes_computing_only_what_did_not_finish() {
+    for sched in ["sync", "threads"] {
+        let dir = tempfile::tempdir().unwrap();
+        let (f, marker) = chain(
+            dir.path(),
+            r#"if [ -e "$1" ]; then echo "node lost" >&2; exit 1; fi; echo "$2""#,
+        );
+        std::fs::write(&marker, "").unwrap();
+        let cache = dir.path().join("cache");
+        let (o, stats) = run_cached(&f, &cache, &["--scheduler", sched]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("task \"step\" failed"),
+            "{}",
+            stderr(&o)
+        );
+        assert_eq!(stats, Some((5, 0, 6)));
+
+        std::fs::remove_file(&marker).unwrap();
+        let (o, stats) = run_cached(&f, &cache, &["--scheduler", sched]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_eq!(stdout(&o), "{\"out\":5}\n");
+        // step, c and out run; a and b load (b is an input of step and out)
+        assert_eq!(stats, Some((3, 2, 4)), "{}", stderr(&o));
+    }
+}
+
+#[test]
+fn a_killed_run_resumes_computing_only_what_did_not_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    // step waits while the marker exists
+    let (f, marker) = chain(
+        dir.path(),
+        r#"while [ -e "$1" ]; do sleep 0.05; done; echo "$2""#,
+    );
+    std::fs::write(&marker, "").unwrap();
+    let cache = dir.path().join("cache");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rask"))
+        .args([
+            "run",
+            f.to_str().unwrap(),
+            "--cache",
+            cache.to_str().unwrap(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // a and b finish, then step hangs: kill the job
+    let start = Instant::now();
+    while entries(&cache).len() < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "a and b never finished"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    std::fs::remove_file(&marker).unwrap(); // lets the orphaned `sh` end too
+    assert_eq!(entries(&cache).len(), 2);
+
+    let (o, stats) = run_cached(&f, &cache, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "{\"out\":5}\n");
+    assert_eq!(stats, Some((3, 2, 4)), "{}", stderr(&o));
+}
+
+#[test]
+fn damaged_entries_are_recomputed_not_returned() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "g.json", GRAPH);
+    let cache = dir.path().join("cache");
+    let (first, _) = run_cached(&f, &cache, &[]);
+    let files = entries(&cache);
+    assert_eq!(files.len(), 3);
+    for (i, file) in files.iter().enumerate() {
+        let mut b = std::fs::read(file).unwrap();
+        if i % 2 == 0 {
+            let last = b.len() - 1;
+            b[last] ^= 0x01; // flip a bit of the value
+        } else {
+            b.truncate(b.len() / 2);
+        }
+        std::fs::write(file, b).unwrap();
+    }
+    let (o, stats) = run_cached(&f, &cache, &[]);
+    assert_eq!(stdout(&o), stdout(&first), "{}", stderr(&o));
+    assert_eq!(stats, Some((3, 0, 5)));
+    let (_, stats) = run_cached(&f, &cache, &[]);
+    assert_eq!(stats, Some((0, 3, 2)), "the entries were rewritten");
+}
+
+#[test]
+fn an_unwritable_cache_directory_is_an_error_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "g.json", GRAPH);
+    let not_dir = write(dir.path(), "a-file", "");
+    let bad = not_dir.join("cache");
+    let o = rask(&["run", f.to_str().unwrap(), "--cache", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stdout(&o), "");
+    assert!(
+        stderr(&o).starts_with(&format!(
+            "rask: error: cache directory {}: not writable: ",
+            bad.display()
+        )),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -1,0 +1,3 @@
+//! The MPI benchmark (see bench/mpi.sh).
+
+fn main() {}

@@ -1,0 +1,411 @@
+//! The MPI executor under real MPI: one program on 3 ranks.
+//!
+//! `cargo test -p rask-mpi --features mpi` runs this file as a plain
+//! program (no test harness). Started without mpirun it re-launches itself
+//! as `mpirun -np 3 --oversubscribe` (plus `--allow-run-as-root` when run
+//! as root under Open MPI) and reports what the ranks report. Where
+//! mpirun is missing it prints a note and passes, unless `CI=true`, where
+//! it fails. Under mpirun every rank runs every case in the same order
+//! (SPMD); after each case the ranks agree on its verdict, and rank 0
+//! prints it.
+
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use rask_graph::{builtins, Function, Graph, Key, Plan, Task};
+use rask_mpi::mpi::collective::{CommunicatorCollectives, SystemOperation};
+use rask_mpi::Mpi;
+use rask_scheduler::{compute, Executor, Threads};
+
+const RANKS: &str = "3";
+/// How long the whole MPI run may take before it is killed.
+const TIMEOUT: Duration = Duration::from_secs(600);
+
+fn main() -> ExitCode {
+    let under_mpirun = ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some());
+    if under_mpirun {
+        spmd()
+    } else {
+        launch()
+    }
+}
+
+/// Re-runs this program under mpirun.
+fn launch() -> ExitCode {
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    let version = Command::new("mpirun").arg("--version").output();
+    let Ok(version) = version else {
+        if ci {
+            eprintln!("spmd: mpirun not found, and CI=true: install openmpi-bin (see .ci/run)");
+            return ExitCode::FAILURE;
+        }
+        println!(
+            "spmd: mpirun not found: the MPI tests are skipped (install openmpi-bin to run them)"
+        );
+        return ExitCode::SUCCESS;
+    };
+    let exe = std::env::current_exe().expect("the path of this test program");
+    let mut cmd = Command::new("mpirun");
+    if String::from_utf8_lossy(&version.stdout).contains("Open MPI") {
+        cmd.arg("--oversubscribe");
+        if is_root() {
+            cmd.arg("--allow-run-as-root");
+        }
+    }
+    cmd.args(["-np", RANKS]).arg(exe);
+    let mut child = cmd.spawn().expect("start mpirun");
+    let start = Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => return ExitCode::SUCCESS,
+            Ok(Some(status)) => {
+                eprintln!("spmd: mpirun failed: {status}");
+                return ExitCode::FAILURE;
+            }
+            Ok(None) if start.elapsed() > TIMEOUT => {
+                let _ = child.kill();
+                let _ = child.wait();
+                eprintln!("spmd: the MPI tests did not finish in {TIMEOUT:?}: killed");
+                return ExitCode::FAILURE;
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(50)),
+            Err(e) => panic!("waiting for mpirun: {e}"),
+        }
+    }
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+type Case = fn(&Mpi) -> Result<(), String>;
+
+fn spmd() -> ExitCode {
+    let mpi = Mpi::builder()
+        .threads(2)
+        .max_message(1 << 20)
+        .init()
+        .expect("MPI starts");
+    assert_eq!(mpi.size(), 3, "run on 3 ranks");
+    let cases: &[(&str, Case)] = &[
+        ("fan_chain_tree_agree_with_threads", shapes),
+        ("random_dags_agree_with_threads", random_dags),
+        ("different_graphs_fail_on_every_rank", mismatch),
+        ("a_failing_task_fails_every_rank_with_its_key", failing_task),
+        (
+            "a_panicking_task_fails_every_rank_with_its_key",
+            panicking_task,
+        ),
+        ("large_values_cross_ranks_in_fragments", large_values),
+        ("one_executor_many_computations", many_computations),
+    ];
+    let (mut passed, mut failed) = (0, 0);
+    for (name, case) in cases {
+        let outcome = case(&mpi);
+        if let Err(e) = &outcome {
+            eprintln!("rank {}: {name}: {e}", mpi.rank());
+        }
+        let ok = all_ranks(&mpi, outcome.is_ok());
+        if mpi.is_root() {
+            println!("test {name} ... {}", if ok { "ok" } else { "FAILED" });
+        }
+        if ok {
+            passed += 1;
+        } else {
+            failed += 1;
+        }
+    }
+    if mpi.is_root() {
+        let verdict = if failed == 0 { "ok" } else { "FAILED" };
+        println!(
+            "\ntest result: {verdict}. {passed} passed; {failed} failed; 0 ignored; 0 measured; 0 filtered out (on 3 MPI ranks)"
+        );
+    }
+    drop(mpi); // MPI_Finalize
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// Whether `ok` holds on every rank.
+fn all_ranks(mpi: &Mpi, ok: bool) -> bool {
+    mpi.with_world(move |world| {
+        let mut all = 0_u8;
+        world.all_reduce_into(&u8::from(ok), &mut all, SystemOperation::min());
+        all == 1
+    })
+}
+
+fn f(name: &str) -> Function {
+    builtins::all()
+        .into_iter()
+        .find(|f| f.name() == name)
+        .unwrap()
+}
+
+fn fan(n: usize) -> (Graph, Vec<Key>) {
+    let mut g = Graph::new();
+    for i in 0..n {
+        g.insert(format!("x-{i}"), i as i64);
+    }
+    for i in 0..n {
+        g.insert(
+            format!("inc-{i}"),
+            Task::call(&f("inc"), [format!("x-{i}")]),
+        );
+    }
+    let all: Vec<Task> = (0..n).map(|i| Task::key(format!("inc-{i}"))).collect();
+    g.insert("total", Task::call(&f("sum"), [Task::list(all)]));
+    (g, vec!["total".into()])
+}
+
+fn chain(n: usize) -> (Graph, Vec<Key>) {
+    let mut g = Graph::new();
+    g.insert("c-0", 0_i64);
+    for i in 1..n {
+        g.insert(
+            format!("c-{i}"),
+            Task::call(&f("inc"), [format!("c-{}", i - 1)]),
+        );
+    }
+    (g, vec![format!("c-{}", n - 1).into()])
+}
+
+fn tree(n: usize) -> (Graph, Vec<Key>) {
+    let mut g = Graph::new();
+    let mut names: Vec<String> = (0..n).map(|i| format!("l-{i}")).collect();
+    for (i, k) in names.iter().enumerate() {
+        g.insert(k.as_str(), i as i64);
+    }
+    let mut level = 0;
+    while names.len() > 1 {
+        level += 1;
+        let mut next = Vec::new();
+        for j in (0..names.len() - 1).step_by(2) {
+            let key = format!("t-{level}-{}", j / 2);
+            g.insert(
+                key.as_str(),
+                Task::call(&f("add"), [names[j].as_str(), names[j + 1].as_str()]),
+            );
+            next.push(key);
+        }
+        if names.len() % 2 == 1 {
+            next.push(names[names.len() - 1].clone());
+        }
+        names = next;
+    }
+    (g, vec![names[0].as_str().into()])
+}
+
+/// Computes with `mpi`; on rank 0 compares with threads, elsewhere checks
+/// that nothing was returned.
+fn agree(mpi: &Mpi, g: &Graph, keys: &[Key]) -> Result<(), String> {
+    let plan = Plan::for_keys(g, keys).map_err(|e| e.to_string())?;
+    let got = compute(mpi, g, &plan, &[]).map_err(|e| e.to_string())?;
+    if mpi.is_root() {
+        let want = Threads::new(2)
+            .execute(g, &plan, &[])
+            .map_err(|e| e.to_string())?;
+        if got != want {
+            return Err(format!("mpi gave {got:?}, threads {want:?}"));
+        }
+    } else if !got.is_empty() {
+        return Err(format!("rank {} got values: {got:?}", mpi.rank()));
+    }
+    Ok(())
+}
+
+fn shapes(mpi: &Mpi) -> Result<(), String> {
+    for (g, keys) in [fan(2000), chain(2000), tree(2000)] {
+        agree(mpi, &g, &keys)?;
+    }
+    Ok(())
+}
+
+/// A random DAG of builtins over earlier keys (string and tuple keys,
+/// aliases, lists, nested calls).
+fn random_graph(spec: &[(u8, i64, Vec<usize>)]) -> (Graph, Vec<Key>) {
+    let key = |i: usize| -> Key {
+        if i.is_multiple_of(3) {
+            Key::from(("t", i as i64))
+        } else {
+            Key::from(format!("k{i}"))
+        }
+    };
+    let mut g = Graph::new();
+    for (i, (kind, lit, refs)) in spec.iter().enumerate() {
+        let refs: Vec<Task> = refs
+            .iter()
+            .filter(|_| i > 0)
+            .map(|&r| Task::key(key(r % i)))
+            .collect();
+        let task = if refs.is_empty() {
+            if kind % 2 == 0 {
+                Task::from(*lit)
+            } else {
+                Task::quote(format!("s{lit}"))
+            }
+        } else {
+            let first = refs[0].clone();
+            match kind % 9 {
+                0 => first,
+                1 => Task::call(&f("inc"), [Task::call(&f("len"), [Task::list([first])])]),
+                2 => Task::call(&f("identity"), [first]),
+                3 => Task::list(refs),
+                4 => Task::call(&f("len"), [Task::list([first.clone(), first])]),
+                5 => Task::call(&f("concat"), [Task::list([first]), Task::list(refs)]),
+                6 => Task::call(&f("len"), [Task::list(refs)]),
+                7 => Task::call(
+                    &f("add"),
+                    [Task::from(*lit), Task::call(&f("len"), [Task::list(refs)])],
+                ),
+                _ => Task::call(&f("identity"), [Task::list(refs)]),
+            }
+        };
+        g.insert(key(i), task);
+    }
+    let n = spec.len();
+    (g, vec![key(n - 1), key(n / 2), key(0), key(n - 1)])
+}
+
+fn random_dags(mpi: &Mpi) -> Result<(), String> {
+    // the same seed on every rank: every rank draws the same graphs, and
+    // since the ranks agree on each verdict, shrinks the same way too
+    let config = Config {
+        cases: 64,
+        failure_persistence: None,
+        ..Config::default()
+    };
+    let mut runner =
+        TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha));
+    let strategy = (
+        prop::collection::vec(
+            (
+                any::<u8>(),
+                -100_i64..100,
+                prop::collection::vec(0_usize..1000, 0..4),
+            ),
+            1..60,
+        ),
+        any::<bool>(),
+    );
+    runner
+        .run(&strategy, |(spec, ints)| {
+            let spec: Vec<_> = if ints {
+                spec.into_iter().map(|(k, l, r)| (k & !1, l, r)).collect()
+            } else {
+                spec
+            };
+            let (g, keys) = random_graph(&spec);
+            let outcome = agree(mpi, &g, &keys);
+            let ok = all_ranks(mpi, outcome.is_ok());
+            prop_assert!(ok, "ranks disagree on {:?}: {:?}", g, outcome);
+            Ok(())
+        })
+        .map_err(|e| e.to_string())
+}
+
+fn mismatch(mpi: &Mpi) -> Result<(), String> {
+    let (g, keys) = if mpi.rank() == 2 { fan(11) } else { fan(10) };
+    let plan = Plan::for_keys(&g, &keys).map_err(|e| e.to_string())?;
+    match compute(mpi, &g, &plan, &[]) {
+        Ok(v) => Err(format!("ranks with different graphs computed {v:?}")),
+        Err(e) => {
+            let msg = e.to_string();
+            if msg.contains("different graphs") && msg.contains("rank 2 has") {
+                Ok(())
+            } else {
+                Err(format!("unclear error: {msg}"))
+            }
+        }
+    }
+}
+
+fn expect_task_error(
+    mpi: &Mpi,
+    g: &Graph,
+    keys: &[Key],
+    key: &str,
+    text: &str,
+) -> Result<(), String> {
+    let plan = Plan::for_keys(g, keys).map_err(|e| e.to_string())?;
+    match compute(mpi, g, &plan, &[]) {
+        Ok(v) => Err(format!("a failing graph computed {v:?}")),
+        Err(e) => {
+            if e.key() != Some(&Key::from(key)) {
+                return Err(format!("the error names {:?}, not {key}: {e}", e.key()));
+            }
+            if !e.to_string().contains(text) {
+                return Err(format!("the error lacks {text:?}: {e}"));
+            }
+            Ok(())
+        }
+    }
+}
+
+fn failing_task(mpi: &Mpi) -> Result<(), String> {
+    let (mut g, keys) = fan(300);
+    g.insert("inc-123", Task::call(&f("fail"), [Task::quote("no good")]));
+    expect_task_error(mpi, &g, &keys, "inc-123", "no good")?;
+    // the executor works afterwards
+    let (g, keys) = fan(50);
+    agree(mpi, &g, &keys)
+}
+
+fn panicking_task(mpi: &Mpi) -> Result<(), String> {
+    let (mut g, keys) = fan(300);
+    let boom = Function::new("boom", |x: i64| -> i64 { panic!("boom on {x}") });
+    g.insert("inc-77", Task::call(&boom, ["x-77"]));
+    expect_task_error(mpi, &g, &keys, "inc-77", "boom on 77")?;
+    let (g, keys) = chain(50);
+    agree(mpi, &g, &keys)
+}
+
+fn large_values(mpi: &Mpi) -> Result<(), String> {
+    let before = mpi.transfer_stats();
+    let big = Function::new("big", |n: i64| "ab".repeat(n as usize));
+    let lens = Function::new("lens", |a: String, b: String, c: String| {
+        (a.len() + b.len() + c.len()) as i64
+    });
+    let mut g = Graph::new();
+    // no shared input: the three go to three idle ranks
+    for k in ["a", "b", "c"] {
+        g.insert(k, Task::call(&big, [2_500_000_i64]));
+    }
+    g.insert("all", Task::call(&lens, ["a", "b", "c"]));
+    let keys = vec![Key::from("all"), Key::from("b")];
+    agree(mpi, &g, &keys)?;
+    let got = mpi.transfer_stats().bytes - before.bytes;
+    let total = mpi.with_world(move |w| {
+        let mut sum = 0_u64;
+        w.all_reduce_into(&got, &mut sum, SystemOperation::sum());
+        sum
+    });
+    // three 5 MB strings on three ranks: at least two move to the one that
+    // reads them all, and "b" to rank 0 unless it is there
+    if total < 10_000_000 {
+        return Err(format!("only {total} bytes moved between ranks"));
+    }
+    Ok(())
+}
+
+fn many_computations(mpi: &Mpi) -> Result<(), String> {
+    for n in 1..30 {
+        let (g, keys) = if n % 2 == 0 { fan(n) } else { tree(n) };
+        agree(mpi, &g, &keys)?;
+    }
+    Ok(())
+}
