@@ -122,7 +122,22 @@ impl ProfileFormat {
 
 impl Profile {
     /// Writes the profile (with `resources`, if given) to `path`, as a
-    /// Chrome trace or an HTML timeline by the file's extension.
+    /// Chrome trace or an HTML timeline by the file's extension. An
+    /// unknown extension or an unwritable path is an error naming the file.
+    ///
+    /// ```
+    /// use rask_graph::graph;
+    /// use rask_scheduler::{get_with, Sync};
+    /// use rask_diagnostics::{DiagnosticsError, Profiler};
+    /// let g = graph! { "x" => 1 };
+    /// let p = Profiler::new();
+    /// get_with(&Sync, &g, "x", &[&p]).unwrap();
+    /// let dir = tempfile::tempdir().unwrap();
+    /// p.profile().write(&dir.path().join("trace.json"), None).unwrap();
+    /// let e = p.profile().write(&dir.path().join("trace.txt"), None).unwrap_err();
+    /// assert!(matches!(e, DiagnosticsError::Extension { .. }));
+    /// assert!(e.to_string().contains("trace.txt"));
+    /// ```
     pub fn write(
         &self,
         path: &Path,

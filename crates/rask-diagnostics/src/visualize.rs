@@ -311,6 +311,18 @@ impl PictureFormat {
 /// Writes the DOT text `dot` to `path`: as is for `.dot` and `.gv`, drawn
 /// by Graphviz's `dot` for `.svg`, `.png` and `.pdf`. Without Graphviz
 /// the error says how to install it.
+///
+/// ```
+/// use rask_graph::graph;
+/// use rask_diagnostics::visualize::{graphviz_installed, to_dot, write, DotOptions};
+/// let g = graph! { "x" => 1, "y" => "x" };
+/// let dot = to_dot(&g, &DotOptions::default()).unwrap();
+/// let dir = tempfile::tempdir().unwrap();
+/// write(&dot, &dir.path().join("g.dot")).unwrap();
+/// if graphviz_installed() {
+///     write(&dot, &dir.path().join("g.svg")).unwrap();
+/// }
+/// ```
 pub fn write(dot: &str, path: &Path) -> Result<(), DiagnosticsError> {
     let format = PictureFormat::from_path(path)?;
     let flag = match format {
