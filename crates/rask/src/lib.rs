@@ -51,6 +51,11 @@ pub mod delayed {
 }
 pub use rask_delayed::{compute as compute_delayed, delayed, Delayed};
 
+/// Chunked n-dimensional arrays that build graphs: `rask::array::arange(15, 5)`.
+pub mod array {
+    pub use rask_array::*;
+}
+
 /// The README's examples, compiled and run as doc tests.
 #[doc = include_str!("../../../README.md")]
 #[cfg(doctest)]

@@ -1,0 +1,259 @@
+//! Element types: what an [`Array`](crate::Array) holds.
+//!
+//! [`Element`] is any type a chunk can hold and a file can store (`f64`,
+//! `f32`, `i64`, `bool`); [`Number`] adds arithmetic (`f64`, `f32`, `i64`)
+//! and [`Float`] the functions of real numbers (`f64`, `f32`). [`Cast`]
+//! converts between them as Rust's `as` does (`Array::astype`).
+
+use std::fmt;
+use std::ops::{Add, Div, Mul, Neg, Rem, Sub};
+
+/// A type an array can hold: copied freely, sent between threads, stored
+/// in `.npy` and Zarr files.
+pub trait Element:
+    Copy
+    + Send
+    + Sync
+    + Default
+    + PartialEq
+    + PartialOrd
+    + fmt::Debug
+    + fmt::Display
+    + zarrs::array::Element
+    + zarrs::array::ElementOwned
+    + 'static
+{
+    /// The name printed in `dtype=...` (`f64`, `f32`, `i64`, `bool`).
+    const DTYPE: &'static str;
+    /// The `.npy` type descriptor (`<f8`, `<f4`, `<i8`, `|b1`).
+    const NPY_DESCR: &'static str;
+    /// Bytes per element.
+    const SIZE: usize;
+    /// Whether the value is a NaN (never, for integers and booleans).
+    fn is_nan(self) -> bool {
+        false
+    }
+    /// The value's bits, for tokens.
+    fn bits(self) -> u64;
+    /// Appends the little-endian bytes of the value.
+    fn write_le(self, out: &mut Vec<u8>);
+    /// The value from `SIZE` little-endian bytes.
+    fn read_le(bytes: &[u8]) -> Self;
+    /// The Zarr data type.
+    fn zarr_data_type() -> zarrs::array::DataType;
+    /// The Zarr fill value (zero, false).
+    fn zarr_fill_value() -> zarrs::array::FillValue;
+}
+
+/// An element with arithmetic: `f64`, `f32`, `i64`. Integer arithmetic
+/// is Rust's (a division by zero panics, and so fails its task).
+pub trait Number:
+    Element
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Rem<Output = Self>
+    + Neg<Output = Self>
+{
+    /// 0.
+    const ZERO: Self;
+    /// 1.
+    const ONE: Self;
+    /// `self` to the integer power `n` (for integers, a negative `n` gives 0
+    /// unless `self` is 1 or -1, as with exact arithmetic truncated).
+    fn powi(self, n: i32) -> Self;
+    /// The absolute value.
+    fn abs(self) -> Self;
+    /// The value as `f64`.
+    fn to_f64(self) -> f64;
+    /// The nearest value of this type to `v` (`as`).
+    fn from_f64(v: f64) -> Self;
+}
+
+/// A floating-point element: `f64`, `f32`.
+pub trait Float: Number {
+    /// Square root.
+    fn sqrt(self) -> Self;
+    /// `e^self`.
+    fn exp(self) -> Self;
+    /// Natural logarithm.
+    fn ln(self) -> Self;
+    /// `self^p`.
+    fn powf(self, p: Self) -> Self;
+    /// Not a number.
+    const NAN: Self;
+}
+
+/// Conversion of one element type into another, as Rust's `as` does
+/// (`true as i64` is 1; `2.7_f64 as i64` is 2).
+pub trait Cast<U> {
+    /// The converted value.
+    fn cast(self) -> U;
+}
+
+macro_rules! float {
+    ($t:ty, $name:literal, $descr:literal, $zarr:ident) => {
+        impl Element for $t {
+            const DTYPE: &'static str = $name;
+            const NPY_DESCR: &'static str = $descr;
+            const SIZE: usize = std::mem::size_of::<$t>();
+            fn is_nan(self) -> bool {
+                self.is_nan()
+            }
+            fn bits(self) -> u64 {
+                self.to_bits() as u64
+            }
+            fn write_le(self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
+            }
+            fn read_le(bytes: &[u8]) -> Self {
+                <$t>::from_le_bytes(bytes.try_into().expect("element size"))
+            }
+            fn zarr_data_type() -> zarrs::array::DataType {
+                zarrs::array::DataType::$zarr
+            }
+            fn zarr_fill_value() -> zarrs::array::FillValue {
+                zarrs::array::FillValue::from(0 as $t)
+            }
+        }
+        impl Number for $t {
+            const ZERO: Self = 0.0;
+            const ONE: Self = 1.0;
+            fn powi(self, n: i32) -> Self {
+                <$t>::powi(self, n)
+            }
+            fn abs(self) -> Self {
+                <$t>::abs(self)
+            }
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+            fn from_f64(v: f64) -> Self {
+                v as $t
+            }
+        }
+        impl Float for $t {
+            fn sqrt(self) -> Self {
+                <$t>::sqrt(self)
+            }
+            fn exp(self) -> Self {
+                <$t>::exp(self)
+            }
+            fn ln(self) -> Self {
+                <$t>::ln(self)
+            }
+            fn powf(self, p: Self) -> Self {
+                <$t>::powf(self, p)
+            }
+            const NAN: Self = <$t>::NAN;
+        }
+    };
+}
+float!(f64, "f64", "<f8", Float64);
+float!(f32, "f32", "<f4", Float32);
+
+impl Element for i64 {
+    const DTYPE: &'static str = "i64";
+    const NPY_DESCR: &'static str = "<i8";
+    const SIZE: usize = 8;
+    fn bits(self) -> u64 {
+        self as u64
+    }
+    fn write_le(self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.to_le_bytes());
+    }
+    fn read_le(bytes: &[u8]) -> Self {
+        i64::from_le_bytes(bytes.try_into().expect("element size"))
+    }
+    fn zarr_data_type() -> zarrs::array::DataType {
+        zarrs::array::DataType::Int64
+    }
+    fn zarr_fill_value() -> zarrs::array::FillValue {
+        zarrs::array::FillValue::from(0_i64)
+    }
+}
+
+impl Number for i64 {
+    const ZERO: Self = 0;
+    const ONE: Self = 1;
+    fn powi(self, n: i32) -> Self {
+        if n >= 0 {
+            self.wrapping_pow(n as u32)
+        } else {
+            match self {
+                1 => 1,
+                -1 if n % 2 == 0 => 1,
+                -1 => -1,
+                _ => 0,
+            }
+        }
+    }
+    fn abs(self) -> Self {
+        self.wrapping_abs()
+    }
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+    fn from_f64(v: f64) -> Self {
+        v as i64
+    }
+}
+
+impl Element for bool {
+    const DTYPE: &'static str = "bool";
+    const NPY_DESCR: &'static str = "|b1";
+    const SIZE: usize = 1;
+    fn bits(self) -> u64 {
+        self as u64
+    }
+    fn write_le(self, out: &mut Vec<u8>) {
+        out.push(self as u8);
+    }
+    fn read_le(bytes: &[u8]) -> Self {
+        bytes[0] != 0
+    }
+    fn zarr_data_type() -> zarrs::array::DataType {
+        zarrs::array::DataType::Bool
+    }
+    fn zarr_fill_value() -> zarrs::array::FillValue {
+        zarrs::array::FillValue::from(false)
+    }
+}
+
+macro_rules! cast_as {
+    ($from:ty => $($to:ty),*) => {$(
+        impl Cast<$to> for $from {
+            #[inline(always)]
+            fn cast(self) -> $to {
+                self as $to
+            }
+        }
+    )*};
+}
+cast_as!(f64 => f64, f32, i64);
+cast_as!(f32 => f64, f32, i64);
+cast_as!(i64 => f64, f32, i64);
+macro_rules! cast_bool {
+    ($($to:ty: $one:expr, $zero:expr),*) => {$(
+        impl Cast<$to> for bool {
+            #[inline(always)]
+            fn cast(self) -> $to {
+                if self { $one } else { $zero }
+            }
+        }
+        impl Cast<bool> for $to {
+            #[inline(always)]
+            fn cast(self) -> bool {
+                self != $zero
+            }
+        }
+    )*};
+}
+cast_bool!(f64: 1.0, 0.0, f32: 1.0, 0.0, i64: 1, 0);
+impl Cast<bool> for bool {
+    #[inline(always)]
+    fn cast(self) -> bool {
+        self
+    }
+}

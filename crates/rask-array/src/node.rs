@@ -1,0 +1,107 @@
+//! The lazy graph of an array, like Dask's `HighLevelGraph`: every array is
+//! a [`Node`] (a layer of tasks, one per chunk) that points to the nodes it
+//! reads. Nodes are shared (`Arc`); a graph is made from them only when one
+//! is asked for, by an iterative walk (no recursion on the graph's size),
+//! keeping one copy of each node by name (names are tokens of content, so
+//! equal names are equal layers).
+//!
+//! A node's tasks are either built with it ([`NodeKind::Tasks`]: slicing,
+//! rechunking, ... whose tasks are the same whatever happens around them)
+//! or built when the graph is made ([`NodeKind::Lazy`]: elementwise
+//! operations, creation routines, reductions, stores). A lazy node builds
+//! its tasks in one of two ways:
+//!
+//! - unfused ([`Array::graph`](crate::Array::graph)): one layer per
+//!   operation, reading the chunks of its direct inputs, as Dask's graph
+//!   before optimization prints (`x + 100` adds one task per chunk);
+//! - fused ([`Array::optimized_graph`](crate::Array::optimized_graph),
+//!   which `compute` runs): the chain of elementwise operations feeding the
+//!   node is evaluated inside each of its tasks, reading only the chunks of
+//!   the arrays at the chain's leaves (blockwise fusion).
+
+use std::sync::Arc;
+
+use rask_graph::{Graph, Key, KeyPart, Task};
+use rustc_hash::FxHashSet;
+
+/// One array: its name, shape, chunks and the tasks making its chunks.
+pub(crate) struct Node {
+    pub(crate) name: Arc<str>,
+    pub(crate) shape: Vec<usize>,
+    pub(crate) chunks: Arc<Vec<Vec<usize>>>,
+    pub(crate) kind: NodeKind,
+}
+
+/// How a node's tasks are made.
+#[derive(Clone)]
+pub(crate) enum NodeKind {
+    /// Built with the node, with the nodes they read.
+    Tasks {
+        tasks: Arc<Vec<(Key, Task)>>,
+        deps: Vec<Arc<Node>>,
+    },
+    /// Built when a graph is made.
+    Lazy(Arc<dyn LazyTasks>),
+}
+
+/// Tasks made when a graph is made, fused or not.
+pub(crate) trait LazyTasks: Send + Sync {
+    /// The tasks of `node` and the nodes they read.
+    fn build(&self, node: &Node, fused: bool) -> (Vec<(Key, Task)>, Vec<Arc<Node>>);
+}
+
+impl Node {
+    /// The key of block `idx`: `(name, i, j, ...)`.
+    pub(crate) fn key(&self, idx: &[usize]) -> Key {
+        block_key(&self.name, idx)
+    }
+}
+
+/// The key `(name, i, j, ...)`.
+pub(crate) fn block_key(name: &str, idx: &[usize]) -> Key {
+    Key::tuple(std::iter::once(KeyPart::from(name)).chain(idx.iter().map(|&i| KeyPart::from(i))))
+}
+
+impl Drop for Node {
+    // a chain of a million operations would otherwise drop recursively
+    fn drop(&mut self) {
+        if let NodeKind::Tasks { deps, .. } = &mut self.kind {
+            let mut stack = std::mem::take(deps);
+            while let Some(node) = stack.pop() {
+                if let Ok(mut node) = Arc::try_unwrap(node) {
+                    if let NodeKind::Tasks { deps, .. } = &mut node.kind {
+                        stack.append(deps);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The graph of every node reachable from `roots`, fused or not.
+pub(crate) fn build_graph(roots: &[&Arc<Node>], fused: bool) -> Graph {
+    let mut seen: FxHashSet<Arc<str>> = FxHashSet::default();
+    let mut stack: Vec<Arc<Node>> = roots.iter().map(|n| Arc::clone(n)).collect();
+    let mut graph = Graph::new();
+    while let Some(node) = stack.pop() {
+        if !seen.insert(node.name.clone()) {
+            continue;
+        }
+        match &node.kind {
+            NodeKind::Tasks { tasks, deps } => {
+                for (k, t) in tasks.iter() {
+                    graph.insert(k.clone(), t.clone());
+                }
+                stack.extend(deps.iter().cloned());
+            }
+            NodeKind::Lazy(lazy) => {
+                let (tasks, deps) = lazy.build(&node, fused);
+                for (k, t) in tasks {
+                    graph.insert(k, t);
+                }
+                stack.extend(deps);
+            }
+        }
+    }
+    graph
+}
