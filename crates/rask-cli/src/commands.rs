@@ -74,6 +74,17 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
             Some(n) => rask::Threads::new(n as usize),
             None => rask::Threads::default(),
         }),
+        #[cfg(feature = "mpi")]
+        SchedulerName::Mpi => {
+            let mut mpi = rask_mpi::Mpi::builder();
+            if let Some(n) = args.workers {
+                mpi = mpi.threads(n as usize);
+            }
+            Box::new(
+                mpi.init()
+                    .map_err(|e| Failure::Input(format!("--scheduler mpi: {e}")))?,
+            )
+        }
         SchedulerName::Processes => Box::new(match args.workers {
             Some(n) => rask_processes::Processes::new(n as usize),
             None => rask_processes::Processes::default(),
@@ -105,6 +116,13 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     let t1 = Instant::now();
     let result = rask::compute(executor.as_ref(), &graph, &plan, &callbacks);
     let run_s = t1.elapsed().as_secs_f64();
+    #[cfg(feature = "mpi")]
+    if args.scheduler == SchedulerName::Mpi && rask_mpi::Mpi::new().is_ok_and(|m| !m.is_root()) {
+        // every rank ran its share; rank 0 prints the result and the stats
+        return result
+            .map(drop)
+            .map_err(|e| Failure::Task(format!("{}: {e}", path.display())));
+    }
     if let (Some(path), Some((p, m))) = (&args.profile, &profiler) {
         // the profile of a failed run shows what ran up to the failure
         if let Err(e) = p.profile().write(path, Some(&m.resources())) {

@@ -122,6 +122,10 @@ enum SchedulerName {
     Sync,
     /// A pool of threads.
     Threads,
+    /// The ranks of an MPI job: start as `mpirun -np N rask run ...`;
+    /// `--workers` is the threads per rank (built with `--features mpi`).
+    #[cfg(feature = "mpi")]
+    Mpi,
     /// A pool of forked worker processes.
     Processes,
 }
