@@ -97,6 +97,22 @@ pub fn prepare(graph: &Graph, keys: &[Key], cache: &Cache) -> Result<Prepared, C
 /// [`prepare`] for a plan already made (the plan's outputs are the keys
 /// computed), so that a caller that validated the graph by planning it
 /// does not plan it twice.
+///
+/// ```
+/// use rask_cache::{prepare_plan, Cache};
+/// use rask_graph::{graph, Plan, Value};
+/// use rask_scheduler::{compute, Sync};
+/// fn inc(x: i64) -> i64 { x + 1 }
+/// let g = graph! { "x" => 1, "y" => (inc, "x"), "z" => (inc, "y") };
+/// let keys = ["z".into()];
+/// let dir = tempfile::tempdir().unwrap();
+/// let cache = Cache::open(dir.path()).unwrap();
+/// let plan = Plan::for_keys(&g, &keys).unwrap(); // validates the graph
+/// let prepared = prepare_plan(&g, &plan, &cache);
+/// let plan = Plan::for_keys(&prepared.graph, &keys).unwrap();
+/// assert_eq!(compute(&Sync, &prepared.graph, &plan, &[]).unwrap(), [Value::Int(3)]);
+/// assert_eq!(cache.stats().stored, 2);
+/// ```
 pub fn prepare_plan(graph: &Graph, plan: &Plan, cache: &Cache) -> Prepared {
     let n = plan.len();
     let tokens = tokens(graph, plan);

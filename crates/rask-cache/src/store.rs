@@ -184,11 +184,46 @@ impl Cache {
 
     /// Stores `value` under `token` (atomically, checksummed). A value
     /// with no codec is an error naming its type.
+    ///
+    /// ```
+    /// use rask_cache::{Cache, Token};
+    /// use rask_graph::Value;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let cache = Cache::open(dir.path()).unwrap();
+    /// let token = Token::from_bytes([7; 32]);
+    /// cache.store(&token, &Value::from("done")).unwrap();
+    /// assert!(cache.contains(&token));
+    /// assert_eq!(cache.load(&token), Some(Value::from("done")));
+    /// // a damaged entry is never returned
+    /// let path = cache.entry_path(&token);
+    /// let mut bytes = std::fs::read(&path).unwrap();
+    /// *bytes.last_mut().unwrap() ^= 1;
+    /// std::fs::write(&path, bytes).unwrap();
+    /// assert_eq!(cache.load(&token), None);
+    /// ```
     pub fn store(&self, token: &Token, value: &Value) -> Result<(), StoreError> {
         self.inner.write(token, value)
     }
 
-    /// What the cache did since it was opened.
+    /// What the cache did since it was opened, in this process (results
+    /// stored by the workers of a process pool are counted there).
+    ///
+    /// ```
+    /// use rask_cache::{prepare, Cache};
+    /// use rask_graph::{Function, Graph, Task};
+    /// use rask_scheduler::{Executor, Sync};
+    /// struct Handle; // no codec: returned, not stored
+    /// let open = Function::new("open", |_: i64| std::sync::Arc::new(Handle));
+    /// let mut g = Graph::new();
+    /// g.insert("h", Task::call(&open, [1]));
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let cache = Cache::open(dir.path()).unwrap();
+    /// let p = prepare(&g, &["h".into()], &cache).unwrap();
+    /// Sync.get(&p.graph, "h").unwrap();
+    /// let stats = cache.stats();
+    /// assert_eq!((stats.stored, stats.unencodable), (0, 1));
+    /// assert!(stats.first_problem.unwrap().starts_with("the result of task \"h\" was not cached"));
+    /// ```
     pub fn stats(&self) -> CacheStats {
         let i = &self.inner;
         CacheStats {

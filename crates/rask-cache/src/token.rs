@@ -84,6 +84,29 @@ const CALL: u8 = 4;
 /// Tasks are visited in a topological order of the plan, and each task's
 /// structure with an explicit stack: no recursion on the size or depth of
 /// the graph.
+///
+/// ```
+/// use rask_cache::tokens;
+/// use rask_graph::{graph, Graph, Plan};
+/// fn inc(x: i64) -> i64 { x + 1 }
+/// fn add(a: i64, b: i64) -> i64 { a + b }
+/// let by_key = |g: &Graph| {
+///     let plan = Plan::for_keys(g, &["z".into(), "v".into()]).unwrap();
+///     let t = tokens(g, &plan);
+///     let mut out: Vec<_> = (0..plan.len() as u32)
+///         .map(|l| (g.key(plan.graph_id(l)).to_string(), t[l as usize].unwrap()))
+///         .collect();
+///     out.sort();
+///     out
+/// };
+/// let a = graph! { "x" => 1, "w" => 2, "y" => (inc, "x"), "z" => (add, "y", "w"), "v" => (inc, "w") };
+/// let b = graph! { "x" => 5, "w" => 2, "y" => (inc, "x"), "z" => (add, "y", "w"), "v" => (inc, "w") };
+/// let changed: Vec<String> = by_key(&a).into_iter().zip(by_key(&b))
+///     .filter(|(ta, tb)| ta.1 != tb.1)
+///     .map(|(ta, _)| ta.0)
+///     .collect();
+/// assert_eq!(changed, ["x", "y", "z"]); // not w, not v
+/// ```
 pub fn tokens(graph: &Graph, plan: &Plan) -> Vec<Option<Token>> {
     let mut out: Vec<Option<Token>> = vec![None; plan.len()];
     // a plan is acyclic: `Plan::new` checked it
