@@ -8,11 +8,15 @@
 //! [`Resources::samples`], and go under the task bars of the HTML
 //! timeline.
 //!
-//! Each sample reads `/proc/self/stat` (user and system CPU time, the
-//! number of threads) and `/proc/self/status` (resident memory). CPU is
-//! the CPU time used since the previous sample over the wall time between
-//! them, in percent of one core (two busy cores: 200%). Where `/proc` does
-//! not exist (not Linux) there are no samples.
+//! Each sample reads `/proc/PID/stat` (user and system CPU time, the
+//! number of threads) and `/proc/PID/status` (resident memory) of this
+//! process and of its descendants (found through
+//! `/proc/PID/task/TID/children`: the workers of a process pool), and
+//! adds them up, as Dask's `ResourceProfiler` does. CPU is the CPU time
+//! used since the previous sample over the wall time between them, in
+//! percent of one core (two busy cores: 200%); memory is the sum of the
+//! resident sets, which counts a page that forked workers share once per
+//! process. Where `/proc` does not exist (not Linux) there are no samples.
 //!
 //! **Fork hazard**: the sampling thread must not run while a process pool
 //! forks (only the forking thread survives in the child, see DESIGN). Do
@@ -35,6 +39,7 @@
 //! assert!(!monitor.is_sampling());
 //! ```
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -51,8 +56,10 @@ pub struct Sample {
     pub cpu_percent: f64,
     /// Resident memory (`VmRSS`), in bytes.
     pub rss_bytes: u64,
-    /// The process's number of threads.
+    /// The number of threads.
     pub threads: u64,
+    /// The number of processes: this one and its descendants.
+    pub processes: u64,
 }
 
 /// The samples of one run, with the instant they count from.
@@ -86,15 +93,16 @@ impl Resources {
     /// assert!(t.starts_with("time_s"));
     /// ```
     pub fn table(&self) -> String {
-        let mut s = String::from("time_s  cpu_percent  rss_mb  threads\n");
+        let mut s = String::from("time_s  cpu_percent  rss_mb  threads  processes\n");
         for x in &self.samples {
             let _ = writeln!(
                 s,
-                "{:>6.3}  {:>11.1}  {:>6.1}  {:>7}",
+                "{:>6.3}  {:>11.1}  {:>6.1}  {:>7}  {:>9}",
                 x.time.as_secs_f64(),
                 x.cpu_percent,
                 x.rss_bytes as f64 / 1048576.0,
-                x.threads
+                x.threads,
+                x.processes
             );
         }
         s
@@ -121,8 +129,9 @@ struct State {
     stop: bool,
     origin: Option<Instant>,
     samples: Vec<Sample>,
-    /// The previous reading: (when, CPU seconds).
-    last: Option<(Instant, f64)>,
+    /// When the previous reading was taken, and the CPU time of each
+    /// thread then (see [`Tree::cpu_ns`]).
+    last: Option<(Instant, HashMap<u64, u64>)>,
 }
 
 impl Default for ResourceMonitor {
@@ -185,25 +194,34 @@ impl Shared {
 
     /// Takes one sample now.
     fn sample(&self) {
-        let reading = read_proc();
+        let tree = read_tree();
         let now = Instant::now();
         let mut state = self.lock();
-        let Some((cpu_s, rss_bytes, threads)) = reading else {
+        let readings = tree.processes;
+        if readings.is_empty() {
             return;
-        };
+        }
         let origin = *state.origin.get_or_insert(now);
-        let cpu_percent = match state.last {
-            Some((t, c)) if now > t => {
-                100.0 * (cpu_s - c).max(0.0) / now.duration_since(t).as_secs_f64()
+        let cpu_percent = match &state.last {
+            Some((t, before)) if now > *t => {
+                // a thread born since the last sample used all its CPU
+                // time since then; one that ended took its last slice along
+                let used_ns: u64 = tree
+                    .cpu_ns
+                    .iter()
+                    .map(|(k, &ns)| ns.saturating_sub(before.get(k).copied().unwrap_or(0)))
+                    .sum();
+                100.0 * used_ns as f64 / now.duration_since(*t).as_nanos() as f64
             }
             _ => 0.0,
         };
-        state.last = Some((now, cpu_s));
+        state.last = Some((now, tree.cpu_ns));
         state.samples.push(Sample {
             time: now.saturating_duration_since(origin),
             cpu_percent,
-            rss_bytes,
-            threads,
+            rss_bytes: readings.iter().map(|r| r.rss_bytes).sum(),
+            threads: readings.iter().map(|r| r.threads).sum(),
+            processes: readings.len() as u64,
         });
     }
 }
@@ -269,14 +287,108 @@ impl Drop for ResourceMonitor {
     }
 }
 
-/// (CPU seconds used, resident bytes, threads) of this process, from
-/// `/proc`; `None` where it cannot be read.
-fn read_proc() -> Option<(f64, u64, u64)> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+/// One process's reading.
+#[derive(Debug, Clone, Copy)]
+struct Reading {
+    /// (read by the tests)
+    #[cfg_attr(not(test), allow(dead_code))]
+    pid: u32,
+    rss_bytes: u64,
+    threads: u64,
+}
+
+/// What one sample reads: each process, and the CPU time so far of each
+/// thread (keyed by thread id) or, where a thread's is not available, of
+/// its process (keyed by `FALLBACK | pid`), in nanoseconds.
+#[derive(Debug, Default)]
+struct Tree {
+    processes: Vec<Reading>,
+    cpu_ns: HashMap<u64, u64>,
+}
+
+/// The key of a whole process's CPU time in [`Tree::cpu_ns`].
+const FALLBACK: u64 = 1 << 32;
+
+/// The most descendants read per sample (a fork bomb must not make the
+/// monitor the bottleneck).
+const MAX_PROCESSES: usize = 1024;
+
+/// This process and its descendants, from `/proc`; empty where this
+/// process cannot be read. Processes and threads that end while they are
+/// read are left out.
+///
+/// CPU time comes from each thread's `schedstat` (nanoseconds), else from
+/// the process's `stat` (in ticks of 10 ms, too coarse for samples 20 ms
+/// apart).
+fn read_tree() -> Tree {
+    let me = std::process::id();
+    let mut tree = Tree::default();
+    let mut queue = vec![me];
+    while let Some(pid) = queue.pop() {
+        let Some((reading, ticks)) = read_process(pid) else {
+            if pid == me {
+                return Tree::default();
+            }
+            continue;
+        };
+        tree.processes.push(reading);
+        let mut per_thread: Vec<(u64, u64)> = Vec::new();
+        let mut precise = true;
+        if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+            for task in tasks.flatten() {
+                let Some(tid) = task
+                    .file_name()
+                    .to_str()
+                    .and_then(|t| t.parse::<u64>().ok())
+                else {
+                    continue;
+                };
+                match std::fs::read_to_string(task.path().join("schedstat")) {
+                    Ok(text) => match text.split_whitespace().next().and_then(|n| n.parse().ok()) {
+                        Some(ns) => per_thread.push((tid, ns)),
+                        None => precise = false,
+                    },
+                    // a thread gone since the listing is left out; one
+                    // still there has no schedstat in this kernel
+                    Err(_) => {
+                        if task.path().exists() {
+                            precise = false;
+                        }
+                    }
+                }
+                if tree.processes.len() + queue.len() < MAX_PROCESSES {
+                    if let Ok(children) = std::fs::read_to_string(task.path().join("children")) {
+                        queue.extend(
+                            children
+                                .split_whitespace()
+                                .filter_map(|c| c.parse::<u32>().ok()),
+                        );
+                    }
+                }
+            }
+        }
+        if precise && !per_thread.is_empty() {
+            tree.cpu_ns.extend(per_thread);
+        } else {
+            let ns = (ticks as f64 / CLOCK_TICKS_PER_SECOND * 1e9) as u64;
+            tree.cpu_ns.insert(FALLBACK | pid as u64, ns);
+        }
+    }
+    tree
+}
+
+/// One process's reading, and its CPU time in clock ticks.
+fn read_process(pid: u32) -> Option<(Reading, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let (ticks, threads) = parse_stat(&stat)?;
-    let rss = parse_rss(&status)?;
-    Some((ticks as f64 / clock_ticks_per_second(), rss, threads))
+    let reading = Reading {
+        pid,
+        // a zombie has no VmRSS line
+        rss_bytes: parse_rss(&status).unwrap_or(0),
+        threads,
+    };
+    Some((reading, ticks))
 }
 
 /// (utime + stime in clock ticks, number of threads) from the text of
@@ -308,9 +420,7 @@ pub(crate) fn parse_rss(text: &str) -> Option<u64> {
 /// The unit of CPU times in `/proc/PID/stat`: Linux's `USER_HZ`, which
 /// is 100 on every architecture (x86, ARM, RISC-V, POWER) whatever the
 /// kernel's own tick rate.
-fn clock_ticks_per_second() -> f64 {
-    100.0
-}
+const CLOCK_TICKS_PER_SECOND: f64 = 100.0;
 
 #[cfg(test)]
 mod tests;

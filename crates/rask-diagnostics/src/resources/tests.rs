@@ -18,9 +18,21 @@ fn rss_is_read_in_bytes() {
 
 #[cfg(target_os = "linux")]
 #[test]
-fn this_process_can_be_read() {
-    let (cpu, rss, threads) = super::read_proc().expect("/proc/self is readable");
-    assert!(cpu >= 0.0);
-    assert!(rss > 0);
-    assert!(threads >= 1);
+fn this_process_and_its_children_are_read() {
+    let mut child = std::process::Command::new("sleep")
+        .arg("5")
+        .spawn()
+        .expect("sleep runs");
+    let tree = super::read_tree();
+    let _ = child.kill();
+    let _ = child.wait();
+    let me = &tree.processes[0];
+    assert_eq!(me.pid, std::process::id());
+    assert!(me.rss_bytes > 0 && me.threads >= 1);
+    assert!(
+        tree.processes.iter().any(|r| r.pid == child.id()),
+        "{tree:?}"
+    );
+    // this thread has run
+    assert!(tree.cpu_ns.values().any(|&ns| ns > 0), "{tree:?}");
 }
