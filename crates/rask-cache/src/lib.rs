@@ -57,7 +57,16 @@
 //! rewritten (see [`prepare`](crate::prepare()) for where verifying happens).
 //! Several runs may share a directory. A function is identified by its
 //! name: rename it (`clean_v2`) when what it computes changes, or clear
-//! the directory.
+//! the directory. A writer killed mid-write leaves a `.….tmp` file beside
+//! the entries, never a partial entry; such files can be deleted when no
+//! run is using the directory.
+//!
+//! Executors: loads and stores run inside the tasks, wherever the executor
+//! runs them: on the pool's threads, in the forked workers of a process
+//! pool (whose [`Cache::stats`] are their own), or on the ranks of an MPI
+//! job. For MPI every rank prepares the graph (as every rank runs the same
+//! program), so the directory must be one that all ranks see, such as a
+//! directory on the cluster's shared file system.
 #![deny(missing_docs, missing_debug_implementations)]
 
 mod prepare;

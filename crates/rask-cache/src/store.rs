@@ -357,8 +357,15 @@ fn verify<'b>(bytes: &'b [u8], token: &Token) -> Result<&'b [u8], String> {
 fn write_atomically(dir: &Path, path: &Path, parts: &[&[u8]], durable: bool) -> io::Result<()> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("entry");
+    // unique across threads (counter), processes (pid) and, for ranks on
+    // several machines sharing the directory, very likely across hosts too
+    // (the clock); a clash could only tear a file, which the checksum
+    // catches
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
     let tmp = dir.join(format!(
-        ".{name}.{}.{}.tmp",
+        ".{name}.{}.{nanos}.{}.tmp",
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed)
     ));
