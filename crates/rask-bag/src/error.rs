@@ -81,7 +81,15 @@ pub enum BagError {
         /// The parser's error (its column is within the line).
         source: serde_json::Error,
     },
-    /// A record made a fallible function (`try_map`, `pluck`) fail.
+    /// A record lacks the field that `pluck` asked for.
+    #[error("{}record has no field {field:?}", at_prefix(.at))]
+    MissingField {
+        /// The field's path, `actor.login`.
+        field: String,
+        /// Where the record came from, if it came from a file.
+        at: Option<Location>,
+    },
+    /// A record made a fallible function (`try_map`) fail.
     #[error("{}{source}", at_prefix(.at))]
     Record {
         /// Where the record came from, if it came from a file.
@@ -160,17 +168,20 @@ impl BagError {
     /// The location of the record, if the error is about one.
     pub fn location(&self) -> Option<&Location> {
         match self {
-            BagError::Utf8 { at } | BagError::Json { at, .. } | BagError::Record { at, .. } => {
-                at.as_ref()
-            }
+            BagError::Utf8 { at }
+            | BagError::Json { at, .. }
+            | BagError::Record { at, .. }
+            | BagError::MissingField { at, .. } => at.as_ref(),
             _ => None,
         }
     }
 
     /// The error with its record located at `at`, unless it already is.
     pub(crate) fn located(mut self, here: impl FnOnce() -> Option<Location>) -> BagError {
-        if let BagError::Utf8 { at } | BagError::Json { at, .. } | BagError::Record { at, .. } =
-            &mut self
+        if let BagError::Utf8 { at }
+        | BagError::Json { at, .. }
+        | BagError::Record { at, .. }
+        | BagError::MissingField { at, .. } = &mut self
         {
             if at.is_none() {
                 *at = here();

@@ -27,7 +27,6 @@ pub(crate) struct Fragment {
 
 enum Tasks {
     Fixed(Vec<(Key, Task)>),
-    #[allow(dead_code)]
     Made(Maker),
 }
 
@@ -41,7 +40,6 @@ impl Fragment {
     }
 
     /// A fragment whose tasks `maker` makes anew for each graph.
-    #[allow(dead_code)] // the groupby shuffle, next
     pub(crate) fn made(maker: Maker, deps: Vec<Arc<Fragment>>) -> Arc<Fragment> {
         Arc::new(Fragment {
             tasks: Tasks::Made(maker),

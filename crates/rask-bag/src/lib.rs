@@ -15,17 +15,15 @@
 //! assert_eq!(counts, [("apple", 3), ("bob", 2), ("cat", 1)]);
 //! ```
 //!
-//! The seed of Dask's bag, in Rust: events from gzip'd JSON lines, counted
+//! The seed of Dask's bag, in Rust: events from gzip'd JSON lines, grouped
 //! by user:
 //!
 //! ```no_run
 //! # use rask_scheduler::Threads;
-//! #[derive(serde::Deserialize, Clone)]
-//! struct Event { username: String }
-//! let events = rask_bag::read_text("data/2014-*.json.gz")?.json::<Event>();
-//! let by_user = events.map(|e| e.username).frequencies(true);
-//! for (user, n) in by_user.compute(&Threads::default()).unwrap() {
-//!     println!("{user}: {n}");
+//! let events = rask_bag::read_text("data/2014-*.json.gz")?.json::<serde_json::Value>();
+//! let by_user = events.groupby_field("username");
+//! for (user, records) in by_user.compute(&Threads::default()).unwrap() {
+//!     println!("{user}: {}", records.len());
 //! }
 //! # Ok::<(), rask_bag::BagError>(())
 //! ```
@@ -66,8 +64,10 @@ mod bag;
 mod error;
 mod fragment;
 mod item;
+mod json;
 mod pipe;
 mod reduce;
+mod shuffle;
 mod sink;
 mod text;
 mod token;
@@ -75,7 +75,9 @@ mod token;
 pub use bag::{from_partitions, from_sequence, Bag, Element};
 pub use error::{BagError, Location, Skipped};
 pub use item::Item;
+pub use json::Field;
 pub use reduce::{Number, SPLIT_EVERY};
+pub use shuffle::{Shuffle, DEFAULT_MEMORY_BUDGET};
 pub use text::{from_filenames, read_text, Compression, Paths, ReadText, DEFAULT_BLOCKSIZE};
 
 #[cfg(test)]
