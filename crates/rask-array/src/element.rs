@@ -49,6 +49,7 @@ pub trait Element:
 /// is Rust's (a division by zero panics, and so fails its task).
 pub trait Number:
     Element
+    + ndarray::LinalgScalar
     + Add<Output = Self>
     + Sub<Output = Self>
     + Mul<Output = Self>

@@ -40,6 +40,7 @@
 #![deny(missing_docs, missing_debug_implementations)]
 
 mod array;
+mod blocks;
 mod chunks;
 mod creation;
 mod element;
@@ -49,6 +50,8 @@ mod expr;
 mod node;
 mod rechunk;
 mod reduction;
+mod shape;
+mod slicing;
 mod token;
 
 pub use array::Array;
@@ -58,3 +61,4 @@ pub use element::{Cast, Element, Float, Number};
 pub use elementwise::Operand;
 pub use error::ArrayError;
 pub use reduction::{Reduce, SPLIT_EVERY};
+pub use shape::{concatenate, stack};

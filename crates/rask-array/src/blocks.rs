@@ -1,0 +1,232 @@
+//! Block-level operations: `map_blocks` (a user function of each chunk)
+//! and `matmul` (products of 2-d arrays by blocks).
+
+use std::sync::Arc;
+
+use ndarray::{ArrayD, ArrayViewD, Ix2};
+use rask_graph::{Arity, CallError, Function, Key, Task, Value};
+
+use crate::array::Array;
+use crate::chunks::{all_blocks, numblocks, refine};
+use crate::creation::BlockInfo;
+use crate::element::{Element, Number};
+use crate::error::ArrayError;
+use crate::expr::{blockwise_tasks, chunk_of, eval_block};
+use crate::node::{block_key, LazyTasks, Node};
+use crate::token::Tokenizer;
+
+type BlockFn<T, U> = dyn Fn(ArrayViewD<'_, T>, BlockInfo<'_>) -> ArrayD<U> + Send + Sync;
+
+/// The tasks of `map_blocks`: the input's fused expression evaluated into
+/// the chunk handed to the user's function.
+struct MapBlocks<T: Element, U> {
+    input: Array<T>,
+    f: Arc<BlockFn<T, U>>,
+    op: String,
+}
+
+impl<T: Element, U: Element> LazyTasks for MapBlocks<T, U> {
+    fn build(&self, node: &Node, fused: bool) -> (Vec<(Key, Task)>, Vec<Arc<Node>>) {
+        let expr = if fused {
+            self.input.source()
+        } else {
+            self.input.input()
+        };
+        let f = self.f.clone();
+        let out_chunks = node.chunks.clone();
+        let op = self.op.clone();
+        blockwise_tasks(
+            &self.op,
+            &node.name,
+            self.input.shape(),
+            self.input.chunks(),
+            expr,
+            Arc::new(move |kernel, ctx| {
+                let data = eval_block(kernel, ctx.len());
+                let chunk = ArrayViewD::from_shape(ctx.shape, &data)
+                    .map_err(|e| CallError::msg(e.to_string()))?;
+                let out = f(
+                    chunk,
+                    BlockInfo {
+                        block: ctx.block,
+                        shape: ctx.shape,
+                        offset: ctx.offset,
+                    },
+                );
+                let want: Vec<usize> = ctx
+                    .block
+                    .iter()
+                    .enumerate()
+                    .map(|(a, &i)| out_chunks[a][i])
+                    .collect();
+                if out.shape() != want.as_slice() {
+                    return Err(CallError::msg(format!(
+                        "{op} returned a chunk of shape {:?} for block {:?}, expected {want:?}",
+                        out.shape(),
+                        ctx.block
+                    )));
+                }
+                Ok(Value::new(out))
+            }),
+        )
+    }
+}
+
+impl<T: Element> Array<T> {
+    /// A user function of each chunk (Dask's `map_blocks`), returning a
+    /// chunk of the same shape. `name` identifies `f` in the keys. The
+    /// chunk handed to `f` is evaluated in the same task from the input's
+    /// fused expression.
+    ///
+    /// ```
+    /// use rask_array::arange;
+    /// let y = arange(6, 4).map_blocks("cumsum", |c, _| {
+    ///     let mut acc = 0.0;
+    ///     c.mapv(|v| { acc += v; acc })
+    /// });
+    /// assert_eq!(y.compute(&rask_scheduler::Sync).unwrap().as_slice().unwrap(), &[0.0, 1.0, 3.0, 6.0, 4.0, 9.0]);
+    /// ```
+    pub fn map_blocks<U: Element, F>(&self, name: &str, f: F) -> Array<U>
+    where
+        F: Fn(ArrayViewD<'_, T>, BlockInfo<'_>) -> ArrayD<U> + Send + Sync + 'static,
+    {
+        self.map_blocks_with_chunks(name, self.chunks().to_vec(), f)
+            .unwrap_or_else(|e| unreachable!("the input's own chunks: {e}"))
+    }
+
+    /// [`map_blocks`](Array::map_blocks) with chunks of other sizes: one
+    /// list of sizes per axis, with as many chunks per axis as the input.
+    pub fn map_blocks_with_chunks<U: Element, F>(
+        &self,
+        name: &str,
+        chunks: Vec<Vec<usize>>,
+        f: F,
+    ) -> Result<Array<U>, ArrayError>
+    where
+        F: Fn(ArrayViewD<'_, T>, BlockInfo<'_>) -> ArrayD<U> + Send + Sync + 'static,
+    {
+        if numblocks(&chunks) != numblocks(self.chunks()) {
+            return Err(ArrayError::Chunks {
+                array: self.name().to_string(),
+                message: format!(
+                    "map_blocks {name}: chunks {chunks:?} do not have the input's {:?} blocks per axis",
+                    numblocks(self.chunks()).to_vec()
+                ),
+            });
+        }
+        let mut tok = Tokenizer::new("map-blocks");
+        tok.str(name)
+            .str(std::any::type_name::<F>())
+            .str(self.name())
+            .chunks(&chunks);
+        let shape = chunks.iter().map(|c| c.iter().sum()).collect();
+        let lazy = MapBlocks {
+            input: self.clone(),
+            f: Arc::new(f),
+            op: name.to_string(),
+        };
+        Ok(Array::from_lazy(
+            tok.finish(),
+            shape,
+            chunks,
+            Arc::new(lazy),
+        ))
+    }
+}
+
+impl<T: Number> Array<T> {
+    /// The matrix product of two 2-d arrays, by blocks: output block
+    /// `(i, j)` is the sum over `k` of the products of blocks `(i, k)` and
+    /// `(k, j)`, after cutting the inner axis of both alike.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use rask_array::from_ndarray;
+    /// let a = from_ndarray(&array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], [2, 1]).unwrap();
+    /// let b = from_ndarray(&array![[1.0, 0.0, 2.0], [0.0, 1.0, 3.0]], 2).unwrap();
+    /// let c = a.matmul(&b).unwrap().compute(&rask_scheduler::Sync).unwrap();
+    /// assert_eq!(c, array![[1.0, 2.0, 8.0], [3.0, 4.0, 18.0], [5.0, 6.0, 28.0]].into_dyn());
+    /// ```
+    pub fn matmul(&self, other: &Array<T>) -> Result<Array<T>, ArrayError> {
+        for a in [self, other] {
+            if a.ndim() != 2 {
+                return Err(ArrayError::Shape {
+                    array: a.name().to_string(),
+                    message: format!("matmul takes 2-d arrays, got shape {:?}", a.shape()),
+                });
+            }
+        }
+        if self.shape()[1] != other.shape()[0] {
+            return Err(ArrayError::Shape {
+                array: self.name().to_string(),
+                message: format!(
+                    "matmul of shapes {:?} and {:?} ({}): inner lengths differ",
+                    self.shape(),
+                    other.shape(),
+                    other.name()
+                ),
+            });
+        }
+        let k = refine(&self.chunks()[1], &other.chunks()[0]);
+        let a = self.rechunk_grid(vec![self.chunks()[0].clone(), k.clone()]);
+        let b = other.rechunk_grid(vec![k.clone(), other.chunks()[1].clone()]);
+        let mut tok = Tokenizer::new("matmul");
+        tok.str(a.name()).str(b.name());
+        let name = tok.finish();
+        let chunks = vec![a.chunks()[0].clone(), b.chunks()[1].clone()];
+        let shape = vec![self.shape()[0], other.shape()[1]];
+        let (an, bn) = (a.node.name.clone(), b.node.name.clone());
+        let f = Function::dynamic("matmul", Arity::exactly(2), move |args: &[Value]| {
+            let (la, lb) = (
+                args[0].as_list().unwrap_or_default(),
+                args[1].as_list().unwrap_or_default(),
+            );
+            fn two<'v, T: Element>(
+                v: &'v Value,
+                name: &str,
+            ) -> Result<ndarray::ArrayView2<'v, T>, CallError> {
+                let c = chunk_of::<T>(v, name)?;
+                c.view()
+                    .into_dimensionality::<Ix2>()
+                    .map_err(|e| CallError::msg(format!("a chunk of {name}: {e}")))
+            }
+            let mut acc: Option<ndarray::Array2<T>> = None;
+            for (x, y) in la.iter().zip(lb) {
+                let p = two::<T>(x, &an)?.dot(&two::<T>(y, &bn)?);
+                match &mut acc {
+                    None => acc = Some(p),
+                    Some(s) => s.zip_mut_with(&p, |x, &y| *x = *x + y),
+                }
+            }
+            Ok(Value::new(acc.unwrap_or_default().into_dyn()))
+        });
+        let nk = k.len();
+        let tasks = all_blocks(&numblocks(&chunks))
+            .iter()
+            .map(|blk| {
+                let (i, j) = (blk[0], blk[1]);
+                let left: Vec<Task> = (0..nk).map(|q| Task::Key(a.node.key(&[i, q]))).collect();
+                let right: Vec<Task> = (0..nk).map(|q| Task::Key(b.node.key(&[q, j]))).collect();
+                (
+                    block_key(&name, blk),
+                    Task::Call(
+                        f.clone(),
+                        Box::new([Task::List(left.into()), Task::List(right.into())]),
+                    ),
+                )
+            })
+            .collect();
+        Ok(Array::from_tasks(
+            name,
+            shape,
+            chunks,
+            tasks,
+            vec![Arc::clone(&a.node), Arc::clone(&b.node)],
+        ))
+    }
+
+    /// The matrix product, as NumPy's `dot` of 2-d arrays.
+    pub fn dot(&self, other: &Array<T>) -> Result<Array<T>, ArrayError> {
+        self.matmul(other)
+    }
+}
