@@ -19,6 +19,7 @@
 //! `compute`) handles both, and the link's own thread does the MPI calls.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -101,10 +102,11 @@ fn now_nanos() -> u64 {
         .map_or(0, |d| d.as_nanos() as u64)
 }
 
-/// A task for the pool.
+/// Tasks for the pool: a task and the chain of tasks that only wait for
+/// it (each step's `None` inputs are the previous step's value), run one
+/// after the other by one thread without a hand-off.
 struct Job {
-    id: TaskId,
-    inputs: Vec<Value>,
+    steps: Vec<(TaskId, Vec<Option<Value>>)>,
 }
 
 /// A task the pool ran.
@@ -113,6 +115,8 @@ struct Ran {
     result: Result<Value, ComputeError>,
     nanos: u64,
     thread: u32,
+    /// The last step of its job (or a failed one, which ends the job).
+    last: bool,
 }
 
 enum Event {
@@ -145,25 +149,48 @@ pub(crate) fn run(
     let threads = threads.max(1);
     let (job_tx, job_rx) = crossbeam_channel::unbounded::<Job>();
     let (ran_tx, ran_rx) = crossbeam_channel::unbounded::<Ran>();
+    // set when the run stops: jobs end between two steps
+    let halt = AtomicBool::new(false);
     std::thread::scope(|scope| {
         for t in 0..threads {
             let jobs = job_rx.clone();
             let ran = ran_tx.clone();
+            let halt = &halt;
             let spawned = std::thread::Builder::new()
                 .name(format!("rask-mpi-worker-{t}"))
                 .spawn_scoped(scope, move || {
                     while let Ok(job) = jobs.recv() {
-                        let start = Instant::now();
-                        let result = run_task(graph, plan, job.id, job.inputs.into_iter());
-                        let nanos = start.elapsed().as_nanos() as u64;
-                        let r = Ran {
-                            id: job.id,
-                            result,
-                            nanos,
-                            thread: t as u32,
-                        };
-                        if ran.send(r).is_err() {
-                            break;
+                        let mut prev: Option<Value> = None;
+                        let n = job.steps.len();
+                        for (k, (id, inputs)) in job.steps.into_iter().enumerate() {
+                            if k > 0 && halt.load(Ordering::Relaxed) {
+                                let _ = ran.send(Ran {
+                                    id,
+                                    result: Err(stopped()),
+                                    nanos: 0,
+                                    thread: t as u32,
+                                    last: true,
+                                });
+                                break;
+                            }
+                            let inputs = inputs
+                                .into_iter()
+                                .map(|v| v.or_else(|| prev.clone()).unwrap_or_default());
+                            let start = Instant::now();
+                            let result = run_task(graph, plan, id, inputs);
+                            let nanos = start.elapsed().as_nanos() as u64;
+                            let failed = result.is_err();
+                            prev = result.as_ref().ok().cloned();
+                            let r = Ran {
+                                id,
+                                result,
+                                nanos,
+                                thread: t as u32,
+                                last: failed || k + 1 == n,
+                            };
+                            if ran.send(r).is_err() || failed {
+                                break;
+                            }
                         }
                     }
                 });
@@ -186,6 +213,7 @@ pub(crate) fn run(
             jobs: job_tx,
             queued: job_rx,
             ran: ran_rx,
+            halt: &halt,
             running: 0,
             stopped: false,
             ready: Vec::new(),
@@ -216,6 +244,7 @@ struct Rank<'a, 'p> {
     /// The job queue, to drop what was not started when the run stops.
     queued: Receiver<Job>,
     ran: Receiver<Ran>,
+    halt: &'a AtomicBool,
     /// Jobs given to the pool and not back.
     running: usize,
     stopped: bool,
@@ -237,8 +266,12 @@ impl Rank<'_, '_> {
     }
 
     fn submit(&mut self, id: TaskId) {
-        let inputs = self.store.inputs(id);
-        if self.jobs.send(Job { id, inputs }).is_ok() {
+        let inputs = self.store.inputs(id).into_iter().map(Some).collect();
+        self.submit_job(vec![(id, inputs)]);
+    }
+
+    fn submit_job(&mut self, steps: Vec<(TaskId, Vec<Option<Value>>)>) {
+        if !steps.is_empty() && self.jobs.send(Job { steps }).is_ok() {
             self.running += 1;
         }
     }
@@ -256,11 +289,26 @@ impl Rank<'_, '_> {
         if self.stopped {
             return;
         }
+        // a task whose inputs are all here starts a job; the tasks after
+        // it that only wait for the job's last task join the job (rank 0
+        // sends a claimed chain in order)
+        let mut job: Vec<(TaskId, Vec<Option<Value>>)> = Vec::new();
         for &id in ids {
+            if let Some(&(prev, _)) = job.last() {
+                if let Some(inputs) = self.store.assign_after(id, prev) {
+                    job.push((id, inputs));
+                    continue;
+                }
+            }
             if self.store.assign(id) {
-                self.submit(id);
+                let job = std::mem::replace(
+                    &mut job,
+                    vec![(id, self.store.inputs(id).into_iter().map(Some).collect())],
+                );
+                self.submit_job(job);
             }
         }
+        self.submit_job(job);
     }
 
     /// Sends the values `ids` to rank `to`.
@@ -308,7 +356,9 @@ impl Rank<'_, '_> {
     /// A task of the pool is back: its report to rank 0, `None` once the
     /// run stopped.
     fn on_ran(&mut self, ran: Ran) -> Option<Result<Done, Failure>> {
-        self.running -= 1;
+        if ran.last {
+            self.running -= 1;
+        }
         if self.stopped {
             return None;
         }
@@ -331,6 +381,7 @@ impl Rank<'_, '_> {
     /// Stops: drops the queued jobs and every value.
     fn stop(&mut self) {
         self.stopped = true;
+        self.halt.store(true, Ordering::Relaxed);
         while self.queued.try_recv().is_ok() {
             self.running -= 1;
         }
@@ -638,6 +689,13 @@ fn mismatch(hellos: &[(u64, u64, u32)]) -> Option<String> {
          (deterministic keys, no randomness or rank-dependent tasks) and compute the same keys",
         differ.join(", ")
     ))
+}
+
+fn stopped() -> ComputeError {
+    ComputeError::Executor {
+        executor: "mpi".into(),
+        message: "the run stopped".into(),
+    }
 }
 
 fn link_died() -> ComputeError {

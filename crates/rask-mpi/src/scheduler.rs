@@ -103,26 +103,43 @@ impl<'p> Scheduler<'p> {
         }
     }
 
-    /// Places every ready task.
+    /// Places every ready task, and with each the chain of tasks that
+    /// only wait for it (see [`State::claim_next`]): they run on the same
+    /// rank as soon as their input is made there, without a round trip to
+    /// rank 0.
     pub(crate) fn dispatch(&mut self) {
         while let Some(id) = self.state.pop_ready() {
             let rank = self.place(id);
-            let plan = self.state.plan();
-            for &d in plan.deps().of(id) {
-                let copies = &mut self.copies[d as usize];
-                if !copies.contains(&rank) {
-                    // the producer pushes (it is there until every
-                    // dependent finished, so it is there now)
-                    let holder = copies[0];
-                    copies.push(rank);
-                    self.push[holder as usize].push((rank, d));
-                }
+            self.assign(id, rank, None);
+            let mut prev = id;
+            while let Some(next) = self.state.claim_next(prev) {
+                self.assign(next, rank, Some(prev));
+                prev = next;
             }
-            self.load[rank as usize] += 1;
-            self.running_on[id as usize] = rank;
-            self.run[rank as usize].push(id);
-            self.dispatched.push((id, rank));
         }
+    }
+
+    /// Gives task `id` to `rank`, ordering the pushes of its inputs held
+    /// elsewhere (but `made_there`, which `rank` will make).
+    fn assign(&mut self, id: TaskId, rank: u32, made_there: Option<TaskId>) {
+        let plan = self.state.plan();
+        for &d in plan.deps().of(id) {
+            if Some(d) == made_there {
+                continue;
+            }
+            let copies = &mut self.copies[d as usize];
+            if !copies.contains(&rank) {
+                // the producer pushes (it is there until every dependent
+                // finished, so it is there now)
+                let holder = copies[0];
+                copies.push(rank);
+                self.push[holder as usize].push((rank, d));
+            }
+        }
+        self.load[rank as usize] += 1;
+        self.running_on[id as usize] = rank;
+        self.run[rank as usize].push(id);
+        self.dispatched.push((id, rank));
     }
 
     /// The rank task `id` runs on (see the module docs).

@@ -44,6 +44,33 @@ impl<'p> Store<'p> {
         missing == 0
     }
 
+    /// When every input of task `id` is here but `prev` (which this rank
+    /// is about to make), takes `id` to run right after `prev`: its inputs,
+    /// `None` where `prev`'s value goes.
+    pub(crate) fn assign_after(&mut self, id: TaskId, prev: TaskId) -> Option<Vec<Option<Value>>> {
+        let deps = self.plan.deps().of(id);
+        if self.values[prev as usize].is_some()
+            || !deps.contains(&prev)
+            || deps
+                .iter()
+                .any(|&d| d != prev && self.values[d as usize].is_none())
+        {
+            return None;
+        }
+        self.missing[id as usize] = 0;
+        Some(
+            deps.iter()
+                .map(|&d| {
+                    if d == prev {
+                        None
+                    } else {
+                        self.values[d as usize].clone()
+                    }
+                })
+                .collect(),
+        )
+    }
+
     /// Stores the value of task `id` (computed here or received); returns
     /// the tasks that it made runnable.
     pub(crate) fn insert(&mut self, id: TaskId, value: Value, ready: &mut Vec<TaskId>) {
