@@ -1,18 +1,7 @@
-//! Buffers for values that arrive from another rank: allocated once at
-//! their final size, received into by MPI, and turned into the value
-//! without another copy.
+//! Values that arrive from another rank as payloads: the buffer MPI
+//! received a string into becomes the string, without another copy.
 
 use std::sync::Arc;
-
-/// A zeroed buffer of `n` bytes that MPI receives a payload into.
-pub(crate) fn zeroed(n: usize) -> Arc<[u8]> {
-    let mut buf = Arc::<[u8]>::new_uninit_slice(n);
-    Arc::get_mut(&mut buf)
-        .expect("a new Arc is unique")
-        .fill(std::mem::MaybeUninit::new(0));
-    // SAFETY: every element was just initialized by `fill`.
-    unsafe { buf.assume_init() }
-}
 
 /// The string whose UTF-8 bytes `bytes` holds, sharing its allocation.
 /// Without this a 100 MB string that arrived from another rank would be
@@ -31,14 +20,6 @@ pub(crate) fn into_str(bytes: Arc<[u8]>) -> Result<Arc<str>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn zeroed_buffers_are_zero() {
-        let b = zeroed(1000);
-        assert_eq!(b.len(), 1000);
-        assert!(b.iter().all(|&x| x == 0));
-        assert_eq!(zeroed(0).len(), 0);
-    }
 
     #[test]
     fn strings_share_the_buffer() {

@@ -15,7 +15,7 @@
 //!   never wait on one another;
 //! - arriving messages are found with `MPI_Improbe` and received with
 //!   `MPI_Mrecv`: a frame, then its payloads straight into buffers of
-//!   their final size (see `bytes.rs`), then the whole is handed to the
+//!   their final size (a string's becomes the string, see `bytes.rs`), then the whole is handed to the
 //!   rank on the inbox channel. MPI keeps the messages of one sender in
 //!   order, so the fragments of a payload follow their frame.
 //!
@@ -24,19 +24,19 @@
 //! costs almost no CPU, and a message waits at most that long.
 
 use std::collections::HashMap;
+use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::{JoinHandle, Thread};
 use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
-use mpi::datatype::Equivalence;
+use mpi::datatype::{DynBufferMut, Equivalence};
 use mpi::point_to_point::Message;
 use mpi::topology::SimpleCommunicator;
 use mpi::traits::*;
 use mpi::Threading;
 
-use crate::bytes;
 use crate::executor::InitError;
 use crate::rank::{Incoming, Link};
 use crate::wire::{payload_lens, Frame};
@@ -305,10 +305,12 @@ fn send_all(
     });
 }
 
-/// A frame whose payloads are still arriving.
+/// A frame whose payloads are still arriving, into buffers of their final
+/// size that MPI fills (no zeroing pass before: the transfer benchmark in
+/// the README measures the difference).
 struct Partial {
     frame: Vec<u8>,
-    bufs: Vec<Arc<[u8]>>,
+    bufs: Vec<Arc<[MaybeUninit<u8>]>>,
     /// The payload being filled, and how much of it is.
     index: usize,
     offset: usize,
@@ -347,7 +349,10 @@ impl Receiving {
             let lens = payload_lens(&frame).unwrap_or_default();
             let mut p = Partial {
                 frame,
-                bufs: lens.iter().map(|&n| bytes::zeroed(n as usize)).collect(),
+                bufs: lens
+                    .iter()
+                    .map(|&n| Arc::new_uninit_slice(n as usize))
+                    .collect(),
                 index: 0,
                 offset: 0,
             };
@@ -372,8 +377,26 @@ impl Receiving {
         };
         let (index, offset) = (p.index, p.offset);
         let buf = Arc::get_mut(&mut p.bufs[index]).expect("a payload buffer is not shared yet");
-        let end = (offset + n).min(buf.len());
-        msg.matched_receive_into(&mut buf[offset..end]);
+        let end = offset + n;
+        assert!(
+            end <= buf.len(),
+            "a payload fragment of {n} bytes overruns its buffer"
+        );
+        let dst = &mut buf[offset..end];
+        // SAFETY: `dst` is `n` bytes of memory that this thread owns
+        // exclusively (a unique `Arc`), valid for writes of `n` bytes of
+        // `u8`, whose datatype is `MPI_BYTE`; uninitialized `u8` memory may
+        // be written through a raw pointer. The buffer outlives the
+        // blocking receive below.
+        let mut into = unsafe {
+            DynBufferMut::from_raw(
+                dst.as_mut_ptr().cast::<u8>(),
+                n as mpi::Count,
+                u8::equivalent_datatype(),
+            )
+        };
+        // a message of exactly `n` bytes: MPI writes all of `dst`
+        msg.matched_receive_into(&mut into);
         p.offset = end;
         p.settle();
         if p.is_complete() {
@@ -383,11 +406,22 @@ impl Receiving {
         }
     }
 
+    /// Hands a complete frame to the rank.
     fn deliver(&mut self, source: i32, p: Partial) {
+        debug_assert!(p.is_complete());
+        let payloads = p
+            .bufs
+            .into_iter()
+            // SAFETY: the frame is complete: every byte of every buffer
+            // was written by a receive (`settle` moves past a buffer only
+            // once `offset` reached its length, and `offset` only grows by
+            // the size of a received fragment)
+            .map(|b| unsafe { b.assume_init() })
+            .collect();
         let _ = self.inbox.send(Incoming {
             source: source as u32,
             frame: p.frame,
-            payloads: p.bufs,
+            payloads,
         });
     }
 }
