@@ -52,6 +52,7 @@ mod rechunk;
 mod reduction;
 mod shape;
 mod slicing;
+mod storage;
 mod token;
 
 pub use array::Array;
@@ -62,3 +63,4 @@ pub use elementwise::Operand;
 pub use error::ArrayError;
 pub use reduction::{Reduce, SPLIT_EVERY};
 pub use shape::{concatenate, stack};
+pub use storage::{ChunkSink, NpySink};
