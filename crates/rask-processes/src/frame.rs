@@ -150,9 +150,19 @@ impl<'a> Cursor<'a> {
     }
 }
 
-/// Appends one result: `[id][status][payload...]`.
-pub(crate) fn push_outcome(out: &mut Vec<u8>, id: TaskId, outcome: &Outcome) {
+/// When a task ran in the worker: nanoseconds from the worker's receipt of
+/// its batch to the task's start and end.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Span {
+    pub(crate) start_ns: u64,
+    pub(crate) end_ns: u64,
+}
+
+/// Appends one result: `[id][start_ns][end_ns][status][payload...]`.
+pub(crate) fn push_outcome(out: &mut Vec<u8>, id: TaskId, span: Span, outcome: &Outcome) {
     out.extend_from_slice(&id.to_le_bytes());
+    out.extend_from_slice(&span.start_ns.to_le_bytes());
+    out.extend_from_slice(&span.end_ns.to_le_bytes());
     let put = |out: &mut Vec<u8>, b: &[u8]| {
         out.extend_from_slice(&(b.len() as u64).to_le_bytes());
         out.extend_from_slice(b);
@@ -179,8 +189,12 @@ pub(crate) fn push_outcome(out: &mut Vec<u8>, id: TaskId, outcome: &Outcome) {
 }
 
 /// Reads one result written by [`push_outcome`].
-pub(crate) fn read_outcome(c: &mut Cursor<'_>) -> io::Result<(TaskId, Outcome)> {
+pub(crate) fn read_outcome(c: &mut Cursor<'_>) -> io::Result<(TaskId, Span, Outcome)> {
     let id = c.u32()?;
+    let span = Span {
+        start_ns: c.u64()?,
+        end_ns: c.u64()?,
+    };
     let status = c.take(1)?[0];
     let outcome = match status {
         0 => Outcome::Value(c.bytes()?.to_vec()),
@@ -197,5 +211,5 @@ pub(crate) fn read_outcome(c: &mut Cursor<'_>) -> io::Result<(TaskId, Outcome)> 
             ))
         }
     };
-    Ok((id, outcome))
+    Ok((id, span, outcome))
 }

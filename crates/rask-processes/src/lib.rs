@@ -372,13 +372,13 @@ impl Run<'_> {
     fn results(&mut self, pool: &mut Pool, i: usize, frame: &[u8]) {
         let batch = std::mem::take(&mut pool.workers[i].batch);
         let elapsed = pool.workers[i].sent.elapsed();
-        let end = Instant::now();
-        let start = pool.workers[i].sent;
+        let sent = pool.workers[i].sent;
+        let now = Instant::now();
         let mut c = Cursor::new(frame);
         let count = c.u32().unwrap_or(0) as usize;
         let mut done = 0;
         for _ in 0..count {
-            let Ok((id, outcome)) = frame::read_outcome(&mut c) else {
+            let Ok((id, span, outcome)) = frame::read_outcome(&mut c) else {
                 break;
             };
             if !batch.contains(&id) {
@@ -386,19 +386,24 @@ impl Run<'_> {
             }
             done += 1;
             let key = self.key(id).clone();
+            // the worker's clock started when it got the batch, a pipe
+            // transfer after `sent`: close enough for a timeline
+            let at = |ns: u64| (sent + Duration::from_nanos(ns)).min(now);
+            let ev = TaskEvent {
+                id,
+                key: &key,
+                worker: i,
+                start: at(span.start_ns),
+                end: at(span.end_ns),
+            };
+            if matches!(outcome, Outcome::Value(_)) {
+                self.callbacks.iter().for_each(|cb| cb.task_finished(&ev));
+            } else {
+                self.callbacks.iter().for_each(|cb| cb.task_failed(&ev));
+            }
             match outcome {
                 Outcome::Value(bytes) => match codec::from_bytes(&bytes) {
-                    Ok(v) => {
-                        let ev = TaskEvent {
-                            id,
-                            key: &key,
-                            worker: i,
-                            start,
-                            end,
-                        };
-                        self.callbacks.iter().for_each(|cb| cb.task_finished(&ev));
-                        self.state.complete(id, v, &mut |_| {});
-                    }
+                    Ok(v) => self.state.complete(id, v, &mut |_| {}),
                     Err(e) => self.fail(
                         id,
                         ComputeError::Codec {

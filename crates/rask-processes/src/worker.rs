@@ -9,13 +9,14 @@
 
 use std::fs::File;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::time::Instant;
 
 use nix::sys::signal::{self, SigHandler, Signal};
 use nix::unistd::{getppid, setpgid, Pid};
 use rask_graph::{codec, EvalError, Graph, Plan, Value};
 use rask_scheduler::{run_task, ComputeError};
 
-use crate::frame::{self, Cursor, Outcome};
+use crate::frame::{self, Cursor, Outcome, Span};
 
 extern "C" fn kill_group(_: libc::c_int) {
     // SAFETY: killpg and _exit are async-signal-safe.
@@ -81,6 +82,7 @@ fn serve(graph: &Graph, plan: &Plan, mut input: File, mut output: File) {
     // results of this batch's tasks, for the tasks after them that use them
     let mut earlier: Vec<Value> = Vec::new();
     while let Ok(Some(())) = frame::receive(&mut input, &mut frame_in) {
+        let received = Instant::now();
         earlier.clear();
         frame_out.clear();
         frame_out.extend_from_slice(&0_u32.to_le_bytes());
@@ -112,12 +114,17 @@ fn serve(graph: &Graph, plan: &Plan, mut input: File, mut output: File) {
                     Err(_) => return,
                 }
             }
+            let start_ns = received.elapsed().as_nanos() as u64;
             let (outcome, value) = match bad_input {
                 Some(message) => (Outcome::Codec(message), Value::Null),
                 None => outcome(run_task(graph, plan, id, inputs.drain(..))),
             };
             earlier.push(value);
-            frame::push_outcome(&mut frame_out, id, &outcome);
+            let span = Span {
+                start_ns,
+                end_ns: received.elapsed().as_nanos() as u64,
+            };
+            frame::push_outcome(&mut frame_out, id, span, &outcome);
             written += 1;
             if !matches!(outcome, Outcome::Value(_)) {
                 break;

@@ -1,9 +1,10 @@
 //! Callbacks: how diagnostics (progress bars, profilers, resource
 //! monitors) watch a computation without being part of it.
 //!
-//! A [`Callback`] has four optional hooks: `start` (before the first
-//! task), `task_started` and `task_finished` (from the worker that ran the
-//! task, so they must be cheap and thread-safe), and `finish`. `finish`
+//! A [`Callback`] has five optional hooks: `start` (before the first
+//! task), `task_started`, `task_finished` and `task_failed` (from the
+//! worker that ran the task, so they must be cheap and thread-safe), and
+//! `finish`. `finish`
 //! runs for every callback whose `start` ran, on success, on error and on
 //! panic: it is called from a drop guard ([`Watch`]).
 //!
@@ -66,6 +67,9 @@ pub trait Callback: Send + Sync {
     fn task_started(&self, _event: &TaskEvent<'_>) {}
     /// A worker finished a task successfully.
     fn task_finished(&self, _event: &TaskEvent<'_>) {}
+    /// A task returned an error or panicked (`event.end` is when); the
+    /// error itself reaches [`finish`](Callback::finish).
+    fn task_failed(&self, _event: &TaskEvent<'_>) {}
     /// After the last task, or on the first error (`Some`): always called
     /// when `start` was.
     fn finish(&self, _error: Option<&ComputeError>) {}

@@ -60,7 +60,7 @@ impl Executor for Sync {
                 };
                 callbacks.iter().for_each(|c| c.task_started(&ev));
             }
-            let value = run_task(graph, plan, id, inputs.drain(..))?;
+            let result = run_task(graph, plan, id, inputs.drain(..));
             if let Some(start) = start {
                 let ev = TaskEvent {
                     id,
@@ -69,8 +69,12 @@ impl Executor for Sync {
                     start,
                     end: Instant::now(),
                 };
-                callbacks.iter().for_each(|c| c.task_finished(&ev));
+                match &result {
+                    Ok(_) => callbacks.iter().for_each(|c| c.task_finished(&ev)),
+                    Err(_) => callbacks.iter().for_each(|c| c.task_failed(&ev)),
+                }
             }
+            let value = result?;
             state.complete(id, value, &mut |_| {});
         }
         Ok(state.into_outputs())

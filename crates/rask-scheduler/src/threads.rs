@@ -211,12 +211,13 @@ impl<'p> Pool<'p, '_> {
         };
         self.callbacks.iter().for_each(|c| c.task_started(&ev));
         let result = run_task(self.graph, self.plan, id, inputs);
-        if result.is_ok() {
-            let ev = TaskEvent {
-                end: Instant::now(),
-                ..ev
-            };
-            self.callbacks.iter().for_each(|c| c.task_finished(&ev));
+        let ev = TaskEvent {
+            end: Instant::now(),
+            ..ev
+        };
+        match &result {
+            Ok(_) => self.callbacks.iter().for_each(|c| c.task_finished(&ev)),
+            Err(_) => self.callbacks.iter().for_each(|c| c.task_failed(&ev)),
         }
         result
     }
