@@ -253,9 +253,7 @@ impl<T: Number> Kernel<T> for RampKernel {
     fn fill(&mut self, lo: usize, out: &mut [T]) {
         let Ramp { start, step, last } = self.ramp;
         let b = (self.base + lo) as f64;
-        for (o, i) in out.iter_mut().zip(iota().iter()) {
-            *o = T::from_f64(start + (b + i) * step);
-        }
+        crate::simd::ramp(out, &iota()[..], start, b, step);
         if let Some((at, v)) = last {
             let g0 = self.base + lo;
             if (g0..g0 + out.len()).contains(&at) {
@@ -402,10 +400,7 @@ impl<T: Element, F: Fn(T) -> T + Send + Sync + 'static> Expr<T> for Map<T, F> {
 impl<T: Element, F: Fn(T) -> T> Kernel<T> for MapKernel<'_, T, F> {
     fn fill(&mut self, lo: usize, out: &mut [T]) {
         self.inner.fill(lo, out);
-        let f = self.f;
-        for v in out.iter_mut() {
-            *v = f(*v);
-        }
+        crate::simd::map_in_place(out, self.f);
     }
 }
 
@@ -442,10 +437,7 @@ impl<T: Element, U, F: Fn(T) -> U> Kernel<U> for ConvertKernel<'_, T, F> {
     fn fill(&mut self, lo: usize, out: &mut [U]) {
         let s = &mut self.scratch[..out.len()];
         self.inner.fill(lo, s);
-        let f = self.f;
-        for (o, &v) in out.iter_mut().zip(s.iter()) {
-            *o = f(v);
-        }
+        crate::simd::convert_into(s, out, self.f);
     }
 }
 
@@ -487,10 +479,7 @@ impl<T: Element, F: Fn(T, T) -> T> Kernel<T> for ZipSameKernel<'_, T, F> {
         self.a.fill(lo, out);
         let s = &mut self.scratch[..out.len()];
         self.b.fill(lo, s);
-        let f = self.f;
-        for (o, &b) in out.iter_mut().zip(s.iter()) {
-            *o = f(*o, b);
-        }
+        crate::simd::zip_in_place(out, s, self.f);
     }
 }
 

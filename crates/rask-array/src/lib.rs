@@ -51,6 +51,7 @@ mod node;
 mod rechunk;
 mod reduction;
 mod shape;
+mod simd;
 mod slicing;
 mod storage;
 mod token;

@@ -130,20 +130,7 @@ impl<T: Number> Reducer<T> for Sum {
         *acc = *acc + x;
     }
     fn fold_slice(&self, acc: &mut T, xs: &[T]) {
-        // eight running sums: independent additions the compiler vectorizes
-        let mut lanes = [T::ZERO; 8];
-        let mut it = xs.chunks_exact(8);
-        for c in &mut it {
-            for (l, &x) in lanes.iter_mut().zip(c) {
-                *l = *l + x;
-            }
-        }
-        for &x in it.remainder() {
-            lanes[0] = lanes[0] + x;
-        }
-        let s = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]))
-            + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
-        *acc = *acc + s;
+        *acc = *acc + crate::simd::sum_lanes(xs);
     }
     fn merge(&self, a: &mut T, b: &T) {
         *a = *a + *b;
