@@ -76,6 +76,8 @@ pub use bag::{from_partitions, from_sequence, Bag, Element};
 pub use error::{BagError, Location, Skipped};
 pub use item::Item;
 pub use json::Field;
+/// JSON values: the records of [`Bag::json`] when no type is given.
+pub type Json = serde_json::Value;
 pub use reduce::{Number, SPLIT_EVERY};
 pub use shuffle::{Shuffle, DEFAULT_MEMORY_BUDGET};
 pub use text::{from_filenames, read_text, Compression, Paths, ReadText, DEFAULT_BLOCKSIZE};

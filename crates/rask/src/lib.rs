@@ -56,6 +56,13 @@ pub mod array {
     pub use rask_array::*;
 }
 
+/// Bags: partitioned sequences of records from memory or from globs of
+/// plain or gzip'd text, with `map`, `filter`, `frequencies`, `foldby` and
+/// a `groupby` that spills to disk: `rask::bag::read_text("logs/*.gz")`.
+pub mod bag {
+    pub use rask_bag::*;
+}
+
 /// The README's examples, compiled and run as doc tests.
 #[doc = include_str!("../../../README.md")]
 #[cfg(doctest)]
