@@ -52,8 +52,7 @@ pub struct TaskRecord {
     pub start: Duration,
     /// When it ended, after the start of the run.
     pub end: Duration,
-    /// Whether this is the task that failed the run. Callbacks are not
-    /// told when a failing task ended, so its `end` is its `start`.
+    /// Whether this task failed (its `end` is when it failed).
     pub failed: bool,
 }
 
@@ -323,6 +322,20 @@ impl Callback for Profiler {
         });
     }
 
+    fn task_failed(&self, ev: &TaskEvent<'_>) {
+        self.with_shard(ev.worker, |run, shard| {
+            shard.running = None;
+            shard.done.push(Raw {
+                id: ev.id,
+                key: ev.key.clone(),
+                worker: ev.worker,
+                start: ev.start.saturating_duration_since(run.origin),
+                end: ev.end.saturating_duration_since(run.origin),
+                failed: true,
+            });
+        });
+    }
+
     fn finish(&self, error: Option<&ComputeError>) {
         let mut guard = self.run.write().unwrap_or_else(|e| e.into_inner());
         let Some(run) = guard.as_mut() else {
@@ -334,9 +347,9 @@ impl Callback for Profiler {
         let failed_key = error.and_then(ComputeError::key);
         for shard in &run.shards {
             let mut shard = shard.lock().unwrap_or_else(|e| e.into_inner());
-            // the task that failed started and never finished; when it
-            // ended is not reported (the run may go on until the tasks
-            // running beside it finish), so it is recorded with no length
+            // a task that started and was never reported as finished or
+            // failed (an executor that lost it, such as a dead worker) is
+            // recorded with no length
             if let Some(mut raw) = shard.running.take() {
                 if failed_key == Some(&raw.key) {
                     raw.failed = true;
