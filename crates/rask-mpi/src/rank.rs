@@ -628,7 +628,10 @@ impl Rank<'_, '_> {
                         }
                         self.finished_callbacks(callbacks, source, &items, &first_worker);
                     }
-                    Event::Net(source, Msg::Failed { failure }) => sched.failed(source, failure),
+                    Event::Net(source, Msg::Failed { failure }) => {
+                        self.failed_callbacks(callbacks, source, &failure, &first_worker);
+                        sched.failed(source, failure);
+                    }
                     Event::Net(_, Msg::Data { values, .. }) => self.on_data(values),
                     Event::Net(..) => {}
                     Event::Ran(ran) => match self.on_ran(ran) {
@@ -636,7 +639,10 @@ impl Rank<'_, '_> {
                             sched.done(0, &d);
                             self.finished_callbacks(callbacks, 0, &[d], &first_worker);
                         }
-                        Some(Err(f)) => sched.failed(0, f),
+                        Some(Err(f)) => {
+                            self.failed_callbacks(callbacks, 0, &f, &first_worker);
+                            sched.failed(0, f);
+                        }
                         None => {}
                     },
                 }
@@ -645,6 +651,32 @@ impl Rank<'_, '_> {
                 })?;
             }
         }
+    }
+
+    /// `task_failed` for a failed task (when the failure is a task's).
+    fn failed_callbacks(
+        &self,
+        callbacks: &[&dyn Callback],
+        rank: u32,
+        failure: &Failure,
+        first_worker: &[usize],
+    ) {
+        let id = match failure {
+            Failure::Task { id, .. } | Failure::Panic { id, .. } | Failure::Codec { id, .. } => *id,
+            Failure::Run { .. } => return,
+        };
+        if callbacks.is_empty() || id as usize >= self.plan.len() {
+            return;
+        }
+        let now = Instant::now();
+        let ev = TaskEvent {
+            id,
+            key: self.key(id),
+            worker: first_worker[rank as usize],
+            start: now,
+            end: now,
+        };
+        callbacks.iter().for_each(|c| c.task_failed(&ev));
     }
 
     fn finished_callbacks(

@@ -307,3 +307,53 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn callbacks_on_rank_0_see_every_task() {
+    use rask_scheduler::Callback;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    #[derive(Default)]
+    struct Count {
+        started: AtomicUsize,
+        finished: AtomicUsize,
+        failed: AtomicUsize,
+    }
+    impl Callback for Count {
+        fn task_started(&self, _: &rask_scheduler::TaskEvent<'_>) {
+            self.started.fetch_add(1, Ordering::Relaxed);
+        }
+        fn task_finished(&self, _: &rask_scheduler::TaskEvent<'_>) {
+            self.finished.fetch_add(1, Ordering::Relaxed);
+        }
+        fn task_failed(&self, _: &rask_scheduler::TaskEvent<'_>) {
+            self.failed.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    for (fails, (g, keys)) in [(false, fan(100)), (true, failing(false))] {
+        let count = Count::default();
+        let links = world(3);
+        std::thread::scope(|s| {
+            for link in &links {
+                let (g, keys, count) = (&g, &keys, &count);
+                s.spawn(move || {
+                    let plan = Plan::for_keys(g, keys).unwrap();
+                    let callbacks: Vec<&dyn Callback> =
+                        if link.rank == 0 { vec![count] } else { vec![] };
+                    let mut session = Session::default();
+                    let _ = run(link, &mut session, g, &plan, 2, &callbacks);
+                });
+            }
+        });
+        let (started, finished, failed) = (
+            count.started.load(Ordering::Relaxed),
+            count.finished.load(Ordering::Relaxed),
+            count.failed.load(Ordering::Relaxed),
+        );
+        if fails {
+            assert_eq!(failed, 1);
+            assert!(finished < started);
+        } else {
+            assert_eq!((started, finished, failed), (201, 201, 0));
+        }
+    }
+}
