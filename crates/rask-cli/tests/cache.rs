@@ -7,26 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-fn rask(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rask"))
-        .args(args)
-        .output()
-        .expect("the rask binary runs")
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).expect("temp file is writable");
-    p
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod common;
+use common::{rask, stderr, stdout, write};
 
 /// Runs `rask run FILE --cache DIR --stats EXTRA...` and returns its
 /// stdout and the (executed, cached, tasks) of its stats.

@@ -1,29 +1,11 @@
 //! The `rask` binary end to end: results, `--stats`, exit statuses, and an
 //! error message naming the file and key for every kind of bad input.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
-fn rask(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rask"))
-        .args(args)
-        .output()
-        .expect("the rask binary runs")
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).expect("temp file is writable");
-    p
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod common;
+use common::{rask, stderr, stdout, write};
 
 const SEED: &str =
     r#"{"x": 1, "y": {"call": "inc", "args": ["x"]}, "z": {"call": "add", "args": ["y", 10]}}"#;

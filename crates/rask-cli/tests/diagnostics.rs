@@ -3,29 +3,11 @@
 //! the messages of each bad input (always naming the file).
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 
-fn rask(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rask"))
-        .args(args)
-        .output()
-        .expect("the rask binary runs")
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).expect("temp file is writable");
-    p
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod common;
+use common::{rask, stderr, stdout, write};
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("temp paths are UTF-8")
