@@ -99,6 +99,8 @@ impl<T: Element> Array<T> {
         fused: Arc<dyn Expr<T>>,
         shallow: Arc<dyn Expr<T>>,
     ) -> Array<T> {
+        let mut inputs = Vec::new();
+        shallow.leaves(&mut inputs);
         let lazy = Elementwise {
             op,
             fused: fused.clone(),
@@ -110,6 +112,7 @@ impl<T: Element> Array<T> {
                 shape,
                 chunks,
                 kind: NodeKind::Lazy(Arc::new(lazy)),
+                inputs,
             }),
             expr: Some(fused),
         }
@@ -132,6 +135,7 @@ impl<T: Element> Array<T> {
                     tasks: Arc::new(tasks),
                     deps,
                 },
+                inputs: Vec::new(),
             }),
             expr: None,
         }
@@ -143,6 +147,7 @@ impl<T: Element> Array<T> {
         shape: Vec<usize>,
         chunks: Vec<Vec<usize>>,
         lazy: Arc<dyn LazyTasks>,
+        inputs: Vec<Arc<Node>>,
     ) -> Array<T> {
         Array {
             node: Arc::new(Node {
@@ -150,6 +155,7 @@ impl<T: Element> Array<T> {
                 shape,
                 chunks: Arc::new(chunks),
                 kind: NodeKind::Lazy(lazy),
+                inputs,
             }),
             expr: None,
         }
@@ -244,6 +250,7 @@ impl<T: Element> Array<T> {
                     shape: self.node.shape.clone(),
                     chunks: self.node.chunks.clone(),
                     kind: NodeKind::Lazy(lazy.clone()),
+                    inputs: self.node.inputs.clone(),
                 }),
                 expr: self.expr.clone(),
             },

@@ -130,6 +130,7 @@ impl<T: Element> Array<T> {
             shape,
             chunks,
             Arc::new(lazy),
+            vec![Arc::clone(&self.node)],
         ))
     }
 }

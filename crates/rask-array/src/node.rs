@@ -30,6 +30,9 @@ pub(crate) struct Node {
     pub(crate) shape: Vec<usize>,
     pub(crate) chunks: Arc<Vec<Vec<usize>>>,
     pub(crate) kind: NodeKind,
+    /// The nodes a lazy node reads directly (held here too so that a long
+    /// chain of nodes is dropped without recursion).
+    pub(crate) inputs: Vec<Arc<Node>>,
 }
 
 /// How a node's tasks are made.
@@ -63,18 +66,35 @@ pub(crate) fn block_key(name: &str, idx: &[usize]) -> Key {
 }
 
 impl Drop for Node {
-    // a chain of a million operations would otherwise drop recursively
+    // a chain of a million operations would otherwise drop recursively:
+    // a node's inputs are unlinked here, after its tasks (which hold the
+    // same inputs) are dropped, and freed one at a time
     fn drop(&mut self) {
-        if let NodeKind::Tasks { deps, .. } = &mut self.kind {
-            let mut stack = std::mem::take(deps);
-            while let Some(node) = stack.pop() {
-                if let Ok(mut node) = Arc::try_unwrap(node) {
-                    if let NodeKind::Tasks { deps, .. } = &mut node.kind {
-                        stack.append(deps);
-                    }
-                }
+        let mut stack = self.take_inputs();
+        while let Some(node) = stack.pop() {
+            if let Ok(mut node) = Arc::try_unwrap(node) {
+                stack.append(&mut node.take_inputs());
             }
         }
+    }
+}
+
+impl Node {
+    /// The node's inputs, its tasks dropped first.
+    fn take_inputs(&mut self) -> Vec<Arc<Node>> {
+        let kind = std::mem::replace(
+            &mut self.kind,
+            NodeKind::Tasks {
+                tasks: Arc::new(Vec::new()),
+                deps: Vec::new(),
+            },
+        );
+        let mut out = std::mem::take(&mut self.inputs);
+        match kind {
+            NodeKind::Tasks { deps, .. } => out.extend(deps),
+            NodeKind::Lazy(lazy) => drop(lazy),
+        }
+        out
     }
 }
 

@@ -669,7 +669,13 @@ impl<T: Element> Array<T> {
             split_every,
             hex,
         };
-        Ok(Array::from_lazy(name, shape, chunks, Arc::new(lazy)))
+        Ok(Array::from_lazy(
+            name,
+            shape,
+            chunks,
+            Arc::new(lazy),
+            vec![Arc::clone(&self.node)],
+        ))
     }
 
     /// The smallest element (NaN if any is NaN), over all axes.

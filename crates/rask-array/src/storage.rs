@@ -90,6 +90,7 @@ impl<T: Element> Array<T> {
             self.shape().to_vec(),
             self.chunks().to_vec(),
             Arc::new(lazy),
+            vec![Arc::clone(&self.node)],
         )
     }
 

@@ -101,3 +101,25 @@ fn shared_inputs_are_one_layer() {
     assert_eq!(y.optimized_graph().len(), 3);
     assert_eq!(y.compute(&Sync).unwrap()[9], 18.0);
 }
+
+#[test]
+fn a_long_chain_of_operations_builds_computes_and_drops_without_recursion() {
+    // run on a small stack, as a test thread's, to catch any recursion
+    std::thread::Builder::new()
+        .stack_size(256 << 10)
+        .spawn(|| {
+            let mut x = arange(10, 5);
+            for _ in 0..20_000 {
+                x = &x + 1.0;
+            }
+            let s = x.sum();
+            // fused in pieces: 20000 / 47 layers of 2 chunks, plus the sums
+            assert!(s.optimized_graph().len() < 1_000);
+            assert_eq!(s.compute_scalar(&Sync).unwrap(), 45.0 + 10.0 * 20_000.0);
+            drop(s);
+            drop(x);
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}
