@@ -355,9 +355,12 @@ fn bits_at(stream: u64, i: u64) -> u64 {
     mix(stream.wrapping_add(i.wrapping_add(1).wrapping_mul(GOLDEN)))
 }
 
+/// A uniform `f64` in `[0, 1)` from the high 52 bits (as the mantissa of
+/// a number in `[1, 2)`: bit operations that vectorize, unlike a
+/// conversion from a 64-bit integer).
 #[inline(always)]
 fn unit(bits: u64) -> f64 {
-    (bits >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    f64::from_bits((bits >> 12) | 0x3FF0_0000_0000_0000) - 1.0
 }
 
 impl RandomState {

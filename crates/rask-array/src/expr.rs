@@ -319,9 +319,7 @@ impl<T, F: Fn(u64) -> T> Kernel<T> for FlatGenKernel<'_, F> {
         let (f, start, gs) = (self.f, self.start, &self.gstrides);
         walk_rows(&self.shape, lo, out.len(), |idx, pos, run| {
             let g: usize = start + idx.iter().zip(gs.iter()).map(|(i, s)| i * s).sum::<usize>();
-            for (j, o) in out[pos..pos + run].iter_mut().enumerate() {
-                *o = f((g + j) as u64);
-            }
+            crate::simd::gen_into(&mut out[pos..pos + run], g as u64, f);
         });
     }
 }

@@ -115,3 +115,14 @@ twice! {
         ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]))
     }
 }
+
+twice! {
+    /// `out[j] = f(start + j)`: the generators of the global index.
+    fn gen_into<T, F>(out: &mut [T], start: u64, f: &F) -> ()
+    where { F: Fn(u64) -> T }
+    {
+        for (j, o) in out.iter_mut().enumerate() {
+            *o = f(start + j as u64);
+        }
+    }
+}

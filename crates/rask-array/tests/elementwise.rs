@@ -170,3 +170,16 @@ fn random_is_the_same_whatever_the_chunking() {
         r.random(&[13, 7], 4).unwrap().compute(&Sync).unwrap()
     );
 }
+
+#[test]
+fn reductions_broadcast_back_against_their_input() {
+    let a = ndarray::Array::from_shape_fn((7, 5), |(i, j)| (i * 5 + j) as f64).into_dyn();
+    let x = from_ndarray(&a, [3, 2]).unwrap();
+    // x - x.mean(): a 0-d array broadcast to every chunk
+    let centered = (&x - &x.mean()).compute(&Threads::new(2)).unwrap();
+    assert!(close(&centered, &a.mapv(|v| v - 17.0)));
+    // x / x.sum(axis=0): a row broadcast down the columns
+    let cols = x.sum_axis(0).unwrap();
+    let share = (&x / &cols).sum_axis(0).unwrap().compute(&Sync).unwrap();
+    assert!(close(&share, &ArrayD::from_elem(IxDyn(&[5]), 1.0)));
+}
