@@ -76,6 +76,8 @@ def main():
     ap.add_argument("--sizes", default="100000", help="graph-file sizes for the Dask comparison")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="skip the 10^7 flatness and memory points")
+    ap.add_argument("--skip-dask", action="store_true",
+                    help="only rask's own figures (flatness, memory, speedup, order): no Dask runs of part 1")
     a = ap.parse_args()
 
     sh(["cargo", "build", "--release", "-q", "-p", "rask-cli",
@@ -88,7 +90,7 @@ def main():
         sh([sys.executable, os.path.join(HERE, "make_graphs.py"), tmp, "--sizes", a.sizes, "--spin-sizes", "200"])
 
         # 1. rask vs dask on graph files
-        for n in a.sizes.split(","):
+        for n in ([] if a.skip_dask else a.sizes.split(",")):
             for shape in ("fan", "chain", "tree"):
                 path = os.path.join(tmp, f"{shape}-{n}.json")
                 r = rask_run(path, 2, a.repeat)
