@@ -5,8 +5,8 @@ dask.bag and Polars, against only decompressing the files.
     python3 bench/bag.py [--events 800000] [--files 8] [--repeat 3] [--dask-repeat 1]
 
 Builds the example `bag_events` (crates/rask-bag/examples), generates
-deterministic gzip'd JSON-lines events into bench/.data/ (kept for the next
-run), makes the virtualenv of bench/venv.sh (Dask) and installs Polars into
+deterministic gzip'd JSON-lines events into target/bench-data/ (kept for the
+next run), makes the virtualenv of bench/venv.sh (Dask) and installs Polars into
 it if missing, then measures, in one run, on the same files:
 
 - `decompress`: only decompressing the files, one file per thread on every
@@ -37,6 +37,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 EXAMPLE = os.path.join(ROOT, "target", "release", "examples", "bag_events")
 QUESTIONS = ["top_actors", "by_type", "actors"]
+
+
+# engines run as `python -P bench/bag.py --engine ...`: -P keeps bench/ off
+# sys.path, where bench/array.py would shadow the standard `array` module
 
 
 def sh(cmd, **kw):
@@ -180,7 +184,7 @@ def main():
         return
 
     sh(["cargo", "build", "--release", "-q", "-p", "rask-bag", "--example", "bag_events"], cwd=ROOT)
-    data = os.path.join(HERE, ".data", f"events-{a.events}-{a.files}")
+    data = os.path.join(ROOT, "target", "bench-data", f"events-{a.events}-{a.files}")
     pattern = os.path.join(data, "*.json.gz")
     if len(glob.glob(pattern)) != a.files:
         emit({"generate": run_json([EXAMPLE, "generate", data, str(a.events), str(a.files)])})
@@ -196,12 +200,12 @@ def main():
     rask = [run_json([EXAMPLE, pattern]) for _ in range(a.repeat)]
     results["rask"] = rask
     emit({"engine": "rask", "seconds": [r["seconds"] for r in rask]})
-    polars = [run_json([py, __file__, "--engine", "polars", "--pattern", pattern]) for _ in range(a.repeat)]
+    polars = [run_json([py, "-P", __file__, "--engine", "polars", "--pattern", pattern]) for _ in range(a.repeat)]
     results["polars"] = polars
     emit({"engine": "polars", "seconds": [r["seconds"] for r in polars]})
     for sched in ["threads", "processes"]:
         runs = [
-            run_json([py, __file__, "--engine", f"dask:{sched}", "--pattern", pattern])
+            run_json([py, "-P", __file__, "--engine", f"dask:{sched}", "--pattern", pattern])
             for _ in range(a.dask_repeat)
         ]
         results[f"dask.bag ({sched})"] = runs
