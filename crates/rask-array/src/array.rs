@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use ndarray::{ArrayD, IxDyn, SliceInfoElem};
-use rask_graph::{Graph, Key, Task};
+use rask_graph::{Graph, Key, Task, Value};
 use rask_scheduler::{get_with, Callback, Executor, Keys};
 
 use crate::chunks::{all_blocks, block_shape, fmt_grid, fmt_shape, numblocks, offsets, Idx};
@@ -306,7 +306,12 @@ impl<T: Element> Array<T> {
             Keys::Many(keys.iter().map(Keys::from).collect()),
             callbacks,
         )?;
-        let values = values.as_list().unwrap_or_default();
+        self.assemble(values.as_list().unwrap_or_default(), &keys)
+    }
+
+    /// The array from the values of its chunks, in [`keys`](Array::keys)
+    /// order.
+    pub(crate) fn assemble(&self, values: &[Value], keys: &[Key]) -> Result<ArrayD<T>, ArrayError> {
         let chunks = &self.node.chunks;
         let blocks = all_blocks(&numblocks(chunks));
         if blocks.len() == 1 {
@@ -318,7 +323,7 @@ impl<T: Element> Array<T> {
         }
         let mut out = ArrayD::from_elem(IxDyn(&self.node.shape), T::default());
         let offs: Vec<Vec<usize>> = chunks.iter().map(|c| offsets(c)).collect();
-        for ((b, v), key) in blocks.iter().zip(values).zip(&keys) {
+        for ((b, v), key) in blocks.iter().zip(values).zip(keys) {
             let c = crate::expr::chunk_of::<T>(v, &self.node.name)
                 .map_err(|e| self.bad_chunk(key, e))?;
             let want: Idx = block_shape(chunks, b);
@@ -366,4 +371,36 @@ impl<T: Element> Array<T> {
             message: "the array is empty: no scalar to return".into(),
         })
     }
+}
+
+/// Computes several arrays together, in one graph: the work they share
+/// (a common input, an elementwise expression they all read) is done
+/// once, as Dask's `compute(a, b)` does.
+///
+/// ```
+/// use rask_array::{compute_many, RandomState};
+/// let x = RandomState::new(0).random(&[1000], 100).unwrap().materialize();
+/// let [m, s] = compute_many(&[&x.mean(), &x.std()], &rask_scheduler::Sync).unwrap().try_into().unwrap();
+/// assert!((m[[]] - 0.5).abs() < 0.05 && (s[[]] - 0.29).abs() < 0.05);
+/// ```
+pub fn compute_many<T: Element>(
+    arrays: &[&Array<T>],
+    executor: &dyn Executor,
+) -> Result<Vec<ArrayD<T>>, ArrayError> {
+    let roots: Vec<&Arc<Node>> = arrays.iter().map(|a| &a.node).collect();
+    let graph = build_graph(&roots, true);
+    let keys: Vec<Vec<Key>> = arrays.iter().map(|a| a.keys()).collect();
+    let nested = Keys::Many(
+        keys.iter()
+            .map(|ks| Keys::Many(ks.iter().map(Keys::from).collect()))
+            .collect(),
+    );
+    let values = get_with(executor, &graph, nested, &[])?;
+    let values = values.as_list().unwrap_or_default();
+    arrays
+        .iter()
+        .zip(&keys)
+        .zip(values)
+        .map(|((a, ks), v)| a.assemble(v.as_list().unwrap_or_default(), ks))
+        .collect()
 }

@@ -56,7 +56,7 @@ mod slicing;
 mod storage;
 mod token;
 
-pub use array::Array;
+pub use array::{compute_many, Array};
 pub use chunks::{ChunkSpec, FULL};
 pub use creation::{arange, from_ndarray, full, linspace, ones, zeros, BlockInfo, RandomState};
 pub use element::{Cast, Element, Float, Number};
