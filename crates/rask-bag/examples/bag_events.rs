@@ -25,23 +25,11 @@ use rask_scheduler::Threads;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-/// The fields of an event that the questions use; the others are skipped
-/// by the parser. The groupby moves whole `Event`s; the other questions
-/// parse only the fields they need (as Polars reads only the columns a
-/// query needs).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Event {
-    #[serde(rename = "type")]
-    kind: String,
-    actor: Actor,
-    repo: Repo,
-    #[serde(default)]
-    payload: Option<Payload>,
-    created_at: String,
-}
+// Each question parses only the fields of an event it reads (as Polars
+// reads only the columns a query needs); the parser skips the others.
 
-/// An event's actor only.
-#[derive(Debug, Clone, Deserialize)]
+/// An event's actor only: the groupby groups these records by login.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct ActorOf {
     actor: Actor,
 }
@@ -60,12 +48,7 @@ struct Actor {
     login: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Repo {
-    name: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 struct Payload {
     #[serde(default)]
     size: Option<u64>,
@@ -120,7 +103,7 @@ fn questions(pattern: &str) -> Result<serde_json::Value, Failure> {
         Ok(by_type)
     })?;
     let (actors, t_actors) = timed(|| {
-        let n = events::<Event>(pattern)?
+        let n = events::<ActorOf>(pattern)?
             .groupby(|e| e.actor.login.clone())
             .count()
             .compute(&ex)?;

@@ -39,6 +39,9 @@ pub const SPLIT_EVERY: usize = 8;
 /// Map with insertion order and a fast deterministic hash.
 type OrderedMap<K, V> = IndexMap<K, V, FxBuildHasher>;
 
+/// Counts of items and where each first appeared.
+type Counts<T> = std::collections::HashMap<T, (u64, u64), FxBuildHasher>;
+
 /// The partial results given to a combining task.
 fn partials<A: 'static>(args: &[Value]) -> Result<Vec<&A>, CallError> {
     args.iter()
@@ -396,29 +399,50 @@ impl<T: Element> Bag<T> {
         self.reduced(
             name,
             |pipe, part, inputs| {
-                let counts: OrderedMap<T, u64> = if pipe.lends() {
-                    fold_ref(pipe, part, inputs, OrderedMap::default(), |m, x| {
+                // count and first appearance: (partition << 40) + index
+                let mut at = (part as u64) << 40;
+                let counts: Counts<T> = if pipe.lends() {
+                    fold_ref(pipe, part, inputs, Counts::default(), |m, x| {
                         match m.get_mut(x) {
-                            Some(n) => *n += 1,
+                            Some(c) => c.0 += 1,
                             None => {
-                                m.insert(x.clone(), 1);
+                                m.insert(x.clone(), (1, at));
                             }
                         }
+                        at += 1;
                     })?
                 } else {
-                    fold_owned(pipe, part, inputs, OrderedMap::default(), |m, x| {
-                        *m.entry(x).or_insert(0) += 1
+                    fold_owned(pipe, part, inputs, Counts::default(), |m, x| {
+                        m.entry(x).or_insert((0, at)).0 += 1;
+                        at += 1;
                     })?
                 };
                 Ok(counts)
             },
-            |xs: Vec<&OrderedMap<T, u64>>| merge_maps(xs, |a, b| *a += *b),
-            move |m| {
-                let mut v: Vec<(T, u64)> = m.into_iter().collect();
-                if sort {
-                    v.sort_by_key(|x| std::cmp::Reverse(x.1));
+            |xs: Vec<&Counts<T>>| {
+                let mut all = xs[0].clone();
+                for m in &xs[1..] {
+                    for (x, &(n, first)) in m.iter() {
+                        match all.get_mut(x) {
+                            Some(c) => {
+                                c.0 += n;
+                                c.1 = c.1.min(first);
+                            }
+                            None => {
+                                all.insert(x.clone(), (n, first));
+                            }
+                        }
+                    }
                 }
-                v
+                all
+            },
+            move |m| {
+                let mut v: Vec<(T, (u64, u64))> = m.into_iter().collect();
+                v.sort_unstable_by_key(|x| x.1 .1);
+                if sort {
+                    v.sort_by_key(|x| std::cmp::Reverse(x.1 .0));
+                }
+                v.into_iter().map(|(x, (n, _))| (x, n)).collect()
             },
         )
     }
