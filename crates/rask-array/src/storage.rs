@@ -75,10 +75,8 @@ impl<T: Element> LazyTasks for Store<T> {
 }
 
 impl<T: Element> Array<T> {
-    /// The array whose chunks (each `()`) are the writes of this array's
-    /// chunks into `sink`: compute it (or its [`graph`](Array::graph)
-    /// with other work) to store.
-    pub fn store_lazy(&self, sink: Arc<dyn ChunkSink<T>>) -> Array<bool> {
+    /// The node whose tasks write this array's chunks into `sink`.
+    fn store_node(&self, sink: Arc<dyn ChunkSink<T>>) -> Array<bool> {
         let mut tok = Tokenizer::new("store");
         tok.str(self.name()).str(&sink.name());
         let lazy = Store {
@@ -92,6 +90,14 @@ impl<T: Element> Array<T> {
             Arc::new(lazy),
             vec![Arc::clone(&self.node)],
         )
+    }
+
+    /// The graph that writes this array into `sink` (fused, as
+    /// [`store`](Array::store) runs it) and the keys of its store tasks,
+    /// one per chunk, each computing `null`: to run with other work.
+    pub fn store_graph(&self, sink: Arc<dyn ChunkSink<T>>) -> (rask_graph::Graph, Vec<Key>) {
+        let stored = self.store_node(sink);
+        (build_graph(&[&stored.node], true), stored.keys())
     }
 
     /// Writes the array into `sink` chunk by chunk with `executor`;
@@ -111,9 +117,8 @@ impl<T: Element> Array<T> {
         executor: &dyn Executor,
         callbacks: &[&dyn Callback],
     ) -> Result<(), ArrayError> {
-        let stored = self.store_lazy(sink);
-        let graph = build_graph(&[&stored.node], true);
-        let keys: Vec<Keys> = stored.keys().iter().map(Keys::from).collect();
+        let (graph, keys) = self.store_graph(sink);
+        let keys: Vec<Keys> = keys.iter().map(Keys::from).collect();
         get_with(executor, &graph, Keys::Many(keys), callbacks)?;
         Ok(())
     }

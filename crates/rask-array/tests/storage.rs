@@ -147,3 +147,45 @@ fn npy_header_is_what_numpy_writes() {
         &[0, 3]
     );
 }
+
+/// A sink keeping what it is given, to check `store` and `store_graph`.
+#[derive(Default)]
+struct Memory(std::sync::Mutex<Vec<(Vec<usize>, ndarray::ArrayD<f64>)>>);
+
+impl rask_array::ChunkSink<f64> for Memory {
+    fn write_chunk(
+        &self,
+        offset: &[usize],
+        chunk: ndarray::ArrayViewD<'_, f64>,
+    ) -> Result<(), String> {
+        self.0
+            .lock()
+            .unwrap()
+            .push((offset.to_vec(), chunk.to_owned()));
+        Ok(())
+    }
+}
+
+#[test]
+fn store_writes_each_chunk_once_at_its_offset() {
+    let x = RandomState::new(9).random(&[9, 4], [4, 3]).unwrap();
+    let want = x.compute(&Sync).unwrap();
+    let sink = std::sync::Arc::new(Memory::default());
+    let (graph, keys) = (&x * 2.0).store_graph(sink.clone());
+    assert_eq!(keys.len(), 6);
+    assert_eq!(
+        graph.len(),
+        6,
+        "fused: the store tasks generate x themselves"
+    );
+    rask_scheduler::get_with(&Threads::new(2), &graph, keys, &[]).unwrap();
+    let got = sink.0.lock().unwrap();
+    assert_eq!(got.len(), 6);
+    for (offset, chunk) in got.iter() {
+        let s = want.slice(ndarray::s![
+            offset[0]..offset[0] + chunk.shape()[0],
+            offset[1]..offset[1] + chunk.shape()[1]
+        ]);
+        assert_eq!(chunk, &s.mapv(|v| v * 2.0).into_dyn());
+    }
+}
