@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The array benchmark: rask-array against dask.array, NumPy and a
-hand-written Rust loop.
+hand-written Rust loop. (Not named array.py, which would shadow Python's
+array module for the other scripts of bench/.)
 
-    python3 bench/array.py [--n 200000000] [--chunk 10000000] [--repeat 3] [--quick]
+    python3 bench/array_bench.py [--n 200000000] [--chunk 10000000] [--repeat 3] [--quick]
 
 Builds the rask-array examples (release), makes the virtualenv with Dask
 (bench/venv.sh) and adds NumPy to it if missing, then measures, each the

@@ -1,4 +1,4 @@
-//! The other array benchmarks of `bench/array.py`, on the thread pool; each
+//! The other array benchmarks of `bench/array_bench.py`, on the thread pool; each
 //! prints one JSON line `{"result", "seconds"}` (seconds of the compute
 //! only):
 //!
