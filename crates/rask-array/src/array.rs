@@ -99,6 +99,7 @@ impl<T: Element> Array<T> {
         fused: Arc<dyn Expr<T>>,
         shallow: Arc<dyn Expr<T>>,
     ) -> Array<T> {
+        crate::element::register_codecs::<T>();
         let mut inputs = Vec::new();
         shallow.leaves(&mut inputs);
         let lazy = Elementwise {
@@ -126,6 +127,7 @@ impl<T: Element> Array<T> {
         tasks: Vec<(Key, Task)>,
         deps: Vec<Arc<Node>>,
     ) -> Array<T> {
+        crate::element::register_codecs::<T>();
         Array {
             node: Arc::new(Node {
                 name: name.into(),
@@ -149,6 +151,7 @@ impl<T: Element> Array<T> {
         lazy: Arc<dyn LazyTasks>,
         inputs: Vec<Arc<Node>>,
     ) -> Array<T> {
+        crate::element::register_codecs::<T>();
         Array {
             node: Arc::new(Node {
                 name: name.into(),

@@ -21,6 +21,8 @@ pub trait Element:
     + fmt::Display
     + zarrs::array::Element
     + zarrs::array::ElementOwned
+    + serde::Serialize
+    + serde::de::DeserializeOwned
     + 'static
 {
     /// The name printed in `dtype=...` (`f64`, `f32`, `i64`, `bool`).
@@ -257,4 +259,26 @@ impl Cast<bool> for bool {
     fn cast(self) -> bool {
         self
     }
+}
+
+/// Registers the codecs of the values an array of `T` makes (its chunks
+/// and the partial results of its reductions), once per type, so that
+/// executors that move values between processes can move them.
+pub(crate) fn register_codecs<T: Element>() {
+    use std::any::TypeId;
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static DONE: OnceLock<Mutex<HashSet<TypeId>>> = OnceLock::new();
+    let done = DONE.get_or_init(Default::default);
+    let mut done = done.lock().unwrap_or_else(|e| e.into_inner());
+    if !done.insert(TypeId::of::<T>()) {
+        return;
+    }
+    use ndarray::ArrayD;
+    use rask_graph::codec::register;
+    register::<ArrayD<T>>();
+    register::<ArrayD<Option<T>>>();
+    register::<ArrayD<(T, i64)>>();
+    register::<ArrayD<(f64, f64)>>();
+    register::<ArrayD<(f64, f64, f64)>>();
 }

@@ -123,3 +123,19 @@ fn a_long_chain_of_operations_builds_computes_and_drops_without_recursion() {
         .join()
         .unwrap();
 }
+
+#[test]
+fn chunks_and_partials_have_codecs_for_other_processes() {
+    use rask_graph::{codec, Value};
+    let x = Array::<i64>::arange(0.0, 10.0, 1.0, 4).unwrap();
+    let chunk = x.compute(&Sync).unwrap();
+    let back = codec::from_bytes(&codec::to_bytes(&Value::new(chunk.clone())).unwrap()).unwrap();
+    assert_eq!(back.downcast_ref::<ndarray::ArrayD<i64>>(), Some(&chunk));
+    // the partial results of a reduction move too
+    let partial = ndarray::ArrayD::from_elem(ndarray::IxDyn(&[2]), (1.5_f64, 2.0_f64));
+    let back = codec::from_bytes(&codec::to_bytes(&Value::new(partial.clone())).unwrap()).unwrap();
+    assert_eq!(
+        back.downcast_ref::<ndarray::ArrayD<(f64, f64)>>(),
+        Some(&partial)
+    );
+}
