@@ -44,22 +44,32 @@ def main():
                     s = json.loads(out.stderr.strip().splitlines()[-1])
                     t = s["plan_s"] + s["run_s"]
                     best_rask = t if best_rask is None else min(best_rask, t)
-                best_dask = None
+                best_dask, dask_error = None, None
                 for _ in range(a.repeat):
-                    out = sh([py, os.path.join(HERE, "dask_run.py"), path, "--scheduler", "processes",
-                              "--workers", "2", "--leaf-tasks"])
+                    try:
+                        out = sh([py, os.path.join(HERE, "dask_run.py"), path, "--scheduler", "processes",
+                                  "--workers", "2", "--leaf-tasks"])
+                    except subprocess.CalledProcessError as e:
+                        # e.g. a RecursionError pickling a long chain
+                        dask_error = (e.stderr or "").strip().splitlines()[-1:] or ["failed"]
+                        break
                     d = json.loads(out.stdout.splitlines()[0])
                     best_dask = d["run_s"] if best_dask is None else min(best_dask, d["run_s"])
                 row = {"shape": shape, "n": int(n), "tasks": s["tasks"],
-                       "rask_us": 1e6 * best_rask / s["tasks"], "dask_us": 1e6 * best_dask / d["tasks"]}
+                       "rask_us": 1e6 * best_rask / s["tasks"],
+                       "dask_us": None if best_dask is None else 1e6 * best_dask / d["tasks"],
+                       "dask_error": dask_error and dask_error[0]}
                 rows.append(row)
                 print(json.dumps(row), flush=True)
     print()
     print("| graph | tasks | rask processes (us/task) | dask.multiprocessing.get (us/task) | Dask / rask |")
     print("| --- | ---: | ---: | ---: | ---: |")
     for r in rows:
-        print(f"| {r['shape']}-{r['n']} | {r['tasks']} | {r['rask_us']:.2f} | {r['dask_us']:.1f} "
-              f"| {r['dask_us'] / r['rask_us']:.0f}x |")
+        if r["dask_us"] is None:
+            print(f"| {r['shape']}-{r['n']} | {r['tasks']} | {r['rask_us']:.2f} | fails: {r['dask_error']} | - |")
+        else:
+            print(f"| {r['shape']}-{r['n']} | {r['tasks']} | {r['rask_us']:.2f} | {r['dask_us']:.1f} "
+                  f"| {r['dask_us'] / r['rask_us']:.0f}x |")
 
 
 if __name__ == "__main__":
