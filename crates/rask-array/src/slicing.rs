@@ -354,3 +354,96 @@ fn groups(
     }
     out
 }
+
+impl<T: Element> Array<T> {
+    /// The elements at `indices` along `axis` (NumPy's `take`, Dask's
+    /// `x[[3, 1, 4]]`): negative indices count from the end, repeats and
+    /// any order are allowed. Each run of indices falling in one input
+    /// chunk makes one output chunk.
+    ///
+    /// ```
+    /// use rask_array::arange;
+    /// let x = arange(10, 4).take(0, &[7, 1, 2, -1, 7]).unwrap();
+    /// assert_eq!(x.chunks(), &[vec![1, 2, 2]]);
+    /// assert_eq!(x.compute(&rask_scheduler::Sync).unwrap().as_slice().unwrap(), &[7.0, 1.0, 2.0, 9.0, 7.0]);
+    /// ```
+    pub fn take(&self, axis: isize, indices: &[isize]) -> Result<Array<T>, ArrayError> {
+        let nd = self.ndim();
+        let ax = if axis < 0 { axis + nd as isize } else { axis };
+        if ax < 0 || ax >= nd as isize {
+            return Err(ArrayError::Axis {
+                array: self.name().to_string(),
+                axis,
+                ndim: nd,
+            });
+        }
+        let ax = ax as usize;
+        let len = self.shape()[ax];
+        let offs = offsets(&self.chunks()[ax]);
+        // (input block, local indices) per output chunk
+        let mut runs: Vec<(usize, Vec<usize>)> = Vec::new();
+        for &i in indices {
+            let g = if i < 0 { i + len as isize } else { i };
+            if g < 0 || g >= len as isize {
+                return Err(ArrayError::Index {
+                    array: self.name().to_string(),
+                    message: format!("index {i} out of range for axis {ax} of length {len}"),
+                });
+            }
+            let g = g as usize;
+            let k = offs.partition_point(|&o| o <= g) - 1;
+            match runs.last_mut() {
+                Some((b, local)) if *b == k => local.push(g - offs[k]),
+                _ => runs.push((k, vec![g - offs[k]])),
+            }
+        }
+        let mut tok = Tokenizer::new("take");
+        tok.str(self.name()).u64(ax as u64);
+        for &i in indices {
+            tok.u64(i as u64);
+        }
+        let name = tok.finish();
+        let mut chunks = self.chunks().to_vec();
+        chunks[ax] = if runs.is_empty() {
+            vec![0]
+        } else {
+            runs.iter().map(|r| r.1.len()).collect()
+        };
+        if runs.is_empty() {
+            runs.push((0, Vec::new()));
+        }
+        let mut shape = self.shape().to_vec();
+        shape[ax] = indices.len();
+        let array = self.node.name.clone();
+        let f = Function::dynamic("take", Arity::exactly(2), move |args: &[Value]| {
+            let c = chunk_of::<T>(&args[0], &array)?;
+            let idx: Vec<usize> = args[1]
+                .as_list()
+                .unwrap_or_default()
+                .iter()
+                .map(|v| v.get::<usize>().unwrap_or(0))
+                .collect();
+            Ok(Value::new(c.select(ndarray::Axis(ax), &idx)))
+        });
+        let tasks = all_blocks(&numblocks(&chunks))
+            .iter()
+            .map(|b| {
+                let (k, local) = &runs[b[ax]];
+                let mut src = b.clone();
+                src[ax] = *k;
+                let idx = Task::Value(Value::list(local.iter().map(|&i| Value::Int(i as i64))));
+                (
+                    block_key(&name, b),
+                    Task::Call(f.clone(), Box::new([Task::Key(self.node.key(&src)), idx])),
+                )
+            })
+            .collect();
+        Ok(Array::from_tasks(
+            name,
+            shape,
+            chunks,
+            tasks,
+            vec![Arc::clone(&self.node)],
+        ))
+    }
+}

@@ -173,3 +173,26 @@ fn whole_chunks_are_aliases() {
     let t = g.get(&y.keys()[0]).unwrap();
     assert_eq!(format!("{t:?}"), format!("('{}', 1)", x.name()));
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn take_matches_ndarray_select(
+        ((a, c), axis, picks) in array(3).prop_filter("an axis", |(a, _)| a.ndim() > 0).prop_flat_map(|(a, c)| {
+            let nd = a.ndim();
+            (Just((a, c)), 0..nd, prop::collection::vec(any::<u16>(), 0..8))
+        })
+    ) {
+        let len = a.shape()[axis];
+        let x = from_ndarray(&a, c).unwrap();
+        if len == 0 {
+            prop_assert!(x.take(axis as isize, &[0]).is_err());
+            return Ok(());
+        }
+        let idx: Vec<isize> = picks.iter().map(|&p| (p as isize % (2 * len as isize)) - len as isize).collect();
+        let pos: Vec<usize> = idx.iter().map(|&i| (i + len as isize) as usize % len).collect();
+        let y = x.take(axis as isize, &idx).unwrap();
+        prop_assert_eq!(y.compute(&Sync).unwrap(), a.select(Axis(axis), &pos));
+    }
+}
