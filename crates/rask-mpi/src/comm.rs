@@ -217,28 +217,18 @@ fn serve(
     rx: &mut Receiving,
     max_message: usize,
 ) {
-    let mut outgoing: Vec<(u32, Frame)> = Vec::new();
+    let mut s = Serving {
+        world,
+        proto,
+        commands,
+        max_message,
+        closing: false,
+    };
     let mut idle = 0_u32;
     loop {
-        let mut busy = false;
-        loop {
-            match commands.try_recv() {
-                Ok(Command::Send { dest, frame }) => outgoing.push((dest, frame)),
-                Ok(Command::Call(f)) => {
-                    send_all(proto, &mut outgoing, rx, max_message);
-                    f(world);
-                }
-                Ok(Command::Abort(code)) => world.abort(code),
-                Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Disconnected) => {
-                    send_all(proto, &mut outgoing, rx, max_message);
-                    return;
-                }
-            }
-            busy = true;
-        }
-        if !outgoing.is_empty() {
-            send_all(proto, &mut outgoing, rx, max_message);
+        let mut busy = s.pump(rx);
+        if s.closing {
+            return;
         }
         while rx.poll(proto) {
             busy = true;
@@ -264,45 +254,71 @@ fn back_off(idle: u32) {
     }
 }
 
-/// Sends every frame of `outgoing` and its payloads, receiving meanwhile.
-fn send_all(
-    proto: &SimpleCommunicator,
-    outgoing: &mut Vec<(u32, Frame)>,
-    rx: &mut Receiving,
+struct Serving<'a> {
+    world: &'a SimpleCommunicator,
+    proto: &'a SimpleCommunicator,
+    commands: &'a Receiver<Command>,
     max_message: usize,
-) {
-    if outgoing.is_empty() {
-        return;
+    /// The command channel closed: finish the sends, then stop.
+    closing: bool,
+}
+
+impl Serving<'_> {
+    /// Takes commands and receives until every send it posted completed;
+    /// whether anything happened. Frames are posted (`MPI_Isend`) as they
+    /// come; a closure runs as it comes, after the frames queued before it
+    /// were posted but without waiting for them to complete: a collective
+    /// in a closure must not wait for this rank's sends to a rank that is
+    /// in the same collective, and must not overtake the frames before it.
+    fn pump(&mut self, rx: &mut Receiving) -> bool {
+        // the frames live until every send of this call completed
+        let frames: typed_arena::Arena<(u32, Frame)> = typed_arena::Arena::new();
+        let proto = self.proto;
+        let max_message = self.max_message;
+        mpi::request::scope(|scope| {
+            let mut pending = Vec::new();
+            let mut busy = false;
+            let mut idle = 0_u32;
+            loop {
+                let mut took = false;
+                while !self.closing {
+                    match self.commands.try_recv() {
+                        Ok(Command::Send { dest, frame }) => {
+                            let (dest, frame) = &*frames.alloc((dest, frame));
+                            let p = proto.process_at_rank(*dest as i32);
+                            pending.push(p.immediate_send_with_tag(scope, &frame.bytes[..], FRAME));
+                            for payload in &frame.payloads {
+                                for chunk in payload.as_slice().chunks(max_message) {
+                                    pending.push(p.immediate_send_with_tag(scope, chunk, PAYLOAD));
+                                }
+                            }
+                        }
+                        Ok(Command::Call(f)) => f(self.world),
+                        Ok(Command::Abort(code)) => self.world.abort(code),
+                        Err(TryRecvError::Empty) => break,
+                        Err(TryRecvError::Disconnected) => self.closing = true,
+                    }
+                    took = true;
+                }
+                let before = pending.len();
+                pending = pending.into_iter().filter_map(|r| r.test().err()).collect();
+                let received = rx.poll(proto);
+                let progress = took || received || pending.len() < before;
+                busy |= progress;
+                if pending.is_empty() {
+                    return busy;
+                }
+                if progress {
+                    idle = 0;
+                } else {
+                    idle = idle.saturating_add(1);
+                    if idle > 64 {
+                        std::thread::yield_now();
+                    }
+                }
+            }
+        })
     }
-    let batch = std::mem::take(outgoing);
-    mpi::request::scope(|scope| {
-        let mut pending = Vec::new();
-        for (dest, frame) in &batch {
-            let p = proto.process_at_rank(*dest as i32);
-            pending.push(p.immediate_send_with_tag(scope, &frame.bytes[..], FRAME));
-            for payload in &frame.payloads {
-                for chunk in payload.as_slice().chunks(max_message) {
-                    pending.push(p.immediate_send_with_tag(scope, chunk, PAYLOAD));
-                }
-            }
-        }
-        let mut idle = 0_u32;
-        while !pending.is_empty() {
-            let before = pending.len();
-            pending = pending.into_iter().filter_map(|r| r.test().err()).collect();
-            if pending.is_empty() {
-                break;
-            }
-            if pending.len() < before || rx.poll(proto) {
-                idle = 0;
-            } else {
-                idle = idle.saturating_add(1);
-                if idle > 64 {
-                    std::thread::yield_now();
-                }
-            }
-        }
-    });
 }
 
 /// A frame whose payloads are still arriving, into buffers of their final

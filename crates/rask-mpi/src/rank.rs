@@ -783,9 +783,9 @@ pub(crate) fn error_of(f: &Failure, graph: &Graph, plan: &Plan) -> ComputeError 
             key: key(*id),
             message: message.clone(),
         },
-        Failure::Codec { id, message } => ComputeError::Executor {
-            executor: "mpi".into(),
-            message: format!("task {:?}: {message}", key(*id)),
+        Failure::Codec { id, message } => ComputeError::Codec {
+            key: key(*id),
+            message: message.clone(),
         },
         Failure::Run { message } => ComputeError::Executor {
             executor: "mpi".into(),
