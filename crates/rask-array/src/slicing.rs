@@ -364,7 +364,7 @@ impl<T: Element> Array<T> {
     /// ```
     /// use rask_array::arange;
     /// let x = arange(10, 4).take(0, &[7, 1, 2, -1, 7]).unwrap();
-    /// assert_eq!(x.chunks(), &[vec![1, 2, 2]]);
+    /// assert_eq!(x.chunks(), &[vec![1, 2, 1, 1]]);
     /// assert_eq!(x.compute(&rask_scheduler::Sync).unwrap().as_slice().unwrap(), &[7.0, 1.0, 2.0, 9.0, 7.0]);
     /// ```
     pub fn take(&self, axis: isize, indices: &[isize]) -> Result<Array<T>, ArrayError> {
