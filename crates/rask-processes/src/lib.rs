@@ -184,7 +184,7 @@ impl Executor for Processes {
             error: None,
             attempts: vec![0; if self.retries > 0 { plan.len() } else { 0 }],
             retries: self.retries,
-            task_ns: 0.0,
+            task_ns: BATCH_BELOW_NS,
         };
         let result = run.drive(&mut pool);
         drop(pool);

@@ -100,8 +100,9 @@ impl<'p> Pool<'p, '_> {
         let mut inputs: Vec<Value> = Vec::new();
         let mut ends: Vec<usize> = Vec::new();
         let mut results: Vec<Result<Value, ComputeError>> = Vec::new();
-        // a running average of this worker's task duration
-        let mut task_ns = 0.0_f64;
+        // a running average of this worker's task duration; batches
+        // start only once its tasks are measured to be tiny
+        let mut task_ns = BATCH_BELOW_NS;
         let mut shared = self.lock();
         loop {
             if shared.state.is_over() {
