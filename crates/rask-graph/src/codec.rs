@@ -74,6 +74,7 @@ fn registry() -> &'static RwLock<Registry> {
         let mut r = Registry::default();
         add::<Vec<i64>>(&mut r);
         add::<Vec<f64>>(&mut r);
+        use_raw_words(&mut r);
         add::<Vec<String>>(&mut r);
         add::<Vec<bool>>(&mut r);
         add::<u64>(&mut r);
@@ -97,6 +98,69 @@ fn add<T: Serialize + DeserializeOwned + Any + Send + Sync>(r: &mut Registry) {
     };
     r.by_type.insert(TypeId::of::<T>(), codec);
     r.by_name.insert(codec.name, codec);
+}
+
+type Encode = fn(&dyn Any) -> Option<Vec<u8>>;
+type Decode = fn(&[u8]) -> Option<Value>;
+
+/// Gives `Vec<i64>` and `Vec<f64>` a binary form of raw little-endian
+/// words: a plain copy, where a serde format encodes element by element.
+fn use_raw_words(r: &mut Registry) {
+    let raw: [(TypeId, Encode, Decode); 2] = [
+        (
+            TypeId::of::<Vec<i64>>(),
+            |v| {
+                Some(words_out(
+                    v.downcast_ref::<Vec<i64>>()?
+                        .iter()
+                        .map(|w| w.to_le_bytes()),
+                ))
+            },
+            |b| words_in(b, i64::from_le_bytes),
+        ),
+        (
+            TypeId::of::<Vec<f64>>(),
+            |v| {
+                Some(words_out(
+                    v.downcast_ref::<Vec<f64>>()?
+                        .iter()
+                        .map(|w| w.to_le_bytes()),
+                ))
+            },
+            |b| words_in(b, f64::from_le_bytes),
+        ),
+    ];
+    for (type_id, encode, decode) in raw {
+        if let Some(c) = r.by_type.get_mut(&type_id) {
+            c.encode = encode;
+            c.decode = decode;
+            let c = *c;
+            r.by_name.insert(c.name, c);
+        }
+    }
+}
+
+fn words_out(words: impl ExactSizeIterator<Item = [u8; 8]>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(words.len() * 8);
+    for w in words {
+        out.extend_from_slice(&w);
+    }
+    out
+}
+
+fn words_in<W: Any + Send + Sync>(b: &[u8], from: fn([u8; 8]) -> W) -> Option<Value> {
+    if !b.len().is_multiple_of(8) {
+        return None;
+    }
+    let words: Vec<W> = b
+        .chunks_exact(8)
+        .map(|c| {
+            let mut a = [0_u8; 8];
+            a.copy_from_slice(c);
+            from(a)
+        })
+        .collect();
+    Some(Value::opaque(words))
 }
 
 /// Registers a codec for the type `T`, so that opaque values of that type

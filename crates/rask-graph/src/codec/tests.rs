@@ -45,3 +45,25 @@ fn unregistered_types_are_named() {
         Err(DecodeError::UnknownType("no::Such".into()))
     );
 }
+
+#[test]
+fn numeric_vectors_are_raw_words() {
+    let v = Value::new(vec![1.5_f64, -0.0, f64::MAX]);
+    let bytes = to_bytes(&v).unwrap();
+    // tag, name, payload length, then 3 words
+    assert!(bytes.ends_with(&f64::MAX.to_le_bytes()));
+    let back = from_bytes(&bytes).unwrap();
+    assert_eq!(back.get::<Vec<f64>>(), Some(vec![1.5, -0.0, f64::MAX]));
+    let i = Value::new(vec![i64::MIN, 7]);
+    assert_eq!(
+        from_bytes(&to_bytes(&i).unwrap())
+            .unwrap()
+            .get::<Vec<i64>>(),
+        Some(vec![i64::MIN, 7])
+    );
+    let mut bad = to_bytes(&i).unwrap();
+    // a payload that is not whole words is corrupt, not a panic
+    let n = bad.len();
+    bad.truncate(n - 1);
+    assert!(from_bytes(&bad).is_err());
+}
