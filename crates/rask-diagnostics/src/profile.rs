@@ -257,6 +257,23 @@ impl Profiler {
     }
 }
 
+impl Profiler {
+    /// Records a task that ended, successfully or not.
+    fn record_end(&self, ev: &TaskEvent<'_>, failed: bool) {
+        self.with_shard(ev.worker, |run, shard| {
+            shard.running = None;
+            shard.done.push(Raw {
+                id: ev.id,
+                key: ev.key.clone(),
+                worker: ev.worker,
+                start: ev.start.saturating_duration_since(run.origin),
+                end: ev.end.saturating_duration_since(run.origin),
+                failed,
+            });
+        });
+    }
+}
+
 impl Callback for Profiler {
     fn start(&self, info: &RunInfo<'_>) {
         let mut functions: Vec<Arc<str>> = Vec::new();
@@ -309,31 +326,11 @@ impl Callback for Profiler {
     }
 
     fn task_finished(&self, ev: &TaskEvent<'_>) {
-        self.with_shard(ev.worker, |run, shard| {
-            shard.running = None;
-            shard.done.push(Raw {
-                id: ev.id,
-                key: ev.key.clone(),
-                worker: ev.worker,
-                start: ev.start.saturating_duration_since(run.origin),
-                end: ev.end.saturating_duration_since(run.origin),
-                failed: false,
-            });
-        });
+        self.record_end(ev, false);
     }
 
     fn task_failed(&self, ev: &TaskEvent<'_>) {
-        self.with_shard(ev.worker, |run, shard| {
-            shard.running = None;
-            shard.done.push(Raw {
-                id: ev.id,
-                key: ev.key.clone(),
-                worker: ev.worker,
-                start: ev.start.saturating_duration_since(run.origin),
-                end: ev.end.saturating_duration_since(run.origin),
-                failed: true,
-            });
-        });
+        self.record_end(ev, true);
     }
 
     fn finish(&self, error: Option<&ComputeError>) {
