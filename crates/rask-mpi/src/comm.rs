@@ -14,19 +14,18 @@
 //!   keeps receiving, so two ranks sending large values to each other
 //!   never wait on one another;
 //! - arriving messages are found with `MPI_Improbe` and received with
-//!   `MPI_Mrecv`: a frame, then its payloads straight into buffers of
-//!   their final size (a string's becomes the string, see `bytes.rs`), then the whole is handed to the
-//!   rank on the inbox channel. MPI keeps the messages of one sender in
-//!   order, so the fragments of a payload follow their frame.
+//!   `MPI_Mrecv`: a frame, then its payloads straight into the memory of
+//!   the values they become (a string's bytes, a `Vec<f64>`'s words: see
+//!   `bytes.rs`), then the whole is handed to the rank on the inbox
+//!   channel. MPI keeps the messages of one sender in order, so the
+//!   fragments of a payload follow their frame.
 //!
 //! When there is nothing to do the thread spins briefly, then yields, then
 //! parks for growing intervals up to [`MAX_PARK`]; an idle rank therefore
 //! costs almost no CPU, and a message waits at most that long.
 
 use std::collections::HashMap;
-use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::thread::{JoinHandle, Thread};
 use std::time::Duration;
 
@@ -37,9 +36,10 @@ use mpi::topology::SimpleCommunicator;
 use mpi::traits::*;
 use mpi::Threading;
 
+use crate::bytes::Landing;
 use crate::executor::InitError;
 use crate::rank::{Incoming, Link};
-use crate::wire::{payload_lens, Frame};
+use crate::wire::{payload_heads, Frame};
 
 /// The tag of frames.
 pub(crate) const FRAME: i32 = 1;
@@ -321,23 +321,20 @@ impl Serving<'_> {
     }
 }
 
-/// A frame whose payloads are still arriving, into buffers of their final
-/// size that MPI fills (no zeroing pass before: the transfer benchmark in
-/// the README measures the difference).
+/// A frame whose payloads are still arriving, into the memory of their
+/// values, which MPI fills (no zeroing pass before).
 struct Partial {
     frame: Vec<u8>,
-    bufs: Vec<Arc<[MaybeUninit<u8>]>>,
-    /// The payload being filled, and how much of it is.
+    bufs: Vec<Landing>,
+    /// The payload being filled.
     index: usize,
-    offset: usize,
 }
 
 impl Partial {
     /// Skips to the next payload that still needs bytes.
     fn settle(&mut self) {
-        while self.index < self.bufs.len() && self.offset == self.bufs[self.index].len() {
+        while self.index < self.bufs.len() && self.bufs[self.index].remaining() == 0 {
             self.index += 1;
-            self.offset = 0;
         }
     }
 
@@ -362,15 +359,16 @@ impl Receiving {
         if status.tag() == FRAME {
             let mut frame = vec![0_u8; n];
             msg.matched_receive_into(&mut frame[..]);
-            let lens = payload_lens(&frame).unwrap_or_default();
+            // a frame that announces no payloads it can hold fails to
+            // decode in the rank, which reports it
+            let heads = payload_heads(&frame).unwrap_or_default();
             let mut p = Partial {
                 frame,
-                bufs: lens
+                bufs: heads
                     .iter()
-                    .map(|&n| Arc::new_uninit_slice(n as usize))
+                    .map(|&(form, n)| Landing::new(form, n as usize))
                     .collect(),
                 index: 0,
-                offset: 0,
             };
             p.settle();
             if p.is_complete() {
@@ -385,25 +383,23 @@ impl Receiving {
     }
 
     fn fragment(&mut self, source: i32, msg: Message, n: usize) {
-        let Some(p) = self.partial.get_mut(&source) else {
-            // a fragment without its frame: a bug; receive and drop it
+        let window = self
+            .partial
+            .get_mut(&source)
+            .and_then(|p| p.bufs.get_mut(p.index))
+            .and_then(|b| b.next(n));
+        let Some(dst) = window else {
+            // a fragment without its frame, or larger than what its
+            // payload still needs: a bug; receive and drop it
             let mut sink = vec![0_u8; n];
             msg.matched_receive_into(&mut sink[..]);
             return;
         };
-        let (index, offset) = (p.index, p.offset);
-        let buf = Arc::get_mut(&mut p.bufs[index]).expect("a payload buffer is not shared yet");
-        let end = offset + n;
-        assert!(
-            end <= buf.len(),
-            "a payload fragment of {n} bytes overruns its buffer"
-        );
-        let dst = &mut buf[offset..end];
         // SAFETY: `dst` is `n` bytes of memory that this thread owns
-        // exclusively (a unique `Arc`), valid for writes of `n` bytes of
-        // `u8`, whose datatype is `MPI_BYTE`; uninitialized `u8` memory may
-        // be written through a raw pointer. The buffer outlives the
-        // blocking receive below.
+        // exclusively (borrowed from the payload's landing), valid for
+        // writes of `n` bytes of `u8`, whose datatype is `MPI_BYTE`;
+        // uninitialized `u8` memory may be written through a raw pointer.
+        // The buffer outlives the blocking receive below.
         let mut into = unsafe {
             DynBufferMut::from_raw(
                 dst.as_mut_ptr().cast::<u8>(),
@@ -413,7 +409,13 @@ impl Receiving {
         };
         // a message of exactly `n` bytes: MPI writes all of `dst`
         msg.matched_receive_into(&mut into);
-        p.offset = end;
+        let Some(p) = self.partial.get_mut(&source) else {
+            return;
+        };
+        let index = p.index;
+        // SAFETY: the receive above wrote all `n` bytes of the window
+        // `next(n)` returned, the last one taken from this landing
+        unsafe { p.bufs[index].advance(n) };
         p.settle();
         if p.is_complete() {
             if let Some(p) = self.partial.remove(&source) {
@@ -425,15 +427,9 @@ impl Receiving {
     /// Hands a complete frame to the rank.
     fn deliver(&mut self, source: i32, p: Partial) {
         debug_assert!(p.is_complete());
-        let payloads = p
-            .bufs
-            .into_iter()
-            // SAFETY: the frame is complete: every byte of every buffer
-            // was written by a receive (`settle` moves past a buffer only
-            // once `offset` reached its length, and `offset` only grows by
-            // the size of a received fragment)
-            .map(|b| unsafe { b.assume_init() })
-            .collect();
+        // every landing is complete (`settle` moved past each only once
+        // it had no byte left to fill)
+        let payloads = p.bufs.into_iter().filter_map(|b| b.finish().ok()).collect();
         let _ = self.inbox.send(Incoming {
             source: source as u32,
             frame: p.frame,

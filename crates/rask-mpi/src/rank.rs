@@ -20,7 +20,6 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
@@ -37,7 +36,7 @@ use crate::wire::{self, Done, Failure, Frame, Msg};
 pub(crate) struct Incoming {
     pub(crate) source: u32,
     pub(crate) frame: Vec<u8>,
-    pub(crate) payloads: Vec<Arc<[u8]>>,
+    pub(crate) payloads: Vec<crate::bytes::Body>,
 }
 
 /// How frames travel between the ranks.
@@ -421,19 +420,18 @@ impl Rank<'_, '_> {
                 }
             };
             let source = inc.source;
-            let (epoch, msg) = match wire::decode(&inc.frame, inc.payloads.clone()) {
-                Ok(m) => m,
-                Err(e) => {
-                    return Err(ComputeError::Executor {
-                        executor: "mpi".into(),
-                        message: format!("rank {}: from rank {source}: {e}", self.link.rank()),
-                    })
-                }
+            let malformed = |e: wire::Malformed| ComputeError::Executor {
+                executor: "mpi".into(),
+                message: format!("rank {}: from rank {source}: {e}", self.link.rank()),
             };
+            let epoch = wire::epoch(&inc.frame)
+                .ok_or_else(|| malformed(wire::Malformed("a frame without epoch".into())))?;
             if epoch == self.epoch {
+                let bytes = inc.frame.len() as u64
+                    + inc.payloads.iter().map(|p| p.len() as u64).sum::<u64>();
+                // the payloads become the values: decoded once, not copied
+                let (_, msg) = wire::decode(&inc.frame, inc.payloads).map_err(malformed)?;
                 if let Msg::Data { sent_at, values } = &msg {
-                    let bytes = inc.frame.len() as u64
-                        + inc.payloads.iter().map(|p| p.len() as u64).sum::<u64>();
                     self.session.stats.record(values.len(), bytes, *sent_at);
                 }
                 return Ok(Some(Event::Net(source, msg)));

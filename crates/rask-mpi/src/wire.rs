@@ -6,12 +6,15 @@
 //! each rank counts its `compute` calls), so that a late message of a
 //! failed run is dropped by the next one.
 //!
-//! A message is a *frame*, `[payloads: u32][payload lengths: u64...]
+//! A message is a *frame*, `[payloads: u32][(length: u64, form: u8)...]
 //! [epoch: u32][kind: u8][fields...]`, optionally followed by *payloads*:
 //! large values that travel as their own MPI messages, straight from the
-//! memory of the value (a string is sent from its `Arc<str>`, not copied
-//! into the frame) into a buffer allocated once on the receiving rank.
-//! Small values are encoded inline in the frame.
+//! memory of the value (a string is sent from its `Arc<str>`, a `Vec<f64>`
+//! or `Vec<i64>` from its words, not copied into the frame) into memory
+//! allocated once on the receiving rank that becomes the value (the
+//! payload's form says which: see `bytes.rs`). Other large values are
+//! encoded by their codec into a payload; small values inline in the
+//! frame.
 //!
 //! | message | from → to | means |
 //! | --- | --- | --- |
@@ -28,6 +31,8 @@
 use std::sync::Arc;
 
 use rask_graph::{codec, TaskId, Value};
+
+use crate::bytes::{self, Body, Form};
 
 /// A failure that every rank reports identically.
 #[derive(Debug, Clone, PartialEq)]
@@ -102,6 +107,9 @@ pub(crate) enum Payload {
     Owned(Vec<u8>),
     /// Shared with the value it came from (a string's bytes).
     Shared(Arc<[u8]>),
+    /// A value sent from its own memory: a `Vec<f64>` or `Vec<i64>` (see
+    /// [`bytes::words_of`]), kept alive until the send completed.
+    Words(Value),
 }
 
 impl Payload {
@@ -109,6 +117,15 @@ impl Payload {
         match self {
             Payload::Owned(v) => v,
             Payload::Shared(a) => a,
+            Payload::Words(v) => bytes::words_of(v).map_or(&[], |(_, b)| b),
+        }
+    }
+
+    /// What the receiver receives it into.
+    pub(crate) fn form(&self) -> Form {
+        match self {
+            Payload::Owned(_) | Payload::Shared(_) => Form::Bytes,
+            Payload::Words(v) => bytes::words_of(v).map_or(Form::Bytes, |(f, _)| f),
         }
     }
 }
@@ -137,13 +154,29 @@ const FINISHED: u8 = 9;
 const INLINE: u8 = 0;
 const PAYLOAD_CODEC: u8 = 1;
 const PAYLOAD_STR: u8 = 2;
+const PAYLOAD_WORDS: u8 = 3;
 
-/// The payload lengths a frame announces (what the receiver must read
-/// after it), or `None` for a frame too short to hold them.
-pub(crate) fn payload_lens(frame: &[u8]) -> Option<Vec<u64>> {
+/// The payloads a frame announces, their form and length (what the
+/// receiver must read after it), or `None` for a frame too short to hold
+/// them or with an unknown form.
+pub(crate) fn payload_heads(frame: &[u8]) -> Option<Vec<(Form, u64)>> {
     let mut r = Reader { b: frame, at: 0 };
     let n = r.u32().ok()? as usize;
-    (0..n).map(|_| r.u64().ok()).collect()
+    (0..n)
+        .map(|_| {
+            let len = r.u64().ok()?;
+            Some((Form::from_code(r.u8().ok()?)?, len))
+        })
+        .collect()
+}
+
+/// The epoch of a frame without decoding it, or `None` for a frame too
+/// short to hold it.
+pub(crate) fn epoch(frame: &[u8]) -> Option<u32> {
+    let mut r = Reader { b: frame, at: 0 };
+    let n = r.u32().ok()? as usize;
+    r.take(n.checked_mul(9)?).ok()?;
+    r.u32().ok()
 }
 
 /// Encodes `msg` of computation `epoch`. A value without a codec is an
@@ -186,6 +219,13 @@ pub(crate) fn encode(epoch: u32, msg: &Msg) -> Result<Frame, Failure> {
                     Value::Str(s) if s.len() as u64 >= PAYLOAD_BYTES => {
                         body.push(PAYLOAD_STR);
                         payloads.push(Payload::Shared(Arc::<[u8]>::from(s.clone())));
+                    }
+                    Value::Opaque(_)
+                        if bytes::words_of(v)
+                            .is_some_and(|(_, b)| b.len() as u64 >= PAYLOAD_BYTES) =>
+                    {
+                        body.push(PAYLOAD_WORDS);
+                        payloads.push(Payload::Words(v.clone()));
                     }
                     _ if crate::size::approx_bytes(v) >= PAYLOAD_BYTES => {
                         body.push(PAYLOAD_CODEC);
@@ -230,10 +270,11 @@ pub(crate) fn encode(epoch: u32, msg: &Msg) -> Result<Frame, Failure> {
         }
         Msg::Finished => body.push(FINISHED),
     }
-    let mut bytes = Vec::with_capacity(4 + 8 * payloads.len() + body.len());
+    let mut bytes = Vec::with_capacity(4 + 9 * payloads.len() + body.len());
     put_u32(&mut bytes, payloads.len() as u32);
     for p in &payloads {
         put_u64(&mut bytes, p.as_slice().len() as u64);
+        bytes.push(p.form().code());
     }
     bytes.extend_from_slice(&body);
     Ok(Frame { bytes, payloads })
@@ -253,11 +294,12 @@ fn codec_failure(id: TaskId, e: &codec::NoCodec) -> Failure {
 pub(crate) struct Malformed(pub(crate) String);
 
 /// Decodes a frame and its payloads into its epoch and message.
-pub(crate) fn decode(frame: &[u8], payloads: Vec<Arc<[u8]>>) -> Result<(u32, Msg), Malformed> {
+pub(crate) fn decode(frame: &[u8], payloads: Vec<Body>) -> Result<(u32, Msg), Malformed> {
     let mut r = Reader { b: frame, at: 0 };
     let n = r.u32()?;
     for _ in 0..n {
         r.u64()?;
+        r.u8()?;
     }
     let epoch = r.u32()?;
     let kind = r.u8()?;
@@ -287,12 +329,18 @@ pub(crate) fn decode(frame: &[u8], payloads: Vec<Arc<[u8]>>) -> Result<(u32, Msg
                         codec::from_bytes(b).map_err(|e| Malformed(e.to_string()))?
                     }
                     PAYLOAD_CODEC => {
-                        let p = payloads.next().ok_or_else(|| missing_payload(id))?;
+                        let p = bytes_payload(payloads.next(), id)?;
                         codec::from_bytes(&p).map_err(|e| Malformed(e.to_string()))?
                     }
                     PAYLOAD_STR => {
+                        let p = bytes_payload(payloads.next(), id)?;
+                        Value::Str(bytes::into_str(p).map_err(Malformed)?)
+                    }
+                    PAYLOAD_WORDS => {
                         let p = payloads.next().ok_or_else(|| missing_payload(id))?;
-                        Value::Str(crate::bytes::into_str(p).map_err(Malformed)?)
+                        bytes::words_value(p).ok_or_else(|| {
+                            Malformed(format!("the payload of task {id} is not words"))
+                        })?
                     }
                     other => return Err(Malformed(format!("unknown value form {other}"))),
                 };
@@ -336,6 +384,14 @@ pub(crate) fn decode(frame: &[u8], payloads: Vec<Arc<[u8]>>) -> Result<(u32, Msg
 
 fn missing_payload(id: TaskId) -> Malformed {
     Malformed(format!("the payload of task {id} is missing"))
+}
+
+fn bytes_payload(p: Option<Body>, id: TaskId) -> Result<Arc<[u8]>, Malformed> {
+    match p {
+        Some(Body::Bytes(b)) => Ok(b),
+        Some(_) => Err(Malformed(format!("the payload of task {id} is not bytes"))),
+        None => Err(missing_payload(id)),
+    }
 }
 
 fn put_u32(out: &mut Vec<u8>, x: u32) {

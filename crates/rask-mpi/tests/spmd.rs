@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
-use rask_graph::{builtins, Function, Graph, Key, Plan, Task};
+use rask_graph::{builtins, Arity, Function, Graph, Key, Plan, Task, Value};
 use rask_mpi::mpi::collective::{CommunicatorCollectives, SystemOperation};
 use rask_mpi::Mpi;
 use rask_scheduler::{compute, Executor, Threads};
@@ -108,6 +108,10 @@ fn spmd() -> ExitCode {
             panicking_task,
         ),
         ("large_values_cross_ranks_in_fragments", large_values),
+        (
+            "large_strings_and_vectors_cross_ranks_intact",
+            strings_and_vectors,
+        ),
         ("one_executor_many_computations", many_computations),
     ];
     let (mut passed, mut failed) = (0, 0);
@@ -398,6 +402,91 @@ fn large_values(mpi: &Mpi) -> Result<(), String> {
     // reads them all, and "b" to rank 0 unless it is there
     if total < 10_000_000 {
         return Err(format!("only {total} bytes moved between ranks"));
+    }
+    Ok(())
+}
+
+/// The values of `strings_and_vectors`, by their length argument.
+fn floats(n: i64) -> Vec<f64> {
+    (0..n).map(|i| i as f64 * 0.25 - 1e6).collect()
+}
+
+fn ints(n: i64) -> Vec<i64> {
+    (0..n).map(|i| i * 7 - 3).collect()
+}
+
+fn text(n: i64) -> String {
+    // two-byte characters and an odd length
+    "é".repeat(n as usize) + "!"
+}
+
+/// Strings and word vectors that move between ranks as payloads (sent
+/// from and received into their own memory) and inline: large, odd-sized
+/// (not a multiple of the 1 MB fragments, nor of 8 bytes for the string),
+/// just above the payload threshold, and empty; read by a task and
+/// returned to rank 0 intact.
+fn strings_and_vectors(mpi: &Mpi) -> Result<(), String> {
+    let make_f = Function::new("floats", |n: i64| Value::opaque(floats(n)));
+    let make_i = Function::new("ints", |n: i64| Value::opaque(ints(n)));
+    let make_s = Function::new("text", text);
+    // what every input holds, by its own reckoning
+    let sum = Function::dynamic("sum", Arity::exactly(5), |v| {
+        let mut total = 0.0;
+        for x in v {
+            total += if let Some(f) = x.downcast_ref::<Vec<f64>>() {
+                f.iter().sum::<f64>() + f.len() as f64
+            } else if let Some(i) = x.downcast_ref::<Vec<i64>>() {
+                i.iter().sum::<i64>() as f64
+            } else {
+                x.as_str().map_or(0, |s| s.chars().count()) as f64
+            };
+        }
+        Ok(Value::Float(total))
+    });
+    let sizes = [("f", 1_000_003), ("o", 8_193), ("e", 0)];
+    for round in 0..2_i64 {
+        let before = mpi.transfer_stats();
+        let mut g = Graph::new();
+        for (k, n) in sizes {
+            g.insert(k, Task::call(&make_f, [n + round]));
+        }
+        g.insert("i", Task::call(&make_i, [300_001 + round]));
+        g.insert("s", Task::call(&make_s, [1_500_000 + round]));
+        g.insert("sum", Task::call(&sum, ["f", "o", "e", "i", "s"]));
+        let keys: Vec<Key> = ["sum", "f", "o", "e", "i", "s"].map(Key::from).to_vec();
+        let plan = Plan::for_keys(&g, &keys).map_err(|e| e.to_string())?;
+        let got = compute(mpi, &g, &plan, &[]).map_err(|e| e.to_string())?;
+        if mpi.is_root() {
+            let want = Threads::new(2)
+                .execute(&g, &plan, &[])
+                .map_err(|e| e.to_string())?;
+            if got.len() != keys.len() || got[0] != want[0] {
+                return Err(format!("sum: mpi {:?}, threads {:?}", got.first(), want[0]));
+            }
+            for (j, (k, n)) in sizes.iter().enumerate() {
+                if got[1 + j].downcast_ref::<Vec<f64>>() != Some(&floats(n + round)) {
+                    return Err(format!("{k} ({} floats) arrived changed", n + round));
+                }
+            }
+            if got[4].downcast_ref::<Vec<i64>>() != Some(&ints(300_001 + round)) {
+                return Err("i arrived changed".into());
+            }
+            if got[5].as_str() != Some(text(1_500_000 + round).as_str()) {
+                return Err("s arrived changed".into());
+            }
+        } else if !got.is_empty() {
+            return Err(format!("rank {} got values: {got:?}", mpi.rank()));
+        }
+        let moved = mpi.transfer_stats().bytes - before.bytes;
+        let total = mpi.with_world(move |w| {
+            let mut sum = 0_u64;
+            w.all_reduce_into(&moved, &mut sum, SystemOperation::sum());
+            sum
+        });
+        // five values made on three idle ranks: some move
+        if total < 2_000_000 {
+            return Err(format!("only {total} bytes moved between ranks"));
+        }
     }
     Ok(())
 }

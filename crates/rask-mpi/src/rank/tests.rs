@@ -2,14 +2,13 @@
 //! this test, each building its own copy of the graph, exactly as MPI
 //! ranks do (the MPI transport itself is tested by `tests/spmd.rs`).
 
-use std::sync::Arc;
-
 use crossbeam_channel::{Receiver, Sender};
 use proptest::prelude::*;
 use rask_graph::{builtins, Function, Graph, Key, Plan, Task, Value};
 use rask_scheduler::{ComputeError, Executor, Threads};
 
 use super::*;
+use crate::bytes::Body;
 use crate::wire::Payload;
 
 struct Channels {
@@ -29,10 +28,10 @@ impl Link for Channels {
         assert_ne!(dest, self.rank, "a rank sends to itself");
         let payloads = frame
             .payloads
-            .into_iter()
+            .iter()
             .map(|p| match p {
-                Payload::Owned(v) => Arc::<[u8]>::from(v),
-                Payload::Shared(a) => a,
+                Payload::Shared(a) => Body::Bytes(a.clone()),
+                p => Body::copy_of(p.form(), p.as_slice()),
             })
             .collect();
         let _ = self.outs[dest as usize].send(Incoming {

@@ -1,20 +1,23 @@
 use std::sync::Arc;
 
 use super::*;
+use crate::bytes::{Body, Form};
 
 fn round_trip(msg: &Msg) -> Msg {
     let frame = encode(7, msg).unwrap();
-    let lens = payload_lens(&frame.bytes).unwrap();
-    assert_eq!(lens.len(), frame.payloads.len());
-    let payloads: Vec<Arc<[u8]>> = frame
+    let heads = payload_heads(&frame.bytes).unwrap();
+    assert_eq!(heads.len(), frame.payloads.len());
+    let payloads: Vec<Body> = frame
         .payloads
         .iter()
-        .zip(&lens)
-        .map(|(p, &n)| {
+        .zip(&heads)
+        .map(|(p, &(form, n))| {
             assert_eq!(p.as_slice().len() as u64, n);
-            Arc::from(p.as_slice())
+            assert_eq!(p.form(), form);
+            Body::copy_of(form, p.as_slice())
         })
         .collect();
+    assert_eq!(epoch(&frame.bytes), Some(7));
     let (epoch, back) = decode(&frame.bytes, payloads).unwrap();
     assert_eq!(epoch, 7);
     back
@@ -118,4 +121,73 @@ fn truncated_frames_are_errors() {
     let mut long = frame.bytes.clone();
     long.push(0);
     assert!(decode(&long, Vec::new()).is_err());
+}
+
+#[test]
+fn large_word_vectors_travel_from_their_own_memory() {
+    let floats: Vec<f64> = (0..PAYLOAD_BYTES as usize / 8 + 5)
+        .map(|i| i as f64 / 3.0)
+        .collect();
+    let ints: Vec<i64> = (0..PAYLOAD_BYTES as i64).map(|i| i - 77).collect();
+    let small: Vec<f64> = vec![1.5, -2.0];
+    let (vf, vi) = (Value::opaque(floats.clone()), Value::opaque(ints.clone()));
+    let msg = Msg::Data {
+        sent_at: 3,
+        values: vec![
+            (1, vf.clone()),
+            (2, Value::opaque(small.clone())),
+            (3, vi.clone()),
+            (4, Value::opaque(Vec::<f64>::new())),
+        ],
+    };
+    let frame = encode(7, &msg).unwrap();
+    // the two large vectors are payloads, sent from the values' memory
+    assert_eq!(frame.payloads.len(), 2);
+    if cfg!(target_endian = "little") {
+        let own = |v: &Value, i: usize| {
+            let p = frame.payloads[i].as_slice().as_ptr();
+            assert!(matches!(frame.payloads[i], Payload::Words(_)));
+            p.cast::<u8>()
+                == v.downcast_ref::<Vec<f64>>().map_or_else(
+                    || v.downcast_ref::<Vec<i64>>().unwrap().as_ptr().cast(),
+                    |f| f.as_ptr().cast(),
+                )
+        };
+        assert!(own(&vf, 0) && own(&vi, 1));
+        let heads = payload_heads(&frame.bytes).unwrap();
+        assert_eq!(heads[0], (Form::F64, floats.len() as u64 * 8));
+        assert_eq!(heads[1], (Form::I64, ints.len() as u64 * 8));
+    }
+    let Msg::Data { values, .. } = round_trip(&msg) else {
+        panic!("not data")
+    };
+    assert_eq!(values[0].1.downcast_ref::<Vec<f64>>(), Some(&floats));
+    assert_eq!(values[1].1.downcast_ref::<Vec<f64>>(), Some(&small));
+    assert_eq!(values[2].1.downcast_ref::<Vec<i64>>(), Some(&ints));
+    assert_eq!(values[3].1.downcast_ref::<Vec<f64>>(), Some(&Vec::new()));
+}
+
+#[test]
+fn payloads_of_the_wrong_form_are_errors() {
+    let big = Value::from("y".repeat(PAYLOAD_BYTES as usize));
+    let words = Value::opaque(vec![0_i64; PAYLOAD_BYTES as usize]);
+    for (v, wrong) in [
+        (big, Body::I64(vec![0; 8])),
+        (words, Body::Bytes(Arc::from(&[0_u8; 8][..]))),
+    ] {
+        let frame = encode(
+            1,
+            &Msg::Data {
+                sent_at: 0,
+                values: vec![(9, v)],
+            },
+        )
+        .unwrap();
+        let e = decode(&frame.bytes, vec![wrong]).unwrap_err();
+        assert!(e.0.contains("task 9"), "{e}");
+        assert!(decode(&frame.bytes, Vec::new())
+            .unwrap_err()
+            .0
+            .contains("missing"));
+    }
 }
