@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark of the MPI executor: per-task overhead and rank-to-rank transfers.
 
-    python3 bench/mpi.py [--sizes 10000] [--ranks 1,2,4] [--mb 100]
+    python3 bench/mpi.py [--sizes 10000] [--ranks 1,2,4] [--mb 100] [--reps 10]
 
 Builds the `mpi_bench` example of rask-mpi (cargo feature `mpi`), writes
 the fan, chain and tree graphs of bench/make_graphs.py, and runs:
@@ -11,11 +11,13 @@ the fan, chain and tree graphs of bench/make_graphs.py, and runs:
     pool: the baseline); the best of 5 runs, divided by the number of
     tasks (every key counts, as in `rask run --stats`);
   * transfer: a value of --mb megabytes moved from rank 1 to rank 0 by
-    the executor (a string, sent from and received into its own memory,
-    and a Vec<f64> through its serde codec), against raw MPI_Send/MPI_Recv
-    of the same number of bytes between the same two ranks, measured by
-    the same program (into a buffer allocated beforehand, and into a new
-    buffer per message); best of 3.
+    the executor (a string and a Vec<f64>, each sent from and received
+    into the value's own memory), against raw MPI_Send/MPI_Recv of the
+    same number of bytes between the same two ranks, measured by the same
+    program: into a buffer allocated and touched beforehand (the raw
+    bandwidth, 100%), into a new buffer per message (as an arriving value
+    must be), and both on transparent huge pages (as rask-mpi receives a
+    large value); --reps rounds of one of each, best of each.
 
 mpirun runs with --bind-to none (each rank has a communication thread and
 a task pool), and with --oversubscribe (plus --allow-run-as-root as root)
@@ -49,17 +51,8 @@ def mpirun(np, args):
     return [line.split() for line in out.stdout.splitlines() if line.strip()]
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--sizes", type=make_graphs.sizes, default=[10000])
-    ap.add_argument("--ranks", default="1,2,4")
-    ap.add_argument("--mb", type=int, default=100)
-    a = ap.parse_args()
-    ranks = [int(r) for r in a.ranks.split(",")]
-    subprocess.run(
-        ["cargo", "build", "--release", "-q", "-p", "rask-mpi", "--features", "mpi",
-         "--example", "mpi_bench"],
-        cwd=ROOT, check=True)
+def overhead(a, ranks):
+    """The per-task overhead table."""
     with tempfile.TemporaryDirectory() as tmp:
         files = []
         for n in a.sizes:
@@ -81,16 +74,37 @@ def main():
         cells = [f"{per[(name, r)][1] / per[(name, r)][0] * 1e6:.2f} us" for r in ranks]
         print(f"| {name[:-5]} | {tasks} | " + " | ".join(cells) + " |")
     print()
-    rows = {kind: (int(b), float(s)) for _, kind, b, s in mpirun(2, ["transfer", str(a.mb)])}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", type=make_graphs.sizes, default=[10000])
+    ap.add_argument("--ranks", default="1,2,4")
+    ap.add_argument("--mb", type=int, default=100)
+    ap.add_argument("--reps", type=int, default=10)
+    ap.add_argument("--transfer-only", action="store_true",
+                    help="only the transfer table")
+    a = ap.parse_args()
+    ranks = [int(r) for r in a.ranks.split(",")]
+    subprocess.run(
+        ["cargo", "build", "--release", "-q", "-p", "rask-mpi", "--features", "mpi",
+         "--example", "mpi_bench"],
+        cwd=ROOT, check=True)
+    if not a.transfer_only:
+        overhead(a, ranks)
+    rows = {kind: (int(b), float(s))
+            for _, kind, b, s in mpirun(2, ["transfer", str(a.mb), str(a.reps)])}
     raw_b, raw_s = rows["raw-mpi"]
     raw_gbs = raw_b / raw_s / 1e9
     print(f"| {a.mb} MB from rank 1 to rank 0 | seconds | GB/s | of raw MPI |")
     print("| --- | ---: | ---: | ---: |")
     labels = {
-        "raw-mpi": "raw MPI_Send/MPI_Recv",
+        "raw-mpi": "raw MPI_Send/MPI_Recv into a reused buffer (the raw bandwidth)",
         "raw-mpi-new": "raw MPI_Send/MPI_Recv into a new buffer",
+        "raw-mpi-huge": "raw MPI_Send/MPI_Recv into a reused buffer on huge pages",
+        "raw-mpi-new-huge": "raw MPI_Send/MPI_Recv into a new buffer on huge pages",
         "string": "rask-mpi, a string",
-        "Vec<f64>": "rask-mpi, a Vec<f64> (serde codec)",
+        "Vec<f64>": "rask-mpi, a Vec<f64>",
     }
     for kind, label in labels.items():
         b, s = rows[kind]

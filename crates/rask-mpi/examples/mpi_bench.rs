@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! mpirun -np N mpi_bench overhead GRAPH.json... # per-task overhead
-//! mpirun -np 2 mpi_bench transfer [MB]          # rank-to-rank throughput
+//! mpirun -np 2 mpi_bench transfer [MB [REPS]]   # rank-to-rank throughput
 //! ```
 //!
 //! `overhead` runs each graph file (every key that nothing depends on) 5
@@ -11,16 +11,19 @@
 //! `overhead FILE TASKS RANKS BEST_SECONDS`.
 //!
 //! `transfer` moves a value of MB megabytes (default 100) from rank 1 to
-//! rank 0, three times, as a string (sent from and received into the
-//! string's own memory) and as a `Vec<f64>` (through its serde codec), and
-//! measures raw MPI bandwidth between the same ranks with the same
-//! message size (`MPI_Send`/`MPI_Recv` of a byte buffer allocated and
-//! touched beforehand, and into a buffer allocated for each message, as a
-//! value that arrives must be). It prints `transfer KIND BYTES BEST_SECONDS`.
+//! rank 0 as a string and as a `Vec<f64>` (each sent from and received
+//! into the value's own memory), and measures raw MPI bandwidth between
+//! the same ranks with the same message size: `MPI_Send`/`MPI_Recv` of a
+//! byte buffer allocated and touched beforehand (the raw bandwidth), into
+//! a buffer allocated for each message, as a value that arrives must be,
+//! and both on transparent huge pages, as rask-mpi receives a large
+//! value. It runs REPS rounds (default 10) of one of each, so that every
+//! kind sees the same load, and prints `transfer KIND BYTES BEST_SECONDS`.
 
 use std::time::Instant;
 
-use rask_graph::{codec, deps, file, Function, Graph, Key, Plan, Registry, Task, TaskId};
+use rask_graph::{deps, file, Function, Graph, Key, Plan, Registry, Task, TaskId};
+use rask_mpi::mpi::datatype::DynBufferMut;
 use rask_mpi::mpi::traits::*;
 use rask_mpi::Mpi;
 use rask_scheduler::compute;
@@ -38,11 +41,14 @@ fn main() {
         }
         Some("transfer") => {
             let mb: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(100);
-            transfer(&mpi, mb * 1_000_000);
+            let reps: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(10);
+            transfer(&mpi, mb * 1_000_000, reps);
         }
         _ => {
             if mpi.is_root() {
-                eprintln!("usage: mpi_bench overhead GRAPH.json... | mpi_bench transfer [MB]");
+                eprintln!(
+                    "usage: mpi_bench overhead GRAPH.json... | mpi_bench transfer [MB [REPS]]"
+                );
             }
         }
     }
@@ -72,12 +78,11 @@ fn overhead(mpi: &Mpi, path: &str) {
     }
 }
 
-fn transfer(mpi: &Mpi, bytes: usize) {
+fn transfer(mpi: &Mpi, bytes: usize, reps: usize) {
     assert!(
         mpi.size() >= 2,
         "run the transfer benchmark on 2 ranks or more"
     );
-    codec::register::<Vec<f64>>();
     let string = Function::new("string", |n: i64| "x".repeat(n as usize));
     let floats = Function::new("floats", |n: i64| {
         rask_graph::Value::opaque((0..n / 8).map(|i| i as f64).collect::<Vec<f64>>())
@@ -91,10 +96,12 @@ fn transfer(mpi: &Mpi, bytes: usize) {
             .sum::<usize>();
         Ok(rask_graph::Value::Int(n as i64))
     });
-    for (kind, make, both) in [
+    let graphs: Vec<(&str, Graph, Plan)> = [
         ("string", &string, &both_str),
         ("Vec<f64>", &floats, &both_f64),
-    ] {
+    ]
+    .into_iter()
+    .map(|(kind, make, both)| {
         // "a" and "b" have no inputs: the scheduler gives them to ranks 0
         // and 1 (least loaded); "c" reads both (a tie in bytes and load:
         // rank 0), so "b" moves from rank 1 to rank 0
@@ -103,55 +110,130 @@ fn transfer(mpi: &Mpi, bytes: usize) {
         g.insert("b", Task::call(make, [bytes as i64]));
         g.insert("c", Task::call(both, ["a", "b"]));
         let plan = Plan::for_keys(&g, &["c".into()]).expect("a valid graph");
-        let mut best = f64::INFINITY;
-        let mut moved = 0;
-        for _ in 0..3 {
+        (kind, g, plan)
+    })
+    .collect();
+    let mut raw = RawBuffers::new(bytes);
+    let mut best_raw = [f64::INFINITY; RAW_KINDS.len()];
+    let mut best = vec![(0, f64::INFINITY); graphs.len()];
+    // one of each per round, so that every kind sees the same load
+    for _ in 0..reps.max(1) {
+        let (back, secs) = raw_mpi(mpi, raw);
+        raw = back;
+        for (b, s) in best_raw.iter_mut().zip(secs) {
+            *b = b.min(s);
+        }
+        for ((_, g, plan), (moved, b)) in graphs.iter().zip(&mut best) {
             let before = mpi.transfer_stats();
             barrier(mpi);
-            compute(mpi, &g, &plan, &[]).expect("the graph computes");
+            compute(mpi, g, plan, &[]).expect("the graph computes");
             let after = mpi.transfer_stats();
             if after.largest_bytes >= bytes as u64 / 2 && after.messages > before.messages {
-                best = best.min(after.largest_seconds);
-                moved = after.largest_bytes;
+                *b = b.min(after.largest_seconds);
+                *moved = after.largest_bytes;
             }
-        }
-        if mpi.is_root() {
-            println!("transfer {kind} {moved} {best:.6}");
         }
     }
-    // raw MPI: the same number of bytes from rank 1 to rank 0
-    let rank = mpi.rank();
-    let raw = mpi.with_world(move |w| {
-        let mut buf = vec![1_u8; bytes];
-        let mut best = f64::INFINITY;
-        for _ in 0..3 {
-            w.barrier();
-            let t = Instant::now();
-            if rank == 1 {
-                w.process_at_rank(0).send(&buf[..]);
-            } else if rank == 0 {
-                w.process_at_rank(1).receive_into(&mut buf[..]);
-            }
-            best = best.min(t.elapsed().as_secs_f64());
-        }
-        // and into a new buffer each time, as a value that arrives must
-        let mut best_new = f64::INFINITY;
-        for _ in 0..3 {
-            w.barrier();
-            let t = Instant::now();
-            if rank == 1 {
-                w.process_at_rank(0).send(&buf[..]);
-            } else if rank == 0 {
-                let mut fresh = vec![0_u8; bytes];
-                w.process_at_rank(1).receive_into(&mut fresh[..]);
-                std::hint::black_box(&fresh);
-            }
-            best_new = best_new.min(t.elapsed().as_secs_f64());
-        }
-        (best, best_new)
-    });
     if mpi.is_root() {
-        println!("transfer raw-mpi {bytes} {:.6}", raw.0);
-        println!("transfer raw-mpi-new {bytes} {:.6}", raw.1);
+        for ((kind, _, _), (moved, b)) in graphs.iter().zip(&best) {
+            println!("transfer {kind} {moved} {b:.6}");
+        }
+        for (kind, b) in RAW_KINDS.iter().zip(best_raw) {
+            println!("transfer {kind} {bytes} {b:.6}");
+        }
     }
+}
+
+/// What `raw_mpi` receives into, in this order: a buffer allocated and
+/// touched beforehand (the raw bandwidth); a buffer allocated for each
+/// message, as a value that arrives must be; and both again on
+/// transparent huge pages (as rask-mpi receives a large value).
+const RAW_KINDS: [&str; 4] = ["raw-mpi", "raw-mpi-new", "raw-mpi-huge", "raw-mpi-new-huge"];
+
+/// The buffers of `raw_mpi` that live from one round to the next.
+struct RawBuffers {
+    send: Vec<u8>,
+    reused: Vec<u8>,
+    reused_huge: Vec<u8>,
+}
+
+impl RawBuffers {
+    fn new(bytes: usize) -> RawBuffers {
+        let mut reused_huge: Vec<u8> = Vec::with_capacity(bytes);
+        advise_huge_pages(reused_huge.as_ptr(), bytes);
+        reused_huge.resize(bytes, 1);
+        RawBuffers {
+            send: vec![1_u8; bytes],
+            reused: vec![1_u8; bytes],
+            reused_huge,
+        }
+    }
+}
+
+/// The seconds of one raw `MPI_Send`/`MPI_Recv` of the buffers' size from
+/// rank 1 to rank 0 for each of [`RAW_KINDS`].
+fn raw_mpi(mpi: &Mpi, mut b: RawBuffers) -> (RawBuffers, [f64; 4]) {
+    let rank = mpi.rank();
+    mpi.with_world(move |w| {
+        let bytes = b.send.len();
+        let mut secs = [0.0; 4];
+        for (i, s) in secs.iter_mut().enumerate() {
+            w.barrier();
+            let t = Instant::now();
+            if rank == 1 {
+                w.process_at_rank(0).send(&b.send[..]);
+            } else if rank == 0 {
+                match i {
+                    0 => {
+                        w.process_at_rank(1).receive_into(&mut b.reused[..]);
+                    }
+                    2 => {
+                        w.process_at_rank(1).receive_into(&mut b.reused_huge[..]);
+                    }
+                    _ => {
+                        let mut fresh: Vec<u8> = Vec::with_capacity(bytes);
+                        if i == 3 {
+                            advise_huge_pages(fresh.as_ptr(), bytes);
+                        }
+                        // SAFETY: `bytes` bytes of the vector's spare
+                        // capacity, all written by a receive of `bytes`
+                        // bytes before they are counted as its length
+                        let mut into = unsafe {
+                            DynBufferMut::from_raw(
+                                fresh.as_mut_ptr(),
+                                bytes as rask_mpi::mpi::Count,
+                                u8::equivalent_datatype(),
+                            )
+                        };
+                        w.process_at_rank(1).receive_into(&mut into);
+                        unsafe { fresh.set_len(bytes) };
+                        std::hint::black_box(&fresh);
+                    }
+                }
+            }
+            *s = t.elapsed().as_secs_f64();
+        }
+        (b, secs)
+    })
+}
+
+/// `madvise(MADV_HUGEPAGE)` on the 2 MiB-aligned part of `[ptr, ptr +
+/// len)`, as rask-mpi does for a large value it receives (Linux x86-64).
+fn advise_huge_pages(ptr: *const u8, len: usize) {
+    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    {
+        extern "C" {
+            fn madvise(addr: *mut std::ffi::c_void, len: usize, advice: i32) -> i32;
+        }
+        const HUGE: usize = 2 << 20;
+        let start = (ptr as usize).div_ceil(HUGE) * HUGE;
+        let end = (ptr as usize + len) / HUGE * HUGE;
+        if end > start {
+            // SAFETY: advice on whole pages of a live allocation; it
+            // changes no byte of memory (14: MADV_HUGEPAGE)
+            unsafe { madvise(start as *mut std::ffi::c_void, end - start, 14) };
+        }
+    }
+    #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+    let _ = (ptr, len);
 }
