@@ -181,8 +181,26 @@ fn list(v: &Value, position: usize) -> Result<&[Value], CallError> {
 }
 
 fn sum(v: &Value) -> Result<Value, CallError> {
-    let mut total = Value::Int(0);
-    for (i, item) in list(v, 1)?.iter().enumerate() {
+    let items = list(v, 1)?;
+    // integers add up in a tight loop; the first item that is not an
+    // integer (or an overflow) hands over to the general loop below
+    let mut int_total = 0_i64;
+    let mut done = 0;
+    for item in items {
+        match item {
+            Value::Int(x) => match int_total.checked_add(*x) {
+                Some(t) => int_total = t,
+                None => break,
+            },
+            _ => break,
+        }
+        done += 1;
+    }
+    if done == items.len() {
+        return Ok(Value::Int(int_total));
+    }
+    let mut total = Value::Int(int_total);
+    for (i, item) in items.iter().enumerate().skip(done) {
         total = arith(&total, item, Op::Add, 1).map_err(|e| match e {
             CallError::ArgType { got, .. } => {
                 CallError::msg(format!("item {i} of the list is not a number: {got}"))

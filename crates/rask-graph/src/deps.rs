@@ -38,6 +38,16 @@ impl Adjacency {
         }
     }
 
+    /// An empty adjacency with room for `rows` rows and `edges` entries.
+    pub fn with_capacity(rows: usize, edges: usize) -> Adjacency {
+        let mut offsets = Vec::with_capacity(rows + 1);
+        offsets.push(0);
+        Adjacency {
+            offsets,
+            targets: Vec::with_capacity(edges),
+        }
+    }
+
     /// Appends the row of the next task.
     pub fn push_row(&mut self, row: impl IntoIterator<Item = TaskId>) -> Result<(), GraphError> {
         self.targets.extend(row);

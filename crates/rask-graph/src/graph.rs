@@ -186,6 +186,18 @@ impl Graph {
     ) -> Result<Value, crate::EvalError> {
         self.tasks[id as usize].evaluate(&mut inputs.into_iter().peekable())
     }
+
+    /// Evaluates the task `id` given the values of its references alone,
+    /// when every string literal in it is a reference
+    /// ([`Plan::literals_are_refs`](crate::Plan::literals_are_refs));
+    /// see [`Task::evaluate_resolved`].
+    pub fn evaluate_resolved(
+        &self,
+        id: TaskId,
+        inputs: impl IntoIterator<Item = Value>,
+    ) -> Result<Value, crate::EvalError> {
+        self.tasks[id as usize].evaluate_resolved(&mut inputs.into_iter())
+    }
 }
 
 impl<K: Into<Key>, T: Into<Task>> FromIterator<(K, T)> for Graph {

@@ -17,6 +17,7 @@
 
 use std::fmt;
 use std::iter::Peekable;
+use std::sync::Arc;
 
 use smallvec::SmallVec;
 
@@ -102,26 +103,62 @@ impl Task {
         &self,
         inputs: &mut Peekable<I>,
     ) -> Result<Value, EvalError> {
+        self.eval(&mut Keyed(inputs))
+    }
+
+    /// Computes the task's value from the values of its references alone,
+    /// in [`visit_refs`](Task::visit_refs) order, when every string
+    /// literal in it is known to be a reference (as a [`Plan`](crate::Plan)
+    /// records for each of its tasks): no string is compared, no key read.
+    ///
+    /// ```
+    /// use rask_graph::{Function, Task, Value};
+    /// let add = Function::new("add", |a: i64, b: i64| a + b);
+    /// let t = Task::call(&add, ["x", "y"]);
+    /// let v = t.evaluate_resolved(&mut [Value::Int(1), Value::Int(2)].into_iter()).unwrap();
+    /// assert_eq!(v, Value::Int(3));
+    /// ```
+    pub fn evaluate_resolved(
+        &self,
+        inputs: &mut impl Iterator<Item = Value>,
+    ) -> Result<Value, EvalError> {
+        self.eval(&mut Resolved(inputs))
+    }
+
+    fn eval(&self, inputs: &mut impl Inputs) -> Result<Value, EvalError> {
         match self {
-            Task::Value(Value::Str(s)) => match inputs.peek() {
-                Some((Key::Str(k), _)) if k.as_str() == &**s => {
-                    Ok(inputs.next().ok_or(EvalError::MissingInput)?.1)
-                }
-                _ => Ok(Value::Str(s.clone())),
+            Task::Value(Value::Str(s)) => match inputs.string(s)? {
+                Some(v) => Ok(v),
+                None => Ok(Value::Str(s.clone())),
             },
             Task::Value(v) | Task::Quote(v) => Ok(v.clone()),
-            Task::Key(_) => Ok(inputs.next().ok_or(EvalError::MissingInput)?.1),
+            Task::Key(_) => inputs.next_value(),
             Task::List(items) => {
-                let values = items
+                // one allocation of the exact length, filled in place (a
+                // mapped slice iterator has a trusted length); after an
+                // error the rest is not evaluated
+                let mut error = None;
+                let values: Arc<[Value]> = items
                     .iter()
-                    .map(|t| t.evaluate(inputs))
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok(Value::List(values.into()))
+                    .map(|t| {
+                        if error.is_some() {
+                            return Value::Null;
+                        }
+                        t.eval(inputs).unwrap_or_else(|e| {
+                            error = Some(e);
+                            Value::Null
+                        })
+                    })
+                    .collect();
+                match error {
+                    Some(e) => Err(e),
+                    None => Ok(Value::List(values)),
+                }
             }
             Task::Call(f, args) => {
                 let values = args
                     .iter()
-                    .map(|t| t.evaluate(inputs))
+                    .map(|t| t.eval(inputs))
                     .collect::<Result<SmallVec<[Value; 4]>, _>>()?;
                 f.call(&values).map_err(|error| EvalError::Call {
                     function: f.name().to_string(),
@@ -140,6 +177,43 @@ impl Task {
             }
             _ => 1,
         }
+    }
+}
+
+/// Where evaluation takes the values of references from.
+trait Inputs {
+    /// The value of the string literal `s` if it is a reference, `None`
+    /// if it is a plain string.
+    fn string(&mut self, s: &str) -> Result<Option<Value>, EvalError>;
+    /// The value of the next reference.
+    fn next_value(&mut self) -> Result<Value, EvalError>;
+}
+
+/// Inputs with their keys: a string literal is a reference when it names
+/// the next input.
+struct Keyed<'a, I: Iterator>(&'a mut Peekable<I>);
+
+impl<'k, I: Iterator<Item = (&'k Key, Value)>> Inputs for Keyed<'_, I> {
+    fn string(&mut self, s: &str) -> Result<Option<Value>, EvalError> {
+        match self.0.peek() {
+            Some((Key::Str(k), _)) if k.as_str() == s => self.next_value().map(Some),
+            _ => Ok(None),
+        }
+    }
+    fn next_value(&mut self) -> Result<Value, EvalError> {
+        Ok(self.0.next().ok_or(EvalError::MissingInput)?.1)
+    }
+}
+
+/// Input values alone: every string literal is a reference.
+struct Resolved<'a, I>(&'a mut I);
+
+impl<I: Iterator<Item = Value>> Inputs for Resolved<'_, I> {
+    fn string(&mut self, _: &str) -> Result<Option<Value>, EvalError> {
+        self.next_value().map(Some)
+    }
+    fn next_value(&mut self) -> Result<Value, EvalError> {
+        self.0.next().ok_or(EvalError::MissingInput)
     }
 }
 

@@ -18,14 +18,20 @@ pub fn run_task(
     inputs: impl Iterator<Item = Value>,
 ) -> Result<Value, ComputeError> {
     let gid = plan.graph_id(id);
-    let keys = plan
-        .deps()
-        .of(id)
-        .iter()
-        .map(|&d| graph.key(plan.graph_id(d)));
-    match catch_unwind(AssertUnwindSafe(|| {
-        graph.evaluate_keyed(gid, keys.zip(inputs))
-    })) {
+    let evaluate = || {
+        if plan.literals_are_refs(id) {
+            // the usual case: no key is read, no string compared
+            graph.evaluate_resolved(gid, inputs)
+        } else {
+            let keys = plan
+                .deps()
+                .of(id)
+                .iter()
+                .map(|&d| graph.key(plan.graph_id(d)));
+            graph.evaluate_keyed(gid, keys.zip(inputs))
+        }
+    };
+    match catch_unwind(AssertUnwindSafe(evaluate)) {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(error)) => Err(ComputeError::Task {
             key: graph.key(gid).clone(),

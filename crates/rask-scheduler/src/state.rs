@@ -7,7 +7,8 @@
 //! - `waiting[t]`: how many of `t`'s inputs are not computed yet; `t` is
 //!   ready when it reaches 0;
 //! - `ready`: the ready tasks, ranked by [`order`](rask_graph::order)
-//!   priority (lowest first), so the walk is depth first;
+//!   priority (lowest first), so the walk is depth first; a plan numbers
+//!   its tasks in priority order, so this is the lowest id;
 //! - `holders[t]`: how many tasks still need `t`'s value (plus one if `t`
 //!   was requested); when it reaches 0 the value is released;
 //! - the values (or, for executors whose values live elsewhere, handles
@@ -59,8 +60,6 @@ pub struct State<'p, V> {
     store: Vec<Option<V>>,
     free: Vec<u32>,
     ready: ReadySet,
-    /// The task of each priority.
-    by_priority: Vec<TaskId>,
     running: usize,
     completed: usize,
     failed: bool,
@@ -79,13 +78,11 @@ impl<'p, V> State<'p, V> {
         for &o in plan.outputs() {
             holders[o as usize] = holders[o as usize].saturating_add(1);
         }
-        let priority = plan.priority();
-        let mut by_priority = vec![0; n];
+        // local ids are priorities: the ready set holds ids
         let mut ready = ReadySet::new(n);
-        for i in 0..n {
-            by_priority[priority[i] as usize] = i as TaskId;
-            if waiting[i] == 0 {
-                ready.insert(priority[i]);
+        for (i, &w) in waiting.iter().enumerate() {
+            if w == 0 {
+                ready.insert(i as TaskId);
             }
         }
         State {
@@ -96,7 +93,6 @@ impl<'p, V> State<'p, V> {
             store: Vec::new(),
             free: Vec::new(),
             ready,
-            by_priority,
             running: 0,
             completed: 0,
             failed: false,
@@ -114,9 +110,9 @@ impl<'p, V> State<'p, V> {
         if self.failed {
             return None;
         }
-        let p = self.ready.pop_min()?;
+        let id = self.ready.pop_min()?;
         self.running += 1;
-        Some(self.by_priority[p as usize])
+        Some(id)
     }
 
     /// How many tasks are ready and not started.
@@ -173,12 +169,11 @@ impl<'p, V> State<'p, V> {
         self.running -= 1;
         self.completed += 1;
         let i = id as usize;
-        let priority = self.plan.priority();
         for &d in self.plan.dependents().of(id) {
             let w = &mut self.waiting[d as usize];
             *w -= 1;
             if *w == 0 {
-                self.ready.insert(priority[d as usize]);
+                self.ready.insert(d);
             }
         }
         for &d in self.plan.deps().of(id) {
@@ -246,7 +241,7 @@ impl<'p, V> State<'p, V> {
     /// (its worker died and the executor retries it elsewhere).
     pub fn requeue(&mut self, id: TaskId) {
         self.running -= 1;
-        self.ready.insert(self.plan.priority()[id as usize]);
+        self.ready.insert(id);
     }
 
     /// Stops handing out tasks (an executor-level failure).
