@@ -20,37 +20,25 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use rask_bag::{read_text, Bag, BagError};
+use rask_bag::read_text;
 use rask_scheduler::Threads;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-// Each question parses only the fields of an event it reads (as Polars
-// reads only the columns a query needs); the parser skips the others.
+// Each question reads only the fields of an event it needs (as Polars
+// reads only the columns a query needs): `json_field(s)` validates each
+// line while it skips the other members.
 
-/// An event's actor only: the groupby groups these records by login.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct ActorOf {
-    actor: Actor,
-}
-
-/// An event's type and payload only.
-#[derive(Debug, Clone, Deserialize)]
-struct TypeOf {
-    #[serde(rename = "type")]
-    kind: String,
-    #[serde(default)]
-    payload: Option<Payload>,
-}
-
+/// An event's actor login only: the groupby groups these records.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Actor {
     login: String,
 }
 
+/// An event's type and `payload.size`.
 #[derive(Debug, Clone, Deserialize)]
-struct Payload {
-    #[serde(default)]
+struct TypeOf {
+    kind: String,
     size: Option<u64>,
 }
 
@@ -60,13 +48,6 @@ struct Payload {
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 type Failure = Box<dyn std::error::Error>;
-
-/// The events of the files, parsed into `T`s.
-fn events<T: serde::de::DeserializeOwned + Clone + Send + Sync + 'static>(
-    pattern: &str,
-) -> Result<Bag<T>, BagError> {
-    Ok(read_text(pattern)?.json::<T>())
-}
 
 /// Runs `f` and returns its value and the seconds it took.
 fn timed<R>(f: impl FnOnce() -> Result<R, Failure>) -> Result<(R, f64), Failure> {
@@ -78,21 +59,22 @@ fn timed<R>(f: impl FnOnce() -> Result<R, Failure>) -> Result<(R, f64), Failure>
 fn questions(pattern: &str) -> Result<serde_json::Value, Failure> {
     let ex = Threads::default();
     let (top, t_top) = timed(|| {
-        let top = events::<ActorOf>(pattern)?
-            .map(|e| e.actor.login)
+        let top = read_text(pattern)?
+            .json_field::<String>("actor.login")
             .frequencies(false)
             .topk(10, |(login, n)| (*n, Reverse(login.clone())))
             .compute(&ex)?;
         Ok(top)
     })?;
     let (by_type, t_type) = timed(|| {
-        let by_type = events::<TypeOf>(pattern)?
+        let by_type = read_text(pattern)?
+            .json_fields::<TypeOf>(["type", "payload.size"])
             .foldby(
                 |e| e.kind.clone(),
                 || (0_u64, 0_u64),
                 |acc, e| {
                     acc.0 += 1;
-                    acc.1 += e.payload.and_then(|p| p.size).unwrap_or(0);
+                    acc.1 += e.size.unwrap_or(0);
                 },
                 |acc, other| {
                     acc.0 += other.0;
@@ -103,8 +85,9 @@ fn questions(pattern: &str) -> Result<serde_json::Value, Failure> {
         Ok(by_type)
     })?;
     let (actors, t_actors) = timed(|| {
-        let n = events::<ActorOf>(pattern)?
-            .groupby(|e| e.actor.login.clone())
+        let n = read_text(pattern)?
+            .json_fields::<Actor>(["actor.login"])
+            .groupby(|e| e.login.clone())
             .count()
             .compute(&ex)?;
         Ok(n)

@@ -89,6 +89,18 @@ pub enum BagError {
         /// Where the record came from, if it came from a file.
         at: Option<Location>,
     },
+    /// A field read by [`Bag::json_field`](crate::Bag::json_field) or
+    /// [`Bag::json_fields`](crate::Bag::json_fields) is not of the type
+    /// asked for.
+    #[error("{}field {field:?}: {source}", at_prefix(.at))]
+    FieldType {
+        /// The field's path, `actor.login`.
+        field: String,
+        /// Where the record came from, if it came from a file.
+        at: Option<Location>,
+        /// The parser's error (its column is within the field's value).
+        source: serde_json::Error,
+    },
     /// A record made a fallible function (`try_map`) fail.
     #[error("{}{source}", at_prefix(.at))]
     Record {
@@ -171,7 +183,8 @@ impl BagError {
             BagError::Utf8 { at }
             | BagError::Json { at, .. }
             | BagError::Record { at, .. }
-            | BagError::MissingField { at, .. } => at.as_ref(),
+            | BagError::MissingField { at, .. }
+            | BagError::FieldType { at, .. } => at.as_ref(),
             _ => None,
         }
     }
@@ -181,7 +194,8 @@ impl BagError {
         if let BagError::Utf8 { at }
         | BagError::Json { at, .. }
         | BagError::Record { at, .. }
-        | BagError::MissingField { at, .. } = &mut self
+        | BagError::MissingField { at, .. }
+        | BagError::FieldType { at, .. } = &mut self
         {
             if at.is_none() {
                 *at = here();

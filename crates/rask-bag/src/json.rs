@@ -39,6 +39,11 @@ impl Field {
         Some(v)
     }
 
+    /// The steps of the path.
+    pub(crate) fn steps(&self) -> &[String] {
+        &self.0
+    }
+
     /// The path as written with dots.
     pub fn path(&self) -> String {
         self.0.join(".")

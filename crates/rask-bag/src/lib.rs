@@ -66,6 +66,7 @@ mod fragment;
 mod item;
 mod json;
 mod pipe;
+mod project;
 mod reduce;
 mod shuffle;
 mod sink;

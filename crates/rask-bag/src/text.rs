@@ -40,7 +40,9 @@ use serde::de::DeserializeOwned;
 
 use crate::bag::{Bag, Element, Stage};
 use crate::error::{BagError, Location, Skipped};
+use crate::json::Field;
 use crate::pipe::{reject, settle, Flow, Pipe, SharedPipe, Sink, Stop};
+use crate::project::Projection;
 use crate::token;
 
 /// The default block size of plain files: 64 MiB.
@@ -626,6 +628,28 @@ impl<T: DeserializeOwned + 'static> Pipe<T> for ParseJson<T> {
     }
 }
 
+/// Fields of JSON records from lines of text that came from elsewhere
+/// than a file.
+struct ProjectJson<T> {
+    inner: SharedPipe<String>,
+    projection: Arc<Projection>,
+    _items: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: DeserializeOwned + 'static> Pipe<T> for ProjectJson<T> {
+    fn run(&self, part: usize, inputs: &[Value], sink: &mut Sink<'_, T>) -> Flow {
+        self.inner.run(
+            part,
+            inputs,
+            &mut |line| match self.projection.parse(line.as_bytes()) {
+                Ok(Some(x)) => sink(x),
+                Ok(None) => Ok(()),
+                Err(e) => Err(reject(e, &None)),
+            },
+        )
+    }
+}
+
 impl Bag<String> {
     /// Parses every line as JSON into a `T` (a `serde_json::Value`, or any
     /// type that implements `Deserialize`), skipping blank lines. The
@@ -651,6 +675,89 @@ impl Bag<String> {
     /// file and line of the first few), since real logs have such lines.
     pub fn json_skipping<T: DeserializeOwned + Element>(&self, skipped: &Skipped) -> Bag<T> {
         self.parse_json(Some(skipped.clone()))
+    }
+
+    /// Reads one field of every JSON line into a `T`, without building
+    /// the rest of the record: the line is validated as a whole while the
+    /// members nobody asked for are skipped (a SIMD scan, several times
+    /// faster than parsing every member). Blank lines are skipped. A line
+    /// without the field fails the computation with
+    /// [`BagError::MissingField`] unless `T` is an `Option`; a value not
+    /// of type `T` fails it with [`BagError::FieldType`]; a line that is
+    /// not valid JSON with [`BagError::Json`]; each names its file and
+    /// line.
+    ///
+    /// ```
+    /// let lines = rask_bag::from_sequence(vec![
+    ///     r#"{"actor": {"login": "ada", "id": 1}, "payload": {"size": 2}}"#.to_string(),
+    ///     r#"{"actor": {"login": "bob", "id": 2}}"#.to_string(),
+    /// ], 1);
+    /// let logins = lines.json_field::<String>("actor.login");
+    /// assert_eq!(logins.compute(&rask_scheduler::Sync).unwrap(), ["ada", "bob"]);
+    /// let sizes = lines.json_field::<Option<u64>>("payload.size");
+    /// assert_eq!(sizes.compute(&rask_scheduler::Sync).unwrap(), [Some(2), None]);
+    /// ```
+    pub fn json_field<T: DeserializeOwned + Element>(&self, field: impl Into<Field>) -> Bag<T> {
+        self.project(Projection::new(vec![field.into()], true))
+    }
+
+    /// Reads the named fields of every JSON line into a `T` made of their
+    /// values in order: a tuple, or a struct whose members are the fields
+    /// in the order given. Otherwise as [`json_field`](Bag::json_field): a
+    /// missing field is `None` for an `Option` member and an error for any
+    /// other.
+    ///
+    /// ```
+    /// #[derive(serde::Deserialize, Clone, Debug, PartialEq)]
+    /// struct Push { kind: String, size: Option<u64> }
+    /// let lines = rask_bag::from_sequence(vec![
+    ///     r#"{"type": "PushEvent", "payload": {"size": 3}}"#.to_string(),
+    ///     r#"{"type": "WatchEvent", "payload": {}}"#.to_string(),
+    /// ], 1);
+    /// let events = lines.json_fields::<Push>(["type", "payload.size"]);
+    /// assert_eq!(events.compute(&rask_scheduler::Sync).unwrap(), [
+    ///     Push { kind: "PushEvent".into(), size: Some(3) },
+    ///     Push { kind: "WatchEvent".into(), size: None },
+    /// ]);
+    /// let pairs = lines.json_fields::<(String, Option<u64>)>(["type", "payload.size"]);
+    /// assert_eq!(pairs.compute(&rask_scheduler::Sync).unwrap()[0], ("PushEvent".to_string(), Some(3)));
+    /// ```
+    pub fn json_fields<T: DeserializeOwned + Element>(
+        &self,
+        fields: impl IntoIterator<Item = impl Into<Field>>,
+    ) -> Bag<T> {
+        self.project(Projection::new(
+            fields.into_iter().map(Into::into).collect(),
+            false,
+        ))
+    }
+
+    fn project<T: DeserializeOwned + Element>(&self, projection: Projection) -> Bag<T> {
+        let name = token::name(
+            "json_fields",
+            (
+                self.name(),
+                std::any::type_name::<T>(),
+                projection.paths(),
+                projection.is_one(),
+            ),
+        );
+        let projection = Arc::new(projection);
+        match self.text() {
+            Some(source) => {
+                let pipe: SharedPipe<T> = Arc::new(TextPipe {
+                    source: source.clone(),
+                    parse: move |line: &[u8]| projection.parse::<T>(line),
+                    skipped: None,
+                });
+                Bag::from_stage(name, source.stage(pipe))
+            }
+            None => self.derive_named(name, |inner| ProjectJson::<T> {
+                inner,
+                projection,
+                _items: std::marker::PhantomData,
+            }),
+        }
     }
 
     fn parse_json<T: DeserializeOwned + Element>(&self, skipped: Option<Skipped>) -> Bag<T> {

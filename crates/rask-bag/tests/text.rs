@@ -271,6 +271,84 @@ fn a_bad_json_line_is_an_error_naming_file_and_line() {
 }
 
 #[test]
+fn json_fields_read_what_json_reads_and_name_file_and_line_of_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let text: String = (0..300)
+        .map(|i| match i % 3 {
+            0 => format!("{{\"type\": \"P\", \"actor\": {{\"id\": {i}, \"login\": \"u{}\"}}, \"payload\": {{\"size\": {i}}}}}\n", i % 7),
+            1 => format!("{{\"actor\": {{\"login\": \"u{}\"}}, \"type\": \"W\", \"payload\": {{}}}}\n", i % 7),
+            _ => format!("  {{\"type\":\"C\",\"actor\":{{\"login\":\"u\\\"{}\"}}}}  \n\n", i % 7),
+        })
+        .collect();
+    write(&dir.path().join("a.json"), text.as_bytes());
+    write(&dir.path().join("b.json.gz"), &gzip(text.as_bytes()));
+    let records: Vec<serde_json::Value> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let logins: Vec<String> = records
+        .iter()
+        .map(|r| r["actor"]["login"].as_str().unwrap().to_string())
+        .collect();
+    let pairs: Vec<(String, Option<u64>)> = records
+        .iter()
+        .map(|r| {
+            (
+                r["type"].as_str().unwrap().to_string(),
+                r["payload"]["size"].as_u64(),
+            )
+        })
+        .collect();
+    for file in ["a.json", "b.json.gz"] {
+        let lines = read_text(dir.path().join(file)).unwrap();
+        for ex in [&Sync as &dyn Executor, &Threads::new(2)] {
+            let got = lines
+                .json_field::<String>("actor.login")
+                .compute(ex)
+                .unwrap();
+            assert_eq!(got, logins, "{file}");
+            let got = lines
+                .json_fields::<(String, Option<u64>)>(["type", "payload.size"])
+                .compute(ex)
+                .unwrap();
+            assert_eq!(got, pairs, "{file}");
+        }
+        // the same from lines that came from memory
+        let from_memory = rask_bag::from_sequence(lines.compute(&Sync).unwrap(), 3);
+        let got = from_memory
+            .json_field::<String>("actor.login")
+            .compute(&Sync)
+            .unwrap();
+        assert_eq!(got, logins);
+    }
+
+    // a missing field (line 2 has no payload.size), a value of the wrong
+    // type, a malformed line: each names the file and line
+    let path = dir.path().join("a.json");
+    let lines = read_text(&path).unwrap();
+    let msg = failure(&lines.json_field::<u64>("payload.size"), &Sync);
+    assert_eq!(
+        msg,
+        format!("{}:2: record has no field \"payload.size\"", path.display())
+    );
+    let msg = failure(&lines.json_field::<u64>("actor.login"), &Threads::new(2));
+    assert!(
+        msg.starts_with(&format!(
+            "{}:1: field \"actor.login\": invalid type: string",
+            path.display()
+        )),
+        "{msg}"
+    );
+    let (_, bad) = json_files(dir.path());
+    let msg = failure(&read_text(&bad).unwrap().json_field::<i64>("n"), &Sync);
+    assert!(
+        msg.starts_with(&format!("{}:51: invalid JSON", bad.display())),
+        "{msg}"
+    );
+}
+
+#[test]
 fn bad_json_lines_in_a_split_file_are_numbered_from_the_file_start() {
     let dir = tempfile::tempdir().unwrap();
     let mut text: String = (0..100).map(|i| format!("{{\"n\": {i}}}\n")).collect();

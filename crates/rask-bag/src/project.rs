@@ -1,0 +1,602 @@
+//! Projection: the named fields of JSON lines, read without building the
+//! rest of each record, as a columnar reader reads only the columns a
+//! query needs.
+//!
+//! The fields' paths make a tree of steps. Each line is scanned once,
+//! walking that tree: a member on a path is entered, a member on no path
+//! is skipped (checked to be well-formed JSON, nothing built), and a
+//! field's value is kept as its JSON text. The scan is a hand-written
+//! validating scanner ([`scan`]); where it gives up, `serde_json` walks
+//! the same tree and gives the answer or the error. The line is
+//! checked to be UTF-8 as a whole first. Only those
+//! values are then deserialized into the type asked for. The whole line
+//! must be one valid JSON value; a path through a value that is not an
+//! object (or, for a number step like `"commits.0"`, an array) finds
+//! nothing, as [`Field::get`] does.
+
+use std::cell::Cell;
+use std::fmt;
+
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
+    Visitor,
+};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::error::BagError;
+use crate::json::Field;
+
+mod scan;
+
+/// The fields to read from each line, and how to make an item of them.
+#[derive(Debug)]
+pub(crate) struct Projection {
+    fields: Vec<Field>,
+    steps: Steps,
+    /// The item is the one field's value (`json_field`), not a sequence of
+    /// the fields' values (`json_fields`).
+    one: bool,
+}
+
+/// The fields' paths as a tree: node 0 is the record.
+#[derive(Debug)]
+struct Steps {
+    nodes: Vec<Node>,
+}
+
+#[derive(Debug, Default)]
+struct Node {
+    /// The fields whose path ends here.
+    fields: Vec<usize>,
+    /// The steps on from here.
+    children: Vec<Child>,
+}
+
+#[derive(Debug)]
+struct Child {
+    /// The member name.
+    name: String,
+    /// The name as an array index, if it is a number.
+    index: Option<usize>,
+    node: usize,
+}
+
+impl Steps {
+    fn new(fields: &[Field]) -> Steps {
+        let mut nodes = vec![Node::default()];
+        for (f, field) in fields.iter().enumerate() {
+            let mut at = 0;
+            for step in field.steps() {
+                let existing = nodes[at].children.iter().find(|c| &c.name == step);
+                at = match existing {
+                    Some(child) => child.node,
+                    None => {
+                        let node = nodes.len();
+                        nodes.push(Node::default());
+                        nodes[at].children.push(Child {
+                            name: step.clone(),
+                            index: step.parse().ok(),
+                            node,
+                        });
+                        node
+                    }
+                };
+            }
+            nodes[at].fields.push(f);
+        }
+        Steps { nodes }
+    }
+}
+
+/// A field's value in one line.
+#[derive(Clone, Copy)]
+enum Found<'a> {
+    /// Its JSON text.
+    Text(&'a str),
+    /// The record does not have it.
+    Missing,
+}
+
+fn found<'a>(values: &[Option<&'a str>], i: usize) -> Found<'a> {
+    match values.get(i) {
+        Some(Some(text)) => Found::Text(text),
+        _ => Found::Missing,
+    }
+}
+
+impl Projection {
+    /// A projection of `fields`; `one` makes each item the value of the
+    /// single field rather than a sequence.
+    pub(crate) fn new(fields: Vec<Field>, one: bool) -> Projection {
+        let steps = Steps::new(&fields);
+        Projection { fields, steps, one }
+    }
+
+    /// Whether each item is the one field's value.
+    pub(crate) fn is_one(&self) -> bool {
+        self.one
+    }
+
+    /// The paths, as written with dots.
+    pub(crate) fn paths(&self) -> Vec<String> {
+        self.fields.iter().map(Field::path).collect()
+    }
+
+    /// The item of one line (`None` for a blank line).
+    pub(crate) fn parse<T: DeserializeOwned>(&self, line: &[u8]) -> Result<Option<T>, BagError> {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        // the whole line, skipped members too, must be UTF-8 (checked once
+        // here, fast, rather than string by string)
+        let line = std::str::from_utf8(line).map_err(|_| BagError::Utf8 { at: None })?;
+        let mut values: Vec<Option<&str>> = vec![None; self.fields.len()];
+        if scan::scan(line, &self.steps, &mut values).is_none() {
+            // the slow way, which gives the answer or the error
+            values.fill(None);
+            self.walk(line, &mut values)
+                .map_err(|source| BagError::Json { at: None, source })?;
+        }
+        self.build(&values).map(Some)
+    }
+
+    /// Finds the fields with `serde_json`.
+    fn walk<'a>(&self, line: &'a str, values: &mut [Option<&'a str>]) -> serde_json::Result<()> {
+        let mut de = serde_json::Deserializer::from_str(line);
+        Walk {
+            steps: &self.steps,
+            node: 0,
+            values,
+        }
+        .deserialize(&mut de)?;
+        de.end()
+    }
+
+    /// The item made of the fields' values.
+    fn build<T: DeserializeOwned>(&self, values: &[Option<&str>]) -> Result<T, BagError> {
+        let failed = Cell::new(None);
+        let result = if self.one {
+            failed.set(Some(0));
+            element(std::marker::PhantomData::<T>, found(values, 0))
+        } else {
+            T::deserialize(Fields {
+                count: self.fields.len(),
+                values,
+                next: 0,
+                failed: &failed,
+            })
+        };
+        result.map_err(|source| match failed.get() {
+            Some(i) => {
+                let field = self.fields[i].path();
+                match found(values, i) {
+                    Found::Missing => BagError::MissingField { field, at: None },
+                    Found::Text(_) => BagError::FieldType {
+                        field,
+                        at: None,
+                        source,
+                    },
+                }
+            }
+            None => BagError::Json { at: None, source },
+        })
+    }
+}
+
+/// Walks one JSON value at a node of the steps, keeping the text of the
+/// fields that end there and skipping what no path goes through.
+struct Walk<'s, 'v, 'de> {
+    steps: &'s Steps,
+    node: usize,
+    values: &'v mut [Option<&'de str>],
+}
+
+impl Walk<'_, '_, '_> {
+    fn node(&self) -> &Node {
+        &self.steps.nodes[self.node]
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Walk<'_, '_, 'de> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        if self.node().fields.is_empty() {
+            return deserializer.deserialize_any(self);
+        }
+        let raw = <&'de RawValue>::deserialize(deserializer)?;
+        let node = &self.steps.nodes[self.node];
+        for &f in &node.fields {
+            self.values[f] = Some(raw.get());
+        }
+        if !node.children.is_empty() {
+            // a field inside another field: walk the value's text again
+            let mut inner = serde_json::Deserializer::from_str(raw.get());
+            let walk = Walk {
+                steps: self.steps,
+                node: self.node,
+                values: self.values,
+            };
+            inner
+                .deserialize_any(walk)
+                .map_err(<D::Error as de::Error>::custom)?;
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Visitor<'de> for Walk<'_, '_, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let children = &self.steps.nodes[self.node].children;
+        while let Some(child) = map.next_key_seed(MemberOf(children))? {
+            match child {
+                Some(node) => map.next_value_seed(Walk {
+                    steps: self.steps,
+                    node,
+                    values: &mut *self.values,
+                })?,
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let children = &self.steps.nodes[self.node].children;
+        let mut i = 0;
+        loop {
+            let more = match children.iter().find(|c| c.index == Some(i)) {
+                Some(child) => seq
+                    .next_element_seed(Walk {
+                        steps: self.steps,
+                        node: child.node,
+                        values: &mut *self.values,
+                    })?
+                    .is_some(),
+                None => seq.next_element::<IgnoredAny>()?.is_some(),
+            };
+            if !more {
+                return Ok(());
+            }
+            i += 1;
+        }
+    }
+
+    // a path through a scalar finds nothing
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+/// Reads a member name and tells which child of a node it is, without
+/// allocating.
+struct MemberOf<'c>(&'c [Child]);
+
+impl<'de> DeserializeSeed<'de> for MemberOf<'_> {
+    type Value = Option<usize>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<usize>, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for MemberOf<'_> {
+    type Value = Option<usize>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member name")
+    }
+
+    fn visit_str<E: de::Error>(self, name: &str) -> Result<Option<usize>, E> {
+        Ok(self.0.iter().find(|c| c.name == name).map(|c| c.node))
+    }
+}
+
+/// Deserializes one field's value with `seed`.
+fn element<'a, S: DeserializeSeed<'a>>(
+    seed: S,
+    found: Found<'a>,
+) -> Result<S::Value, serde_json::Error> {
+    match found {
+        Found::Text(text) => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            let value = seed.deserialize(&mut de)?;
+            de.end()?;
+            Ok(value)
+        }
+        Found::Missing => seed.deserialize(Missing),
+    }
+}
+
+/// The value of a field a record does not have: `None` for an `Option`,
+/// an error for anything else.
+struct Missing;
+
+impl<'de> Deserializer<'de> for Missing {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, Self::Error> {
+        Err(de::Error::custom("missing"))
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_none()
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+/// The fields' values of one record as a sequence: a tuple, or a struct
+/// whose members are the fields in order.
+struct Fields<'r, 'a> {
+    count: usize,
+    values: &'r [Option<&'a str>],
+    next: usize,
+    /// The field whose value failed to deserialize.
+    failed: &'r Cell<Option<usize>>,
+}
+
+impl<'de> Deserializer<'de> for Fields<'_, 'de> {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_seq(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+impl<'a> SeqAccess<'a> for Fields<'_, 'a> {
+    type Error = serde_json::Error;
+
+    fn next_element_seed<S: DeserializeSeed<'a>>(
+        &mut self,
+        seed: S,
+    ) -> Result<Option<S::Value>, Self::Error> {
+        let i = self.next;
+        if i == self.count {
+            return Ok(None);
+        }
+        self.next += 1;
+        self.failed.set(Some(i));
+        let value = element(seed, found(self.values, i))?;
+        self.failed.set(None);
+        Ok(Some(value))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.count - self.next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Json;
+    use proptest::prelude::*;
+
+    fn one<T: DeserializeOwned>(field: &str, line: &str) -> Result<Option<T>, BagError> {
+        Projection::new(vec![Field::from(field)], true).parse(line.as_bytes())
+    }
+
+    fn many<T: DeserializeOwned>(fields: &[&str], line: &str) -> Result<Option<T>, BagError> {
+        let fields = fields.iter().map(|f| Field::from(*f)).collect();
+        Projection::new(fields, false).parse(line.as_bytes())
+    }
+
+    #[test]
+    fn reads_nested_fields_and_escapes() {
+        let line = r#"{"id": 1, "actor": {"id": 2, "login": "a\"d\u00e9"}, "x": [1, {"y": 2}]}"#;
+        assert_eq!(
+            one::<String>("actor.login", line).unwrap(),
+            Some("a\"dé".to_string())
+        );
+        let (id, login): (u64, String) = many(&["actor.id", "actor.login"], line).unwrap().unwrap();
+        assert_eq!((id, login.as_str()), (2, "a\"dé"));
+        assert_eq!(one::<u64>("x.1.y", line).unwrap(), Some(2));
+        assert_eq!(one::<String>("actor.login", "   ").unwrap(), None);
+    }
+
+    #[test]
+    fn missing_fields_are_none_or_an_error_naming_the_field() {
+        for line in [
+            r#"{"type": "A"}"#,
+            r#"{"type": "A", "payload": {}}"#,
+            r#"{"type": "A", "payload": 5}"#,
+            r#"{"type": "A", "payload": null}"#,
+            r#"{"type": "A", "payload": {"size": null}}"#,
+        ] {
+            let (kind, size): (String, Option<u64>) =
+                many(&["type", "payload.size"], line).unwrap().unwrap();
+            assert_eq!((kind.as_str(), size), ("A", None), "{line}");
+            let e = one::<u64>("payload.size", line).unwrap_err();
+            let expected = if line.contains("\"size\": null") {
+                "field \"payload.size\": invalid type: null, expected u64"
+            } else {
+                "record has no field \"payload.size\""
+            };
+            assert!(e.to_string().starts_with(expected), "{line}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_names_the_field() {
+        let e = one::<String>("actor.login", r#"{"actor": {"login": 7}}"#).unwrap_err();
+        assert!(matches!(e, BagError::FieldType { ref field, .. } if field == "actor.login"));
+        assert!(e.to_string().contains("expected a string"), "{e}");
+    }
+
+    #[test]
+    fn malformed_lines_are_json_errors_wherever_the_fault_is() {
+        for line in [
+            r#"{"a": "x", "b": [1, 2"#,
+            r#"{"a": "x"} trailing"#,
+            r#"{"a": "x"} {"a": "y"}"#,
+            r#"{"a": "x" "b": 1}"#,
+            r#"{"b": tru, "a": "x"}"#,
+            r#"{"a": "x", "b": "\q"}"#,
+        ] {
+            let e = one::<String>("a", line).unwrap_err();
+            assert!(matches!(e, BagError::Json { .. }), "{line}: {e}");
+        }
+        let bad_utf8 = b"{\"a\": \"x\", \"b\": \"\xff\"}";
+        let projection = Projection::new(vec![Field::from("a")], true);
+        let e = projection.parse::<String>(bad_utf8).unwrap_err();
+        assert!(matches!(e, BagError::Utf8 { .. }), "{e}");
+    }
+
+    #[test]
+    fn agrees_with_parsing_the_whole_record() {
+        let lines = [
+            r#"{"a": {"b": 1, "c": [true, null]}, "d": "x"}"#,
+            r#"{"a": [], "d": 2.5}"#,
+            r#"[1, 2]"#,
+            r#"7"#,
+            r#"{"a": {"b": {"deep": [1, [2, [3]]]}}, "d": {}}"#,
+        ];
+        for line in lines {
+            let record: Json = serde_json::from_str(line).unwrap();
+            for path in ["a", "a.b", "a.c", "d", "a.b.deep", "zz"] {
+                let expected = Field::from(path).get(&record).cloned();
+                let got = one::<Option<Json>>(path, line).unwrap().unwrap();
+                // a present null reads as None through Option, as serde does
+                let expected = expected.filter(|v| !v.is_null());
+                assert_eq!(got, expected, "{line} {path}");
+            }
+        }
+    }
+
+    /// JSON values of every kind, nested a few levels, with member names
+    /// that the paths below use.
+    fn json_value() -> impl Strategy<Value = Json> {
+        let leaf = prop_oneof![
+            Just(Json::Null),
+            any::<bool>().prop_map(Json::from),
+            any::<i64>().prop_map(Json::from),
+            (-1e6..1e6f64).prop_map(Json::from),
+            "[a-z\\\"\n\u{e9}\u{1F600}\t/]{0,12}".prop_map(Json::from),
+        ];
+        leaf.prop_recursive(4, 32, 5, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(Json::from),
+                prop::collection::vec(
+                    (
+                        prop_oneof![
+                            Just("a".to_string()),
+                            Just("b".to_string()),
+                            Just("0".to_string()),
+                            "[a-c\\\"]{0,3}"
+                        ],
+                        inner
+                    ),
+                    0..5
+                )
+                .prop_map(|members| Json::Object(members.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// The scanner and `serde_json` agree on every line: the same
+        /// fields' text, or both refuse it; and lines damaged at one
+        /// byte too.
+        #[test]
+        fn the_scanner_agrees_with_serde_json(
+            value in json_value(),
+            pretty in any::<bool>(),
+            damage in proptest::option::of((any::<prop::sample::Index>(), any::<u8>())),
+        ) {
+            let mut line = if pretty {
+                serde_json::to_string_pretty(&value).unwrap()
+            } else {
+                serde_json::to_string(&value).unwrap()
+            };
+            if let Some((at, byte)) = damage {
+                let mut bytes = line.into_bytes();
+                if !bytes.is_empty() {
+                    let i = at.index(bytes.len());
+                    if bytes[i] < 128 {
+                        bytes[i] = byte % 128; // stay UTF-8
+                    }
+                }
+                line = String::from_utf8(bytes).unwrap();
+            }
+            let fields: Vec<Field> = ["a", "a.b", "b.0", "0", "a.a.a", "b.1.a"]
+                .into_iter()
+                .map(Field::from)
+                .collect();
+            let projection = Projection::new(fields, false);
+            let mut fast = vec![None; 6];
+            let fast_ok = scan::scan(&line, &projection.steps, &mut fast).is_some();
+            let mut slow = vec![None; 6];
+            let slow = projection.walk(&line, &mut slow).map(|()| slow);
+            // serde_json refuses numbers beyond f64 where it builds them
+            // (not where it skips them); JSON has no such limit
+            let out_of_range = matches!(&slow, Err(e) if e.to_string().starts_with("number out of range"));
+            if fast_ok && !out_of_range {
+                prop_assert!(slow.is_ok(), "scanner took what serde_json refuses: {}", line);
+                let slow = slow.unwrap();
+                prop_assert_eq!(fast, slow, "{}", line);
+            }
+            if damage.is_none() && !line.contains("\\u") {
+                prop_assert!(fast_ok, "scanner gave up on valid JSON: {}", line);
+            }
+        }
+    }
+
+    #[test]
+    fn a_struct_takes_the_fields_in_order() {
+        #[derive(serde::Deserialize, Debug, PartialEq)]
+        struct Event {
+            kind: String,
+            size: Option<u64>,
+        }
+        let e: Event = many(
+            &["type", "payload.size"],
+            r#"{"payload": {"size": 3}, "type": "P"}"#,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            e,
+            Event {
+                kind: "P".into(),
+                size: Some(3)
+            }
+        );
+        let short = many::<(String, u64, u64)>(&["type", "payload.size"], r#"{"type": "P"}"#);
+        assert!(short.is_err());
+    }
+}

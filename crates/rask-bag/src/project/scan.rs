@@ -1,0 +1,422 @@
+//! The fast way through a line: a validating JSON scanner that walks the
+//! fields' paths and skips everything else without building anything.
+//!
+//! It checks the JSON grammar of the whole line (strings without control
+//! characters and with valid escapes, numbers, literals, nesting) and
+//! hands back the text of the fields' values. It gives up (returns
+//! `None`) on anything unusual: invalid JSON, a string with a `\u`
+//! escape, nesting deeper than [`MAX_DEPTH`]. The
+//! caller then parses the line with `serde_json`, which gives the answer
+//! or the error, so giving up is never wrong, only slower.
+//!
+//! Strings, most of a record's bytes, are skipped 16 bytes at a time with
+//! SSE2 on x86-64 (part of its baseline), a byte at a time elsewhere.
+
+use super::Steps;
+
+/// Nesting the scanner follows while skipping; deeper lines take the slow
+/// way (where `serde_json` stops at 128).
+pub(super) const MAX_DEPTH: u32 = 128;
+
+/// Finds the fields of `steps` in `line`, validating all of it, and puts
+/// their JSON text in `values`. `None`: the caller must take the slow way.
+pub(super) fn scan<'a>(line: &'a str, steps: &Steps, values: &mut [Option<&'a str>]) -> Option<()> {
+    let mut s = Scanner {
+        text: line,
+        b: line.as_bytes(),
+        i: 0,
+    };
+    s.walk(steps, 0, values)?;
+    s.ws();
+    (s.i == s.b.len()).then_some(())
+}
+
+struct Scanner<'a> {
+    text: &'a str,
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
+            self.i += 1;
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+
+    fn expect(&mut self, c: u8) -> Option<()> {
+        if self.peek()? == c {
+            self.i += 1;
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    /// Walks the value at `node` (after white space): keeps the text of
+    /// the fields that end there, enters the members on a path.
+    fn walk(&mut self, steps: &Steps, node: usize, values: &mut [Option<&'a str>]) -> Option<()> {
+        self.ws();
+        let n = &steps.nodes[node];
+        if n.fields.is_empty() {
+            return if n.children.is_empty() {
+                self.skip()
+            } else {
+                self.descend(steps, node, values)
+            };
+        }
+        let start = self.i;
+        if n.children.is_empty() {
+            self.skip()?;
+        } else {
+            self.descend(steps, node, values)?;
+        }
+        let raw = self.text.get(start..self.i)?;
+        for &f in &n.fields {
+            values[f] = Some(raw);
+        }
+        Some(())
+    }
+
+    /// The value at a node with steps on from it: an object's members or
+    /// an array's items are entered where a step names them; any other
+    /// value has nothing under it.
+    fn descend(
+        &mut self,
+        steps: &Steps,
+        node: usize,
+        values: &mut [Option<&'a str>],
+    ) -> Option<()> {
+        let children = &steps.nodes[node].children;
+        match self.peek()? {
+            b'{' => {
+                self.i += 1;
+                self.ws();
+                if self.peek()? == b'}' {
+                    self.i += 1;
+                    return Some(());
+                }
+                loop {
+                    self.ws();
+                    let (quoted, escaped) = self.name()?;
+                    let decoded;
+                    let name = if escaped {
+                        // rare: decode the name to compare it
+                        decoded = serde_json::from_str::<String>(quoted).ok()?;
+                        decoded.as_str()
+                    } else {
+                        &quoted[1..quoted.len() - 1]
+                    };
+                    match children.iter().find(|c| c.name == name) {
+                        Some(child) => self.walk(steps, child.node, values)?,
+                        None => self.skip()?,
+                    }
+                    self.ws();
+                    match self.peek()? {
+                        b',' => self.i += 1,
+                        b'}' => {
+                            self.i += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b'[' => {
+                self.i += 1;
+                self.ws();
+                if self.peek()? == b']' {
+                    self.i += 1;
+                    return Some(());
+                }
+                let mut index = 0;
+                loop {
+                    match children.iter().find(|c| c.index == Some(index)) {
+                        Some(child) => self.walk(steps, child.node, values)?,
+                        None => self.skip()?,
+                    }
+                    self.ws();
+                    match self.peek()? {
+                        b',' => self.i += 1,
+                        b']' => {
+                            self.i += 1;
+                            return Some(());
+                        }
+                        _ => return None,
+                    }
+                    index += 1;
+                }
+            }
+            _ => self.skip(),
+        }
+    }
+
+    /// A member name and its colon: the name as JSON text, quotes
+    /// included, and whether it holds escapes.
+    fn name(&mut self) -> Option<(&'a str, bool)> {
+        let start = self.i;
+        let escaped = self.string()?;
+        let quoted = self.text.get(start..self.i)?;
+        self.ws();
+        self.expect(b':')?;
+        Some((quoted, escaped))
+    }
+
+    /// Skips one value (after white space), checking its grammar.
+    /// Iterative: nesting is counted in a bit stack, not in calls.
+    fn skip(&mut self) -> Option<()> {
+        // bit d of `objects`: the container at depth d is an object
+        let mut objects: u128 = 0;
+        let mut depth: u32 = 0;
+        loop {
+            // at the start of a value
+            self.ws();
+            match self.peek()? {
+                b'{' => {
+                    self.i += 1;
+                    self.ws();
+                    if self.peek()? == b'}' {
+                        self.i += 1;
+                    } else {
+                        if depth == MAX_DEPTH {
+                            return None;
+                        }
+                        objects |= 1 << depth;
+                        depth += 1;
+                        self.name()?;
+                        continue;
+                    }
+                }
+                b'[' => {
+                    self.i += 1;
+                    self.ws();
+                    if self.peek()? == b']' {
+                        self.i += 1;
+                    } else {
+                        if depth == MAX_DEPTH {
+                            return None;
+                        }
+                        objects &= !(1 << depth);
+                        depth += 1;
+                        continue;
+                    }
+                }
+                b'"' => {
+                    self.string()?;
+                }
+                b'-' | b'0'..=b'9' => self.number()?,
+                b't' => self.word(b"true")?,
+                b'f' => self.word(b"false")?,
+                b'n' => self.word(b"null")?,
+                _ => return None,
+            }
+            // after a value: close what ends here, or go on to the next
+            loop {
+                if depth == 0 {
+                    return Some(());
+                }
+                let in_object = objects & (1 << (depth - 1)) != 0;
+                self.ws();
+                match self.peek()? {
+                    b',' => {
+                        self.i += 1;
+                        if in_object {
+                            self.ws();
+                            self.name()?;
+                        }
+                        break;
+                    }
+                    b'}' if in_object => {
+                        self.i += 1;
+                        depth -= 1;
+                    }
+                    b']' if !in_object => {
+                        self.i += 1;
+                        depth -= 1;
+                    }
+                    _ => return None,
+                }
+            }
+        }
+    }
+
+    /// Skips a string (at its opening quote); whether it had escapes.
+    /// Gives up on `\u` escapes, which `serde_json` checks further
+    /// (surrogate pairs).
+    fn string(&mut self) -> Option<bool> {
+        if self.peek()? != b'"' {
+            return None;
+        }
+        self.i += 1;
+        let mut escaped = false;
+        loop {
+            self.i = special(self.b, self.i);
+            match self.peek()? {
+                b'"' => {
+                    self.i += 1;
+                    return Some(escaped);
+                }
+                b'\\' => {
+                    escaped = true;
+                    match self.b.get(self.i + 1)? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.i += 2,
+                        _ => return None,
+                    }
+                }
+                _ => return None, // a control character
+            }
+        }
+    }
+
+    /// Skips a number, checking JSON's grammar for it.
+    fn number(&mut self) -> Option<()> {
+        if self.peek()? == b'-' {
+            self.i += 1;
+        }
+        match self.peek()? {
+            b'0' => self.i += 1,
+            b'1'..=b'9' => self.digits(),
+            _ => return None,
+        }
+        if self.peek() == Some(b'.') {
+            self.i += 1;
+            self.some_digits()?;
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.i += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.i += 1;
+            }
+            self.some_digits()?;
+        }
+        Some(())
+    }
+
+    fn digits(&mut self) {
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.i += 1;
+        }
+    }
+
+    fn some_digits(&mut self) -> Option<()> {
+        let start = self.i;
+        self.digits();
+        (self.i > start).then_some(())
+    }
+
+    fn word(&mut self, word: &[u8]) -> Option<()> {
+        if self.b.get(self.i..self.i + word.len())? == word {
+            self.i += word.len();
+            Some(())
+        } else {
+            None
+        }
+    }
+}
+
+/// The index of the first byte at or after `i` that ends a run of plain
+/// string bytes: a quote, a backslash or a control character (`b.len()`
+/// if none).
+fn special(b: &[u8], mut i: usize) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{
+            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_max_epu8, _mm_movemask_epi8,
+            _mm_or_si128, _mm_set1_epi8,
+        };
+        // SAFETY: SSE2 is part of the x86-64 baseline, and every load
+        // reads 16 bytes at `i` with `i + 16 <= b.len()`.
+        unsafe {
+            let quote = _mm_set1_epi8(b'"' as i8);
+            let backslash = _mm_set1_epi8(b'\\' as i8);
+            let control = _mm_set1_epi8(0x1f);
+            while i + 16 <= b.len() {
+                let x = _mm_loadu_si128(b.as_ptr().add(i).cast::<__m128i>());
+                // x <= 0x1f unsigned: max(x, 0x1f) == 0x1f
+                let found = _mm_or_si128(
+                    _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
+                    _mm_cmpeq_epi8(_mm_max_epu8(x, control), control),
+                );
+                let mask = _mm_movemask_epi8(found) as u32;
+                if mask != 0 {
+                    return i + mask.trailing_zeros() as usize;
+                }
+                i += 16;
+            }
+        }
+    }
+    while let Some(&c) = b.get(i) {
+        if c == b'"' || c == b'\\' || c < 0x20 {
+            return i;
+        }
+        i += 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn special_finds_the_first_quote_backslash_or_control_byte() {
+        for len in 0..40 {
+            for at in 0..len {
+                for c in [b'"', b'\\', b'\n', 0x01] {
+                    let mut b = vec![b'a'; len];
+                    b[at] = c;
+                    if at + 1 < len {
+                        b[at + 1] = 0xe9; // not special, high bit set
+                    }
+                    assert_eq!(special(&b, 0), at, "len {len} at {at} byte {c}");
+                }
+            }
+            assert_eq!(special(&vec![0xc3; len], 0), len);
+        }
+    }
+
+    #[test]
+    fn skips_valid_values_and_rejects_invalid_ones() {
+        let steps = Steps::new(&[]);
+        let ok = [
+            r#"{}"#,
+            r#"[]"#,
+            r#" {"a": [1, -2.5e+3, true, false, null, "x\"\\\/\b\f\n\r\t", {"b": {}}, []]} "#,
+            r#"0"#,
+            r#""é""#,
+            r#"[[[[[]]]]]"#,
+        ];
+        for line in ok {
+            assert!(scan(line, &steps, &mut []).is_some(), "{line}");
+        }
+        let bad = [
+            r#"{"#,
+            r#"{"a" 1}"#,
+            r#"{"a": 1,}"#,
+            r#"[1,]"#,
+            r#"[1 2]"#,
+            r#"{"a": 01}"#,
+            r#"{"a": 1.}"#,
+            r#"{"a": -}"#,
+            r#"{"a": 1e}"#,
+            r#"{"a": tru}"#,
+            r#"{"a": "x\q"}"#,
+            "{\"a\": \"x\ty\"}",
+            r#"{"a": 1} 2"#,
+            r#"{"a": [1}"#,
+            r#"{"a": {]}"#,
+            r#"{"a": "\u00e9"}"#, // gives up: serde_json decides
+            r#"{1: 2}"#,
+            r#""#,
+        ];
+        for line in bad {
+            assert!(scan(line, &steps, &mut []).is_none(), "{line}");
+        }
+        let deep = "[".repeat(200) + &"]".repeat(200);
+        assert!(scan(&deep, &steps, &mut []).is_none());
+    }
+}
