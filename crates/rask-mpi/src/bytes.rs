@@ -8,8 +8,11 @@
 //!   before the payload arrives, allocates the memory of the final value
 //!   once (an `Arc<[u8]>` that becomes the `Arc<str>`, or the `Vec` itself)
 //!   and MPI receives straight into it ([`Landing`]); the value is then
-//!   built around that memory ([`Body`], [`into_str`]): validating UTF-8
-//!   reads the bytes once, nothing copies them.
+//!   built around that memory ([`Body`], [`into_str`]): nothing copies the
+//!   bytes. A string's bytes are validated as UTF-8 as they land, window
+//!   by window (MPI messages of at most [`STR_FRAGMENT`] bytes), while they
+//!   are still in the cache, rather than in a pass over the whole string
+//!   from memory once it arrived.
 //! - Fresh memory costs a page fault per page on first touch, which for a
 //!   large buffer costs more than the transfer itself: a buffer of
 //!   [`HUGE_BYTES`] or more is advised to use transparent huge pages
@@ -24,8 +27,10 @@ use rask_graph::Value;
 /// What a payload holds, which decides the memory it is received into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Form {
-    /// Bytes: a string's, or a value encoded by the codec.
+    /// Bytes: a value encoded by the codec.
     Bytes,
+    /// A string's UTF-8 bytes, validated as they land.
+    Str,
     /// The little-endian words of a `Vec<f64>`.
     F64,
     /// The little-endian words of a `Vec<i64>`.
@@ -38,6 +43,7 @@ impl Form {
             Form::Bytes => 0,
             Form::F64 => 1,
             Form::I64 => 2,
+            Form::Str => 3,
         }
     }
 
@@ -46,6 +52,7 @@ impl Form {
             0 => Some(Form::Bytes),
             1 => Some(Form::F64),
             2 => Some(Form::I64),
+            3 => Some(Form::Str),
             _ => None,
         }
     }
@@ -55,6 +62,8 @@ impl Form {
 #[derive(Debug)]
 pub(crate) enum Body {
     Bytes(Arc<[u8]>),
+    /// Bytes of form [`Form::Str`] that landed valid UTF-8.
+    Str(Arc<str>),
     F64(Vec<f64>),
     I64(Vec<i64>),
 }
@@ -64,6 +73,7 @@ impl Body {
     pub(crate) fn len(&self) -> usize {
         match self {
             Body::Bytes(b) => b.len(),
+            Body::Str(s) => s.len(),
             Body::F64(v) => v.len() * 8,
             Body::I64(v) => v.len() * 8,
         }
@@ -133,7 +143,7 @@ pub(crate) fn words_value(body: Body) -> Option<Value> {
             }
             Some(Value::opaque(v))
         }
-        Body::Bytes(_) => None,
+        Body::Bytes(_) | Body::Str(_) => None,
     }
 }
 
@@ -143,13 +153,28 @@ pub(crate) fn words_value(body: Body) -> Option<Value> {
 /// README measures the difference).
 pub(crate) fn into_str(bytes: Arc<[u8]>) -> Result<Arc<str>, String> {
     std::str::from_utf8(&bytes).map_err(|e| format!("a string payload is not UTF-8: {e}"))?;
+    // SAFETY: checked just above
+    Ok(unsafe { into_str_unchecked(bytes) })
+}
+
+/// The string `bytes` holds, sharing its allocation.
+///
+/// # Safety
+/// `bytes` is UTF-8.
+unsafe fn into_str_unchecked(bytes: Arc<[u8]>) -> Arc<str> {
     let raw = Arc::into_raw(bytes) as *const str;
     // SAFETY: `str` has the layout of `[u8]`, so the pointer (with the same
     // length metadata) comes from `Arc::into_raw` of an `Arc` of a type of
     // the same size and alignment, as `Arc::from_raw` requires, and the
-    // bytes were checked to be UTF-8 just above.
-    Ok(unsafe { Arc::from_raw(raw) })
+    // caller promises UTF-8
+    unsafe { Arc::from_raw(raw) }
 }
+
+/// A string payload larger than this travels in MPI messages of this size
+/// (or `max_message`, if smaller): the receiver validates each as it
+/// lands, while it is still in the cache, rather than the whole string
+/// after the last byte arrived, from memory.
+pub(crate) const STR_FRAGMENT: usize = 4 << 20;
 
 /// Buffers at least this large are advised to use huge pages.
 pub(crate) const HUGE_BYTES: usize = 4 << 20;
@@ -161,11 +186,16 @@ pub(crate) struct Landing {
     buf: Buf,
     len: usize,
     filled: usize,
+    /// For [`Form::Str`]: the bytes known to be valid UTF-8, up to a
+    /// character boundary, and whether an invalid sequence was seen.
+    checked: usize,
+    invalid: bool,
 }
 
 #[derive(Debug)]
 enum Buf {
     Bytes(Arc<[MaybeUninit<u8>]>),
+    Str(Arc<[MaybeUninit<u8>]>),
     F64(Vec<f64>),
     I64(Vec<i64>),
 }
@@ -178,11 +208,12 @@ impl Landing {
         let mut buf = match form {
             Form::F64 if words => Buf::F64(Vec::with_capacity(len / 8)),
             Form::I64 if words => Buf::I64(Vec::with_capacity(len / 8)),
+            Form::Str => Buf::Str(Arc::new_uninit_slice(len)),
             _ => Buf::Bytes(Arc::new_uninit_slice(len)),
         };
         if len >= HUGE_BYTES {
             let ptr = match &mut buf {
-                Buf::Bytes(b) => b.as_ptr().cast::<u8>(),
+                Buf::Bytes(b) | Buf::Str(b) => b.as_ptr().cast::<u8>(),
                 Buf::F64(v) => v.as_ptr().cast::<u8>(),
                 Buf::I64(v) => v.as_ptr().cast::<u8>(),
             };
@@ -192,6 +223,8 @@ impl Landing {
             buf,
             len,
             filled: 0,
+            checked: 0,
+            invalid: false,
         }
     }
 
@@ -207,7 +240,7 @@ impl Landing {
         }
         let at = self.filled;
         let all: &mut [MaybeUninit<u8>] = match &mut self.buf {
-            Buf::Bytes(b) => Arc::get_mut(b)?,
+            Buf::Bytes(b) | Buf::Str(b) => Arc::get_mut(b)?,
             Buf::F64(v) => as_bytes(v.spare_capacity_mut()),
             Buf::I64(v) => as_bytes(v.spare_capacity_mut()),
         };
@@ -222,6 +255,23 @@ impl Landing {
     pub(crate) unsafe fn advance(&mut self, n: usize) {
         debug_assert!(n <= self.remaining());
         self.filled = (self.filled + n).min(self.len);
+        if let Buf::Str(b) = &self.buf {
+            if self.invalid {
+                return;
+            }
+            let new = &b[self.checked..self.filled];
+            // SAFETY: the first `filled` bytes were written (the caller's
+            // promise, and the windows before); `MaybeUninit<u8>` has the
+            // layout of `u8`
+            let new = unsafe { std::slice::from_raw_parts(new.as_ptr().cast::<u8>(), new.len()) };
+            match std::str::from_utf8(new) {
+                Ok(_) => self.checked = self.filled,
+                // a character cut at the end of the window: the rest of it
+                // comes with the next one
+                Err(e) if e.error_len().is_none() => self.checked += e.valid_up_to(),
+                Err(_) => self.invalid = true,
+            }
+        }
     }
 
     /// The body, once every byte was filled; the landing itself before.
@@ -234,6 +284,17 @@ impl Landing {
         // (windows are consecutive from byte 0 and `filled` counts them)
         Ok(match self.buf {
             Buf::Bytes(b) => Body::Bytes(unsafe { b.assume_init() }),
+            Buf::Str(b) => {
+                let b = unsafe { b.assume_init() };
+                if !self.invalid && self.checked == self.len {
+                    // SAFETY: every byte was checked to be UTF-8, in
+                    // windows that end at character boundaries
+                    Body::Str(unsafe { into_str_unchecked(b) })
+                } else {
+                    // the decoder validates it again and reports the error
+                    Body::Bytes(b)
+                }
+            }
             Buf::F64(mut v) => {
                 unsafe { v.set_len(self.len / 8) };
                 Body::F64(v)
@@ -368,6 +429,32 @@ mod tests {
             panic!("bytes")
         };
         assert_eq!(&*into_str(b).unwrap(), odd);
+    }
+
+    #[test]
+    fn strings_are_validated_as_they_land() {
+        let s = "aé€😀".repeat(1000) + "z";
+        // windows that cut characters anywhere
+        for step in [1, 2, 3, 5, 4096, s.len()] {
+            let Body::Str(back) = land(Form::Str, s.as_bytes(), step) else {
+                panic!("not validated in windows of {step}")
+            };
+            assert_eq!(&*back, s);
+        }
+        // invalid anywhere, or cut short at the very end: bytes, which the
+        // decoder rejects with the UTF-8 error
+        let mut bad = s.clone().into_bytes();
+        bad[1001] = 0xff;
+        let cut = &s.as_bytes()[..s.len() - 2];
+        for b in [&bad[..], &[0xe2, 0x82][..], cut] {
+            for step in [1, 7, b.len().max(1)] {
+                let Body::Bytes(got) = land(Form::Str, b, step) else {
+                    panic!("invalid UTF-8 validated")
+                };
+                assert!(into_str(got).is_err());
+            }
+        }
+        assert!(matches!(land(Form::Str, b"", 1), Body::Str(e) if e.is_empty()));
     }
 
     #[test]

@@ -10,7 +10,9 @@
 //!   communicator) arrive on a channel; the sender unparks the thread;
 //! - frames to send are posted as non-blocking sends (`MPI_Isend`), the
 //!   frame on tag [`FRAME`] then each payload in fragments of at most
-//!   `max_message` bytes on tag [`PAYLOAD`]; while they complete the thread
+//!   `max_message` bytes (a string's of at most [`STR_FRAGMENT`], which the
+//!   receiver validates as they land) on tag [`PAYLOAD`]; while they
+//!   complete the thread
 //!   keeps receiving, so two ranks sending large values to each other
 //!   never wait on one another;
 //! - arriving messages are found with `MPI_Improbe` and received with
@@ -36,7 +38,7 @@ use mpi::topology::SimpleCommunicator;
 use mpi::traits::*;
 use mpi::Threading;
 
-use crate::bytes::Landing;
+use crate::bytes::{Form, Landing, STR_FRAGMENT};
 use crate::executor::InitError;
 use crate::rank::{Incoming, Link};
 use crate::wire::{payload_heads, Frame};
@@ -288,7 +290,11 @@ impl Serving<'_> {
                             let p = proto.process_at_rank(*dest as i32);
                             pending.push(p.immediate_send_with_tag(scope, &frame.bytes[..], FRAME));
                             for payload in &frame.payloads {
-                                for chunk in payload.as_slice().chunks(max_message) {
+                                let step = match payload.form() {
+                                    Form::Str => max_message.min(STR_FRAGMENT),
+                                    _ => max_message,
+                                };
+                                for chunk in payload.as_slice().chunks(step) {
                                     pending.push(p.immediate_send_with_tag(scope, chunk, PAYLOAD));
                                 }
                             }

@@ -124,7 +124,8 @@ impl Payload {
     /// What the receiver receives it into.
     pub(crate) fn form(&self) -> Form {
         match self {
-            Payload::Owned(_) | Payload::Shared(_) => Form::Bytes,
+            Payload::Owned(_) => Form::Bytes,
+            Payload::Shared(_) => Form::Str,
             Payload::Words(v) => bytes::words_of(v).map_or(Form::Bytes, |(f, _)| f),
         }
     }
@@ -332,10 +333,11 @@ pub(crate) fn decode(frame: &[u8], payloads: Vec<Body>) -> Result<(u32, Msg), Ma
                         let p = bytes_payload(payloads.next(), id)?;
                         codec::from_bytes(&p).map_err(|e| Malformed(e.to_string()))?
                     }
-                    PAYLOAD_STR => {
-                        let p = bytes_payload(payloads.next(), id)?;
-                        Value::Str(bytes::into_str(p).map_err(Malformed)?)
-                    }
+                    PAYLOAD_STR => match payloads.next() {
+                        // validated as it landed
+                        Some(Body::Str(s)) => Value::Str(s),
+                        p => Value::Str(bytes::into_str(bytes_payload(p, id)?).map_err(Malformed)?),
+                    },
                     PAYLOAD_WORDS => {
                         let p = payloads.next().ok_or_else(|| missing_payload(id))?;
                         bytes::words_value(p).ok_or_else(|| {

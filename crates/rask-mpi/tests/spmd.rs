@@ -416,8 +416,9 @@ fn ints(n: i64) -> Vec<i64> {
 }
 
 fn text(n: i64) -> String {
-    // two-byte characters and an odd length
-    "é".repeat(n as usize) + "!"
+    // two-byte characters that the 1 MB fragments cut in half, and an odd
+    // length
+    "a".to_string() + &"é".repeat(n as usize) + "!"
 }
 
 /// Strings and word vectors that move between ranks as payloads (sent
