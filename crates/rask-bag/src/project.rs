@@ -130,7 +130,7 @@ impl Projection {
         }
         // the whole line, skipped members too, must be UTF-8 (checked once
         // here, fast, rather than string by string)
-        let line = std::str::from_utf8(line).map_err(|_| BagError::Utf8 { at: None })?;
+        let line = simdutf8::basic::from_utf8(line).map_err(|_| BagError::Utf8 { at: None })?;
         let mut values: Vec<Option<&str>> = vec![None; self.fields.len()];
         if scan::scan(line, &self.steps, &mut values).is_none() {
             // the slow way, which gives the answer or the error
@@ -322,13 +322,107 @@ fn element<'a, S: DeserializeSeed<'a>>(
     found: Found<'a>,
 ) -> Result<S::Value, serde_json::Error> {
     match found {
-        Found::Text(text) => {
-            let mut de = serde_json::Deserializer::from_str(text);
-            let value = seed.deserialize(&mut de)?;
-            de.end()?;
-            Ok(value)
-        }
+        Found::Text(text) => match plain_string(text) {
+            Some(inner) => seed.deserialize(PlainStr { inner, text }),
+            None => {
+                let mut de = serde_json::Deserializer::from_str(text);
+                let value = seed.deserialize(&mut de)?;
+                de.end()?;
+                Ok(value)
+            }
+        },
         Found::Missing => seed.deserialize(Missing),
+    }
+}
+
+/// The contents of a JSON string without escapes (the common case, read
+/// without a parser).
+fn plain_string(text: &str) -> Option<&str> {
+    let inner = text.strip_prefix('"')?.strip_suffix('"')?;
+    (!inner.contains(['\\', '"'])).then_some(inner)
+}
+
+/// A string field's value that needs no decoding. As a string (or an
+/// `Option` of one) it is lent as it is; anything else asked of it goes
+/// to `serde_json`, so the answers and errors are the parser's.
+struct PlainStr<'a> {
+    /// Between the quotes.
+    inner: &'a str,
+    /// With the quotes.
+    text: &'a str,
+}
+
+impl<'de> PlainStr<'de> {
+    fn parsed<V: Visitor<'de>>(
+        self,
+        ask: impl FnOnce(
+            &mut serde_json::Deserializer<serde_json::de::StrRead<'de>>,
+            V,
+        ) -> serde_json::Result<V::Value>,
+        visitor: V,
+    ) -> serde_json::Result<V::Value> {
+        let mut de = serde_json::Deserializer::from_str(self.text);
+        let value = ask(&mut de, visitor)?;
+        de.end()?;
+        Ok(value)
+    }
+}
+
+impl<'de> Deserializer<'de> for PlainStr<'de> {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_borrowed_str(self.inner)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_some(self)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_borrowed_str(self.inner)
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_borrowed_str(self.inner)
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_borrowed_str(self.inner)
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_unit()
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.parsed(|de, v| de.deserialize_enum(name, variants, v), visitor)
+    }
+
+    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        self.parsed(|de, v| de.deserialize_bytes(v), visitor)
+    }
+
+    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        self.parsed(|de, v| de.deserialize_byte_buf(v), visitor)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char
+        unit unit_struct seq tuple tuple_struct map struct
     }
 }
 
@@ -449,6 +543,36 @@ mod tests {
             };
             assert!(e.to_string().starts_with(expected), "{line}: {e}");
         }
+    }
+
+    #[test]
+    fn plain_strings_read_as_the_parser_reads_them() {
+        #[derive(serde::Deserialize, Debug, PartialEq)]
+        enum Kind {
+            PushEvent,
+            WatchEvent,
+        }
+        #[derive(serde::Deserialize, Debug, PartialEq)]
+        struct Login(String);
+        let line = r#"{"t": "PushEvent", "w": "WatchEvent", "c": "x", "e": "a\\b", "n": "12"}"#;
+        let (push, watch, c, e): (Kind, Option<Kind>, char, String) =
+            many(&["t", "w", "c", "e"], line).unwrap().unwrap();
+        assert_eq!(
+            (push, watch, c, e.as_str()),
+            (Kind::PushEvent, Some(Kind::WatchEvent), 'x', "a\\b")
+        );
+        let login: Login = one("t", line).unwrap().unwrap();
+        assert_eq!(login, Login("PushEvent".into()));
+        let json: Json = one("t", line).unwrap().unwrap();
+        assert_eq!(json, Json::from("PushEvent"));
+        let e = one::<Kind>("c", line).unwrap_err();
+        assert!(e.to_string().contains("unknown variant `x`"), "{e}");
+        let e = one::<u64>("n", line).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("invalid type: string \"12\", expected u64"),
+            "{e}"
+        );
     }
 
     #[test]

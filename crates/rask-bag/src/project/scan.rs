@@ -38,16 +38,19 @@ struct Scanner<'a> {
 }
 
 impl<'a> Scanner<'a> {
+    #[inline(always)]
     fn ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
             self.i += 1;
         }
     }
 
+    #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.b.get(self.i).copied()
     }
 
+    #[inline(always)]
     fn expect(&mut self, c: u8) -> Option<()> {
         if self.peek()? == c {
             self.i += 1;
@@ -157,6 +160,7 @@ impl<'a> Scanner<'a> {
 
     /// A member name and its colon: the name as JSON text, quotes
     /// included, and whether it holds escapes.
+    #[inline(always)]
     fn name(&mut self) -> Option<(&'a str, bool)> {
         let start = self.i;
         let escaped = self.string()?;
@@ -247,6 +251,7 @@ impl<'a> Scanner<'a> {
     /// Skips a string (at its opening quote); whether it had escapes.
     /// Gives up on `\u` escapes, which `serde_json` checks further
     /// (surrogate pairs).
+    #[inline(always)]
     fn string(&mut self) -> Option<bool> {
         if self.peek()? != b'"' {
             return None;
@@ -273,6 +278,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// Skips a number, checking JSON's grammar for it.
+    #[inline(always)]
     fn number(&mut self) -> Option<()> {
         if self.peek()? == b'-' {
             self.i += 1;
@@ -296,18 +302,21 @@ impl<'a> Scanner<'a> {
         Some(())
     }
 
+    #[inline(always)]
     fn digits(&mut self) {
         while let Some(b'0'..=b'9') = self.peek() {
             self.i += 1;
         }
     }
 
+    #[inline(always)]
     fn some_digits(&mut self) -> Option<()> {
         let start = self.i;
         self.digits();
         (self.i > start).then_some(())
     }
 
+    #[inline(always)]
     fn word(&mut self, word: &[u8]) -> Option<()> {
         if self.b.get(self.i..self.i + word.len())? == word {
             self.i += word.len();
@@ -321,6 +330,7 @@ impl<'a> Scanner<'a> {
 /// The index of the first byte at or after `i` that ends a run of plain
 /// string bytes: a quote, a backslash or a control character (`b.len()`
 /// if none).
+#[inline(always)]
 fn special(b: &[u8], mut i: usize) -> usize {
     #[cfg(target_arch = "x86_64")]
     {
