@@ -18,7 +18,8 @@
 //! a buffer allocated for each message, as a value that arrives must be,
 //! and both on transparent huge pages, as rask-mpi receives a large
 //! value. It runs REPS rounds (default 10) of one of each, so that every
-//! kind sees the same load, and prints `transfer KIND BYTES BEST_SECONDS`.
+//! kind sees the same load, and prints `transfer KIND BYTES BEST_SECONDS
+//! MEDIAN_SECONDS`.
 
 use std::time::Instant;
 
@@ -114,33 +115,44 @@ fn transfer(mpi: &Mpi, bytes: usize, reps: usize) {
     })
     .collect();
     let mut raw = RawBuffers::new(bytes);
-    let mut best_raw = [f64::INFINITY; RAW_KINDS.len()];
-    let mut best = vec![(0, f64::INFINITY); graphs.len()];
+    let mut raw_secs: [Vec<f64>; RAW_KINDS.len()] = Default::default();
+    let mut secs: Vec<(u64, Vec<f64>)> = vec![(0, Vec::new()); graphs.len()];
     // one of each per round, so that every kind sees the same load
     for _ in 0..reps.max(1) {
-        let (back, secs) = raw_mpi(mpi, raw);
+        let (back, round) = raw_mpi(mpi, raw);
         raw = back;
-        for (b, s) in best_raw.iter_mut().zip(secs) {
-            *b = b.min(s);
+        for (all, s) in raw_secs.iter_mut().zip(round) {
+            all.push(s);
         }
-        for ((_, g, plan), (moved, b)) in graphs.iter().zip(&mut best) {
+        for ((_, g, plan), (moved, all)) in graphs.iter().zip(&mut secs) {
             let before = mpi.transfer_stats();
             barrier(mpi);
             compute(mpi, g, plan, &[]).expect("the graph computes");
             let after = mpi.transfer_stats();
             if after.largest_bytes >= bytes as u64 / 2 && after.messages > before.messages {
-                *b = b.min(after.largest_seconds);
+                all.push(after.largest_seconds);
                 *moved = after.largest_bytes;
             }
         }
     }
     if mpi.is_root() {
-        for ((kind, _, _), (moved, b)) in graphs.iter().zip(&best) {
-            println!("transfer {kind} {moved} {b:.6}");
+        for ((kind, _, _), (moved, all)) in graphs.iter().zip(&mut secs) {
+            let (best, median) = best_and_median(all);
+            println!("transfer {kind} {moved} {best:.6} {median:.6}");
         }
-        for (kind, b) in RAW_KINDS.iter().zip(best_raw) {
-            println!("transfer {kind} {bytes} {b:.6}");
+        for (kind, all) in RAW_KINDS.iter().zip(&mut raw_secs) {
+            let (best, median) = best_and_median(all);
+            println!("transfer {kind} {bytes} {best:.6} {median:.6}");
         }
+    }
+}
+
+/// The least and the median of `secs` (infinite when empty).
+fn best_and_median(secs: &mut [f64]) -> (f64, f64) {
+    secs.sort_by(f64::total_cmp);
+    match secs.len() {
+        0 => (f64::INFINITY, f64::INFINITY),
+        n => (secs[0], secs[n / 2]),
     }
 }
 
