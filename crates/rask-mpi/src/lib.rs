@@ -24,8 +24,9 @@
 //!   [`fingerprint`] of the graph and plan (keys, task structure, function
 //!   names, dependencies, priorities) and all fail with an error naming
 //!   the differing ranks if they differ. Messages carry task ids and
-//!   serialized values (through the codecs of `rask_graph::codec`), never
-//!   code.
+//!   values (a string's bytes and a `Vec<f64>`'s or `Vec<i64>`'s words as
+//!   they are in memory, other values through the codecs of
+//!   `rask_graph::codec`), never code.
 //! - **One scheduler core.** Rank 0 drives `rask_scheduler::State` over
 //!   value *locations* (which rank holds a value, how large it is) in
 //!   place of values: the ready order, the release of values nobody needs
