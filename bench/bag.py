@@ -232,7 +232,7 @@ def main():
         print(
             f"| {q} | {r[q]:.3f} s | {best['polars'][q]:.3f} s "
             f"| {best['dask.bag (threads)'][q]:.2f} s | {best['dask.bag (processes)'][q]:.2f} s "
-            f"| {dask_best[q] / r[q]:.0f}x | {best['polars'][q] / r[q]:.1f}x | {r[q] / floor:.1f}x |"
+            f"| {dask_best[q] / r[q]:.1f}x | {best['polars'][q] / r[q]:.1f}x | {r[q] / floor:.1f}x |"
         )
 
 
