@@ -29,6 +29,9 @@ use crate::json::Field;
 
 mod scan;
 
+/// Up to this many fields, a line's fields are found without allocating.
+const FEW: usize = 8;
+
 /// The fields to read from each line, and how to make an item of them.
 #[derive(Debug)]
 pub(crate) struct Projection {
@@ -131,14 +134,22 @@ impl Projection {
         // the whole line, skipped members too, must be UTF-8 (checked once
         // here, fast, rather than string by string)
         let line = simdutf8::basic::from_utf8(line).map_err(|_| BagError::Utf8 { at: None })?;
-        let mut values: Vec<Option<&str>> = vec![None; self.fields.len()];
-        if scan::scan(line, &self.steps, &mut values).is_none() {
+        // the fields' texts: on the stack for a few fields
+        let mut few = [None; FEW];
+        let mut many = Vec::new();
+        let values: &mut [Option<&str>] = if self.fields.len() <= FEW {
+            &mut few[..self.fields.len()]
+        } else {
+            many.resize(self.fields.len(), None);
+            &mut many
+        };
+        if scan::scan(line, &self.steps, values).is_none() {
             // the slow way, which gives the answer or the error
             values.fill(None);
-            self.walk(line, &mut values)
+            self.walk(line, values)
                 .map_err(|source| BagError::Json { at: None, source })?;
         }
-        self.build(&values).map(Some)
+        self.build(values).map(Some)
     }
 
     /// Finds the fields with `serde_json`.
@@ -324,14 +335,82 @@ fn element<'a, S: DeserializeSeed<'a>>(
     match found {
         Found::Text(text) => match plain_string(text) {
             Some(inner) => seed.deserialize(PlainStr { inner, text }),
-            None => {
-                let mut de = serde_json::Deserializer::from_str(text);
-                let value = seed.deserialize(&mut de)?;
-                de.end()?;
-                Ok(value)
-            }
+            None if is_small_integer(text) => match text.parse::<u64>() {
+                Ok(n) => seed.deserialize(PlainInt { n, text }),
+                Err(_) => parsed(seed, text),
+            },
+            None => parsed(seed, text),
         },
         Found::Missing => seed.deserialize(Missing),
+    }
+}
+
+/// Deserializes `text` with `serde_json`.
+fn parsed<'a, S: DeserializeSeed<'a>>(
+    seed: S,
+    text: &'a str,
+) -> Result<S::Value, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = seed.deserialize(&mut de)?;
+    de.end()?;
+    Ok(value)
+}
+
+/// Whether `text` is a non-negative JSON integer of at most 18 digits
+/// (no sign, exponent or fraction; a leading zero only alone), which fits
+/// a `u64`.
+fn is_small_integer(text: &str) -> bool {
+    let b = text.as_bytes();
+    !b.is_empty()
+        && b.len() <= 18
+        && b.iter().all(u8::is_ascii_digit)
+        && (b[0] != b'0' || b.len() == 1)
+}
+
+/// A non-negative integer field's value, read without a parser, given to
+/// the visitor as `serde_json` gives it (`visit_u64`); what else is asked
+/// of it goes to `serde_json`.
+struct PlainInt<'a> {
+    n: u64,
+    text: &'a str,
+}
+
+impl<'de> Deserializer<'de> for PlainInt<'de> {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_u64(self.n)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_some(self)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_unit()
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        let mut de = serde_json::Deserializer::from_str(self.text);
+        de.deserialize_enum(name, variants, visitor)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct seq tuple tuple_struct map struct identifier
     }
 }
 
@@ -571,6 +650,45 @@ mod tests {
         assert!(
             e.to_string()
                 .contains("invalid type: string \"12\", expected u64"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn plain_integers_read_as_the_parser_reads_them() {
+        let line = r#"{"a": 7, "b": 0, "c": 123456789012345678, "d": 12345678901234567890, "e": -3, "f": 1.5}"#;
+        let fields = ["a", "b", "c", "d", "e", "f"];
+        type Six = (u8, f64, u64, u64, i64, f64);
+        let got: Six = many(&fields, line).unwrap().unwrap();
+        assert_eq!(
+            got,
+            (7, 0.0, 123456789012345678, 12345678901234567890, -3, 1.5)
+        );
+        let json: (Json, Option<Json>) = many(&["a", "d"], line).unwrap().unwrap();
+        assert_eq!(
+            json,
+            (Json::from(7), Some(Json::from(12345678901234567890_u64)))
+        );
+        for (field, expected) in [
+            ("a", "invalid type: integer `7`, expected a string"),
+            (
+                "d",
+                "invalid type: integer `12345678901234567890`, expected a string",
+            ),
+        ] {
+            let e = one::<String>(field, line).unwrap_err();
+            assert!(e.to_string().contains(expected), "{e}");
+        }
+        let e = one::<u8>("c", line).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("invalid value: integer `123456789012345678`, expected u8"),
+            "{e}"
+        );
+        let e = one::<bool>("a", line).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("invalid type: integer `7`, expected a boolean"),
             "{e}"
         );
     }
