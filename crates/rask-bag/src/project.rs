@@ -333,53 +333,75 @@ fn element<'a, S: DeserializeSeed<'a>>(
     found: Found<'a>,
 ) -> Result<S::Value, serde_json::Error> {
     match found {
-        Found::Text(text) => match plain_string(text) {
-            Some(inner) => seed.deserialize(PlainStr { inner, text }),
-            None if is_small_integer(text) => match text.parse::<u64>() {
-                Ok(n) => seed.deserialize(PlainInt { n, text }),
-                Err(_) => parsed(seed, text),
-            },
-            None => parsed(seed, text),
+        Found::Text(text) => match Plain::of(text) {
+            Some(plain) => seed.deserialize(plain),
+            None => parsed(text, |de| seed.deserialize(de)),
         },
         Found::Missing => seed.deserialize(Missing),
     }
 }
 
-/// Deserializes `text` with `serde_json`.
-fn parsed<'a, S: DeserializeSeed<'a>>(
-    seed: S,
+/// `ask` of a `serde_json` deserializer of `text`, which must hold
+/// nothing more.
+fn parsed<'a, R>(
     text: &'a str,
-) -> Result<S::Value, serde_json::Error> {
+    ask: impl FnOnce(
+        &mut serde_json::Deserializer<serde_json::de::StrRead<'a>>,
+    ) -> serde_json::Result<R>,
+) -> serde_json::Result<R> {
     let mut de = serde_json::Deserializer::from_str(text);
-    let value = seed.deserialize(&mut de)?;
+    let value = ask(&mut de)?;
     de.end()?;
     Ok(value)
 }
 
-/// Whether `text` is a non-negative JSON integer of at most 18 digits
-/// (no sign, exponent or fraction; a leading zero only alone), which fits
-/// a `u64`.
-fn is_small_integer(text: &str) -> bool {
-    let b = text.as_bytes();
-    !b.is_empty()
-        && b.len() <= 18
-        && b.iter().all(u8::is_ascii_digit)
-        && (b[0] != b'0' || b.len() == 1)
-}
-
-/// A non-negative integer field's value, read without a parser, given to
-/// the visitor as `serde_json` gives it (`visit_u64`); what else is asked
-/// of it goes to `serde_json`.
-struct PlainInt<'a> {
-    n: u64,
+/// A field's value that needs no parser: the common cases, a string
+/// without escapes or a small non-negative integer. It is given to the
+/// visitor as `serde_json` gives it (`visit_borrowed_str`, `visit_u64`);
+/// what a visitor of another kind asks of it (an enum, bytes) goes to
+/// `serde_json`, so the answers and errors are the parser's.
+struct Plain<'a> {
+    value: PlainValue<'a>,
+    /// The JSON text.
     text: &'a str,
 }
 
-impl<'de> Deserializer<'de> for PlainInt<'de> {
+enum PlainValue<'a> {
+    /// Between the quotes.
+    Str(&'a str),
+    Int(u64),
+}
+
+impl<'a> Plain<'a> {
+    fn of(text: &'a str) -> Option<Plain<'a>> {
+        let b = text.as_bytes();
+        let value = if let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+            if inner.contains(['\\', '"']) {
+                return None;
+            }
+            PlainValue::Str(inner)
+        } else if !b.is_empty()
+            && b.len() <= 18
+            && b.iter().all(u8::is_ascii_digit)
+            && (b[0] != b'0' || b.len() == 1)
+        {
+            // at most 18 digits fit a u64
+            PlainValue::Int(text.parse().ok()?)
+        } else {
+            return None;
+        };
+        Some(Plain { value, text })
+    }
+}
+
+impl<'de> Deserializer<'de> for Plain<'de> {
     type Error = serde_json::Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        visitor.visit_u64(self.n)
+        match self.value {
+            PlainValue::Str(s) => visitor.visit_borrowed_str(s),
+            PlainValue::Int(n) => visitor.visit_u64(n),
+        }
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
@@ -404,104 +426,20 @@ impl<'de> Deserializer<'de> for PlainInt<'de> {
         variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
-        let mut de = serde_json::Deserializer::from_str(self.text);
-        de.deserialize_enum(name, variants, visitor)
+        parsed(self.text, |de| de.deserialize_enum(name, variants, visitor))
+    }
+
+    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        parsed(self.text, |de| de.deserialize_bytes(visitor))
+    }
+
+    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        parsed(self.text, |de| de.deserialize_byte_buf(visitor))
     }
 
     serde::forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit unit_struct seq tuple tuple_struct map struct identifier
-    }
-}
-
-/// The contents of a JSON string without escapes (the common case, read
-/// without a parser).
-fn plain_string(text: &str) -> Option<&str> {
-    let inner = text.strip_prefix('"')?.strip_suffix('"')?;
-    (!inner.contains(['\\', '"'])).then_some(inner)
-}
-
-/// A string field's value that needs no decoding. As a string (or an
-/// `Option` of one) it is lent as it is; anything else asked of it goes
-/// to `serde_json`, so the answers and errors are the parser's.
-struct PlainStr<'a> {
-    /// Between the quotes.
-    inner: &'a str,
-    /// With the quotes.
-    text: &'a str,
-}
-
-impl<'de> PlainStr<'de> {
-    fn parsed<V: Visitor<'de>>(
-        self,
-        ask: impl FnOnce(
-            &mut serde_json::Deserializer<serde_json::de::StrRead<'de>>,
-            V,
-        ) -> serde_json::Result<V::Value>,
-        visitor: V,
-    ) -> serde_json::Result<V::Value> {
-        let mut de = serde_json::Deserializer::from_str(self.text);
-        let value = ask(&mut de, visitor)?;
-        de.end()?;
-        Ok(value)
-    }
-}
-
-impl<'de> Deserializer<'de> for PlainStr<'de> {
-    type Error = serde_json::Error;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        visitor.visit_borrowed_str(self.inner)
-    }
-
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        visitor.visit_some(self)
-    }
-
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, Self::Error> {
-        visitor.visit_newtype_struct(self)
-    }
-
-    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        visitor.visit_borrowed_str(self.inner)
-    }
-
-    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        visitor.visit_borrowed_str(self.inner)
-    }
-
-    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        visitor.visit_borrowed_str(self.inner)
-    }
-
-    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        visitor.visit_unit()
-    }
-
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        variants: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, Self::Error> {
-        self.parsed(|de, v| de.deserialize_enum(name, variants, v), visitor)
-    }
-
-    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        self.parsed(|de, v| de.deserialize_bytes(v), visitor)
-    }
-
-    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        self.parsed(|de, v| de.deserialize_byte_buf(v), visitor)
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char
-        unit unit_struct seq tuple tuple_struct map struct
+        unit unit_struct seq tuple tuple_struct map struct identifier
     }
 }
 

@@ -97,10 +97,7 @@ impl<'a> Scanner<'a> {
         let children = &steps.nodes[node].children;
         match self.peek()? {
             b'{' => {
-                self.i += 1;
-                self.ws();
-                if self.peek()? == b'}' {
-                    self.i += 1;
+                if self.empty(b'}')? {
                     return Some(());
                 }
                 loop {
@@ -118,22 +115,13 @@ impl<'a> Scanner<'a> {
                         Some(child) => self.walk(steps, child.node, values)?,
                         None => self.skip()?,
                     }
-                    self.ws();
-                    match self.peek()? {
-                        b',' => self.i += 1,
-                        b'}' => {
-                            self.i += 1;
-                            return Some(());
-                        }
-                        _ => return None,
+                    if !self.more(b'}')? {
+                        return Some(());
                     }
                 }
             }
             b'[' => {
-                self.i += 1;
-                self.ws();
-                if self.peek()? == b']' {
-                    self.i += 1;
+                if self.empty(b']')? {
                     return Some(());
                 }
                 let mut index = 0;
@@ -142,19 +130,43 @@ impl<'a> Scanner<'a> {
                         Some(child) => self.walk(steps, child.node, values)?,
                         None => self.skip()?,
                     }
-                    self.ws();
-                    match self.peek()? {
-                        b',' => self.i += 1,
-                        b']' => {
-                            self.i += 1;
-                            return Some(());
-                        }
-                        _ => return None,
+                    if !self.more(b']')? {
+                        return Some(());
                     }
                     index += 1;
                 }
             }
             _ => self.skip(),
+        }
+    }
+
+    /// At a container's opening bracket: steps past it, and past `close`
+    /// too if the container is empty (then `true`).
+    #[inline(always)]
+    fn empty(&mut self, close: u8) -> Option<bool> {
+        self.i += 1;
+        self.ws();
+        if self.peek()? == close {
+            self.i += 1;
+            Some(true)
+        } else {
+            Some(false)
+        }
+    }
+
+    /// After a member or an item: `true` past a comma, `false` past the
+    /// container's `close`.
+    #[inline(always)]
+    fn more(&mut self, close: u8) -> Option<bool> {
+        self.ws();
+        let c = self.peek()?;
+        self.i += 1;
+        if c == b',' {
+            Some(true)
+        } else if c == close {
+            Some(false)
+        } else {
+            None
         }
     }
 
@@ -180,31 +192,18 @@ impl<'a> Scanner<'a> {
             // at the start of a value
             self.ws();
             match self.peek()? {
-                b'{' => {
-                    self.i += 1;
-                    self.ws();
-                    if self.peek()? == b'}' {
-                        self.i += 1;
-                    } else {
+                open @ (b'{' | b'[') => {
+                    let object = open == b'{';
+                    if !self.empty(if object { b'}' } else { b']' })? {
                         if depth == MAX_DEPTH {
                             return None;
                         }
-                        objects |= 1 << depth;
-                        depth += 1;
-                        self.name()?;
-                        continue;
-                    }
-                }
-                b'[' => {
-                    self.i += 1;
-                    self.ws();
-                    if self.peek()? == b']' {
-                        self.i += 1;
-                    } else {
-                        if depth == MAX_DEPTH {
-                            return None;
+                        if object {
+                            objects |= 1 << depth;
+                            self.name()?;
+                        } else {
+                            objects &= !(1 << depth);
                         }
-                        objects &= !(1 << depth);
                         depth += 1;
                         continue;
                     }
