@@ -2,15 +2,18 @@
 //! fields' paths and skips everything else without building anything.
 //!
 //! It checks the JSON grammar of the whole line (strings without control
-//! characters and with valid escapes, numbers, literals, nesting) and
-//! hands back the text of the fields' values. It gives up (returns
+//! characters, with valid escapes and valid UTF-8; numbers, literals,
+//! nesting) and hands back the text of the fields' values. It gives up (returns
 //! `None`) on anything unusual: invalid JSON, a string with a `\u`
 //! escape, nesting deeper than [`MAX_DEPTH`]. The
 //! caller then parses the line with `serde_json`, which gives the answer
 //! or the error, so giving up is never wrong, only slower.
 //!
 //! Strings, most of a record's bytes, are skipped 16 bytes at a time with
-//! SSE2 on x86-64 (part of its baseline), a byte at a time elsewhere.
+//! SSE2 on x86-64 (part of its baseline), a byte at a time elsewhere; a
+//! run of non-ASCII bytes in a string is checked to be UTF-8 where it is
+//! met, so a line that passes is UTF-8 without a pass of its own (bytes
+//! outside strings must be ASCII JSON anyway).
 
 use super::Steps;
 
@@ -20,19 +23,18 @@ pub(super) const MAX_DEPTH: u32 = 128;
 
 /// Finds the fields of `steps` in `line`, validating all of it, and puts
 /// their JSON text in `values`. `None`: the caller must take the slow way.
-pub(super) fn scan<'a>(line: &'a str, steps: &Steps, values: &mut [Option<&'a str>]) -> Option<()> {
-    let mut s = Scanner {
-        text: line,
-        b: line.as_bytes(),
-        i: 0,
-    };
+pub(super) fn scan<'a>(
+    line: &'a [u8],
+    steps: &Steps,
+    values: &mut [Option<&'a str>],
+) -> Option<()> {
+    let mut s = Scanner { b: line, i: 0 };
     s.walk(steps, 0, values)?;
     s.ws();
     (s.i == s.b.len()).then_some(())
 }
 
 struct Scanner<'a> {
-    text: &'a str,
     b: &'a [u8],
     i: usize,
 }
@@ -78,7 +80,12 @@ impl<'a> Scanner<'a> {
         } else {
             self.descend(steps, node, values)?;
         }
-        let raw = self.text.get(start..self.i)?;
+        let raw = self.b.get(start..self.i)?;
+        // SAFETY: every byte scanned is either ASCII outside a string or
+        // part of a string's text that `string` checked to be UTF-8, and
+        // `start` and `self.i` are at ASCII bytes (a value's first byte,
+        // the byte after its last): the slice is whole UTF-8.
+        let raw = unsafe { std::str::from_utf8_unchecked(raw) };
         for &f in &n.fields {
             values[f] = Some(raw);
         }
@@ -106,12 +113,12 @@ impl<'a> Scanner<'a> {
                     let decoded;
                     let name = if escaped {
                         // rare: decode the name to compare it
-                        decoded = serde_json::from_str::<String>(quoted).ok()?;
-                        decoded.as_str()
+                        decoded = serde_json::from_slice::<String>(quoted).ok()?;
+                        decoded.as_bytes()
                     } else {
                         &quoted[1..quoted.len() - 1]
                     };
-                    match children.iter().find(|c| c.name == name) {
+                    match children.iter().find(|c| c.name.as_bytes() == name) {
                         Some(child) => self.walk(steps, child.node, values)?,
                         None => self.skip()?,
                     }
@@ -173,10 +180,10 @@ impl<'a> Scanner<'a> {
     /// A member name and its colon: the name as JSON text, quotes
     /// included, and whether it holds escapes.
     #[inline(always)]
-    fn name(&mut self) -> Option<(&'a str, bool)> {
+    fn name(&mut self) -> Option<(&'a [u8], bool)> {
         let start = self.i;
         let escaped = self.string()?;
-        let quoted = self.text.get(start..self.i)?;
+        let quoted = self.b.get(start..self.i)?;
         self.ws();
         self.expect(b':')?;
         Some((quoted, escaped))
@@ -258,11 +265,19 @@ impl<'a> Scanner<'a> {
         self.i += 1;
         let mut escaped = false;
         loop {
-            self.i = special(self.b, self.i);
+            self.i = special::<true>(self.b, self.i);
             match self.peek()? {
                 b'"' => {
                     self.i += 1;
                     return Some(escaped);
+                }
+                0x80.. => {
+                    // a run of non-ASCII text up to the next special byte
+                    // (never inside a UTF-8 sequence, whose bytes are all
+                    // 0x80 or more): it must be whole UTF-8
+                    let end = special::<false>(self.b, self.i);
+                    std::str::from_utf8(self.b.get(self.i..end)?).ok()?;
+                    self.i = end;
                 }
                 b'\\' => {
                     escaped = true;
@@ -327,10 +342,10 @@ impl<'a> Scanner<'a> {
 }
 
 /// The index of the first byte at or after `i` that ends a run of plain
-/// string bytes: a quote, a backslash or a control character (`b.len()`
-/// if none).
+/// string bytes: a quote, a backslash or a control character, and with
+/// `NON_ASCII` a byte of 0x80 or more (`b.len()` if none).
 #[inline(always)]
-fn special(b: &[u8], mut i: usize) -> usize {
+fn special<const NON_ASCII: bool>(b: &[u8], mut i: usize) -> usize {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{
@@ -350,7 +365,11 @@ fn special(b: &[u8], mut i: usize) -> usize {
                     _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, backslash)),
                     _mm_cmpeq_epi8(_mm_max_epu8(x, control), control),
                 );
-                let mask = _mm_movemask_epi8(found) as u32;
+                let mut mask = _mm_movemask_epi8(found) as u32;
+                if NON_ASCII {
+                    // the high bit of each byte
+                    mask |= _mm_movemask_epi8(x) as u32;
+                }
                 if mask != 0 {
                     return i + mask.trailing_zeros() as usize;
                 }
@@ -359,7 +378,7 @@ fn special(b: &[u8], mut i: usize) -> usize {
         }
     }
     while let Some(&c) = b.get(i) {
-        if c == b'"' || c == b'\\' || c < 0x20 {
+        if c == b'"' || c == b'\\' || c < 0x20 || (NON_ASCII && c >= 0x80) {
             return i;
         }
         i += 1;
@@ -381,10 +400,15 @@ mod tests {
                     if at + 1 < len {
                         b[at + 1] = 0xe9; // not special, high bit set
                     }
-                    assert_eq!(special(&b, 0), at, "len {len} at {at} byte {c}");
+                    assert_eq!(special::<false>(&b, 0), at, "len {len} at {at} byte {c}");
+                    assert_eq!(special::<true>(&b, 0), at, "len {len} at {at} byte {c}");
                 }
+                let mut b = vec![b'a'; len];
+                b[at] = 0xc3;
+                assert_eq!(special::<true>(&b, 0), at);
+                assert_eq!(special::<false>(&b, 0), len);
             }
-            assert_eq!(special(&vec![0xc3; len], 0), len);
+            assert_eq!(special::<false>(&vec![0xc3; len], 0), len);
         }
     }
 
@@ -400,7 +424,7 @@ mod tests {
             r#"[[[[[]]]]]"#,
         ];
         for line in ok {
-            assert!(scan(line, &steps, &mut []).is_some(), "{line}");
+            assert!(scan(line.as_bytes(), &steps, &mut []).is_some(), "{line}");
         }
         let bad = [
             r#"{"#,
@@ -423,9 +447,18 @@ mod tests {
             r#""#,
         ];
         for line in bad {
-            assert!(scan(line, &steps, &mut []).is_none(), "{line}");
+            assert!(scan(line.as_bytes(), &steps, &mut []).is_none(), "{line}");
         }
+        for bad_utf8 in [
+            &b"\"\xff\""[..],
+            b"\"a\xc3\"",
+            b"\"\xed\xa0\x80\"",
+            b"[\xc3\xa9]",
+        ] {
+            assert!(scan(bad_utf8, &steps, &mut []).is_none(), "{bad_utf8:?}");
+        }
+        assert!(scan("\"é😀 x é\"".as_bytes(), &steps, &mut []).is_some());
         let deep = "[".repeat(200) + &"]".repeat(200);
-        assert!(scan(&deep, &steps, &mut []).is_none());
+        assert!(scan(deep.as_bytes(), &steps, &mut []).is_none());
     }
 }
