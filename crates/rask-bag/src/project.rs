@@ -60,9 +60,30 @@ struct Node {
 struct Child {
     /// The member name.
     name: String,
+    /// Its first 8 bytes, zero-padded: most names differ there.
+    head: u64,
     /// The name as an array index, if it is a number.
     index: Option<usize>,
     node: usize,
+}
+
+/// The first 8 bytes of `name`, zero-padded, as a number.
+#[inline(always)]
+fn head(name: &[u8]) -> u64 {
+    let mut bytes = [0_u8; 8];
+    let n = name.len().min(8);
+    bytes[..n].copy_from_slice(&name[..n]);
+    u64::from_le_bytes(bytes)
+}
+
+impl Child {
+    /// Whether this child is the member `name`.
+    #[inline(always)]
+    fn is(&self, name: &[u8]) -> bool {
+        self.name.len() == name.len()
+            && self.head == head(name)
+            && (name.len() <= 8 || self.name.as_bytes()[8..] == name[8..])
+    }
 }
 
 impl Steps {
@@ -78,6 +99,7 @@ impl Steps {
                         let node = nodes.len();
                         nodes.push(Node::default());
                         nodes[at].children.push(Child {
+                            head: head(step.as_bytes()),
                             name: step.clone(),
                             index: step.parse().ok(),
                             node,

@@ -118,7 +118,7 @@ impl<'a> Scanner<'a> {
                     } else {
                         &quoted[1..quoted.len() - 1]
                     };
-                    match children.iter().find(|c| c.name.as_bytes() == name) {
+                    match children.iter().find(|c| c.is(name)) {
                         Some(child) => self.walk(steps, child.node, values)?,
                         None => self.skip()?,
                     }
