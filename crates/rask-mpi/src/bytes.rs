@@ -17,12 +17,16 @@
 //!   large buffer costs more than the transfer itself: a buffer of
 //!   [`HUGE_BYTES`] or more is advised to use transparent huge pages
 //!   (`madvise(MADV_HUGEPAGE)`, Linux), 512 times fewer faults (the
-//!   transfer benchmark in the README measures the difference).
+//!   transfer benchmark in the README measures the difference), whose
+//!   pages a thread of their own maps while the receive fills them (see
+//!   `prefault.rs`).
 
 use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 use rask_graph::Value;
+
+use crate::prefault::{Prefaulter, Ticket};
 
 /// What a payload holds, which decides the memory it is received into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,6 +187,9 @@ pub(crate) const HUGE_BYTES: usize = 4 << 20;
 /// are filled front to back, in windows (MPI messages of any size).
 #[derive(Debug)]
 pub(crate) struct Landing {
+    /// The prefaulting of `buf`, if any: first, so that it is dropped (and
+    /// waits for the thread to leave the memory) before `buf` is.
+    ticket: Option<Ticket>,
     buf: Buf,
     len: usize,
     filled: usize,
@@ -220,12 +227,30 @@ impl Landing {
             advise_huge_pages(ptr as usize, len);
         }
         Landing {
+            ticket: None,
             buf,
             len,
             filled: 0,
             checked: 0,
             invalid: false,
         }
+    }
+
+    /// Has `prefaulter` map the pages of a buffer of [`HUGE_BYTES`] or more
+    /// while it is being filled.
+    pub(crate) fn prefault(&mut self, prefaulter: &Prefaulter) {
+        if self.len < HUGE_BYTES || self.filled > 0 {
+            return;
+        }
+        let ptr = match &self.buf {
+            Buf::Bytes(b) | Buf::Str(b) => b.as_ptr().cast::<u8>(),
+            Buf::F64(v) => v.as_ptr().cast::<u8>(),
+            Buf::I64(v) => v.as_ptr().cast::<u8>(),
+        };
+        // the buffer lives (and is written only through this landing)
+        // until the ticket is dropped, which `ticket` being the first
+        // field ensures
+        self.ticket = prefaulter.prefault(ptr as usize, self.len);
     }
 
     /// Bytes still to fill.
@@ -275,10 +300,12 @@ impl Landing {
     }
 
     /// The body, once every byte was filled; the landing itself before.
-    pub(crate) fn finish(self) -> Result<Body, Landing> {
+    pub(crate) fn finish(mut self) -> Result<Body, Landing> {
         if self.filled != self.len {
             return Err(self);
         }
+        // the prefaulting thread leaves the memory before it is a value
+        drop(self.ticket.take());
         // SAFETY (all arms): every byte of the first `len` bytes was
         // written, in windows whose writers promised so to `advance`
         // (windows are consecutive from byte 0 and `filled` counts them)

@@ -40,6 +40,7 @@ use mpi::Threading;
 
 use crate::bytes::{Form, Landing, STR_FRAGMENT};
 use crate::executor::InitError;
+use crate::prefault::Prefaulter;
 use crate::rank::{Incoming, Link};
 use crate::wire::{payload_heads, Frame};
 
@@ -134,6 +135,7 @@ impl Comm {
                 let mut rx = Receiving {
                     inbox: in_tx,
                     partial: HashMap::new(),
+                    prefaulter: Prefaulter::start(),
                 };
                 serve(&world, &proto, &cmd_rx, &mut rx, max_message);
                 drop(proto);
@@ -352,6 +354,8 @@ impl Partial {
 struct Receiving {
     inbox: Sender<Incoming>,
     partial: HashMap<i32, Partial>,
+    /// Maps the pages of large payloads while they arrive.
+    prefaulter: Option<Prefaulter>,
 }
 
 impl Receiving {
@@ -372,7 +376,13 @@ impl Receiving {
                 frame,
                 bufs: heads
                     .iter()
-                    .map(|&(form, n)| Landing::new(form, n as usize))
+                    .map(|&(form, n)| {
+                        let mut l = Landing::new(form, n as usize);
+                        if let Some(p) = &self.prefaulter {
+                            l.prefault(p);
+                        }
+                        l
+                    })
                     .collect(),
                 index: 0,
             };

@@ -59,6 +59,7 @@
 
 mod bytes;
 mod fingerprint;
+mod prefault;
 mod rank;
 mod scheduler;
 mod size;
