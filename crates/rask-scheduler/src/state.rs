@@ -150,6 +150,60 @@ impl<'p, V> State<'p, V> {
         })
     }
 
+    /// Appends the values of task `id`'s inputs to `out`, in evaluation
+    /// order (with repeats), as [`inputs`](State::inputs) gives them, except
+    /// that an input `id` is the last task to need is moved out instead of
+    /// cloned: its value is dropped where the task consumes it, outside
+    /// whatever lock guards the state, and its slot is freed when `id`
+    /// completes. The values are gone if `id` fails, so an executor that
+    /// retries a task ([`requeue`](State::requeue)) must use `inputs`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use rask_graph::{graph, Plan};
+    /// use rask_scheduler::State;
+    /// fn inc(x: i64) -> i64 { x + 1 }
+    /// fn add(a: i64, b: i64) -> i64 { a + b }
+    /// let g = graph! { "x" => 1, "y" => (inc, "x"), "z" => (add, "x", "y") };
+    /// let plan = Plan::for_keys(&g, &["z".into()]).unwrap();
+    /// let mut s: State<Arc<i64>> = State::new(&plan);
+    /// let x = s.pop_ready().unwrap();
+    /// s.complete(x, Arc::new(1), &mut |_| {});
+    /// let (y, mut inputs) = (s.pop_ready().unwrap(), Vec::new());
+    /// s.take_inputs(y, &mut inputs); // z needs x too: shared
+    /// assert_eq!(Arc::strong_count(&inputs[0]), 2);
+    /// inputs.clear();
+    /// s.complete(y, Arc::new(2), &mut |_| {});
+    /// let z = s.pop_ready().unwrap();
+    /// s.take_inputs(z, &mut inputs); // z is the last to need x and y: moved
+    /// assert_eq!(inputs.iter().map(Arc::strong_count).collect::<Vec<_>>(), [1, 1]);
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When an input is not computed (the task was not handed out by
+    /// [`pop_ready`](State::pop_ready)).
+    pub fn take_inputs(&mut self, id: TaskId, out: &mut Vec<V>)
+    where
+        V: Clone,
+    {
+        let deps = self.plan.deps().of(id);
+        out.reserve(deps.len());
+        for &d in deps {
+            let slot = self
+                .store
+                .get_mut(self.slots[d as usize] as usize)
+                .expect("inputs of a ready task are computed");
+            // a holder count of 1 is `id`'s only reference to `d`
+            let value = if self.holders[d as usize] == 1 {
+                slot.take()
+            } else {
+                slot.clone()
+            };
+            out.push(value.expect("inputs of a ready task are computed"));
+        }
+    }
+
     /// The value of task `id`, which must be computed and not released.
     ///
     /// # Panics

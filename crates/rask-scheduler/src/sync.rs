@@ -43,7 +43,7 @@ impl Executor for Sync {
         let mut inputs: Vec<Value> = Vec::new();
         while let Some(id) = state.pop_ready() {
             inputs.clear();
-            inputs.extend(state.inputs(id).cloned());
+            state.take_inputs(id, &mut inputs);
             let key = graph.key(plan.graph_id(id));
             let start = if callbacks.is_empty() {
                 None
