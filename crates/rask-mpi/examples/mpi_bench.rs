@@ -84,8 +84,14 @@ fn transfer(mpi: &Mpi, bytes: usize, reps: usize) {
         mpi.size() >= 2,
         "run the transfer benchmark on 2 ranks or more"
     );
-    let string = Function::new("string", |n: i64| "x".repeat(n as usize));
-    let floats = Function::new("floats", |n: i64| {
+    // the value, after a pause of `ms` milliseconds
+    let pause = |ms: i64| std::thread::sleep(std::time::Duration::from_millis(ms as u64));
+    let string = Function::new("string", move |n: i64, ms: i64| {
+        pause(ms);
+        "x".repeat(n as usize)
+    });
+    let floats = Function::new("floats", move |n: i64, ms: i64| {
+        pause(ms);
         rask_graph::Value::opaque((0..n / 8).map(|i| i as f64).collect::<Vec<f64>>())
     });
     let both_str = Function::new("both", |a: String, b: String| (a.len() + b.len()) as i64);
@@ -105,10 +111,13 @@ fn transfer(mpi: &Mpi, bytes: usize, reps: usize) {
     .map(|(kind, make, both)| {
         // "a" and "b" have no inputs: the scheduler gives them to ranks 0
         // and 1 (least loaded); "c" reads both (a tie in bytes and load:
-        // rank 0), so "b" moves from rank 1 to rank 0
+        // rank 0), so "b" moves from rank 1 to rank 0. "b" pauses first,
+        // so that rank 0 has made "a" (100 MB of writes to fresh memory,
+        // which competes for the same cores and memory) before the
+        // transfer starts
         let mut g = Graph::new();
-        g.insert("a", Task::call(make, [bytes as i64]));
-        g.insert("b", Task::call(make, [bytes as i64]));
+        g.insert("a", Task::call(make, [bytes as i64, 0]));
+        g.insert("b", Task::call(make, [bytes as i64, PAUSE_MS]));
         g.insert("c", Task::call(both, ["a", "b"]));
         let plan = Plan::for_keys(&g, &["c".into()]).expect("a valid graph");
         (kind, g, plan)
@@ -146,6 +155,9 @@ fn transfer(mpi: &Mpi, bytes: usize, reps: usize) {
         }
     }
 }
+
+/// How long the value that moves waits before it is made.
+const PAUSE_MS: i64 = 300;
 
 /// The least and the median of `secs` (infinite when empty).
 fn best_and_median(secs: &mut [f64]) -> (f64, f64) {
