@@ -466,10 +466,19 @@ impl<T: Element> Bag<T> {
         self.reduced(
             name,
             move |pipe, part, inputs| {
-                let mut best = fold_ref(pipe, part, inputs, Vec::new(), |v, x| {
-                    v.push((key(x), x.clone()));
+                // the k-th best key so far, once there are k: a later item
+                // whose key is not above it cannot enter (ties keep the
+                // first), and is not copied
+                let start = (Vec::new(), None::<K>);
+                let (mut best, _) = fold_ref(pipe, part, inputs, start, |(v, kth), x| {
+                    let kx = key(x);
+                    if kth.as_ref().is_some_and(|t| kx <= *t) {
+                        return;
+                    }
+                    v.push((kx, x.clone()));
                     if v.len() >= 2 * k.max(16) {
                         keep_top(v, k);
+                        *kth = k.checked_sub(1).and_then(|i| v.get(i)).map(|e| e.0.clone());
                     }
                 })?;
                 keep_top(&mut best, k);
