@@ -28,6 +28,9 @@ use std::error::Error;
 use std::fmt;
 use std::sync::Arc;
 
+use smallvec::SmallVec;
+
+use crate::task::EvalError;
 use crate::value::Value;
 
 /// The error of one call of a function.
@@ -219,6 +222,16 @@ impl Function {
             });
         }
         (self.0.imp)(args)
+    }
+
+    /// Calls the function on `args` as a call task would, a failure being
+    /// an [`EvalError`] naming the function.
+    pub fn call_on(&self, args: impl Iterator<Item = Value>) -> Result<Value, EvalError> {
+        let args: SmallVec<[Value; 4]> = args.collect();
+        self.call(&args).map_err(|error| EvalError::Call {
+            function: self.name().to_string(),
+            error,
+        })
     }
 
     /// True when both are the same function object.

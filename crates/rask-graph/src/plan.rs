@@ -16,10 +16,12 @@ use std::cell::Cell;
 
 use crate::deps::{self, Adjacency};
 use crate::error::GraphError;
+use crate::function::Function;
 use crate::graph::{Graph, TaskId};
 use crate::key::Key;
 use crate::order;
 use crate::task::Task;
+use crate::value::Value;
 
 /// The culled, validated and ordered tasks of one computation. Ids in a
 /// plan are *local*: `0..len()`, mapped to graph ids by
@@ -36,6 +38,8 @@ pub struct Plan {
     priority: Vec<u32>,
     /// Bit `i`: task `i` has a string literal that is not a reference.
     plain_strings: Vec<u64>,
+    /// The function of each task that is a call on references alone.
+    calls: Vec<Option<Function>>,
 }
 
 impl Plan {
@@ -56,13 +60,26 @@ impl Plan {
         let mut deps = Adjacency::new();
         let mut row = Vec::new();
         let mut with_plain_strings: Vec<TaskId> = Vec::new();
+        let mut calls: Vec<Option<Function>> = Vec::new();
         let mut next = 0;
         while next < found.len() {
             let g = found[next];
             check_arity(graph, g)?;
-            if refs(graph, g, &mut row)? {
+            let plain = refs(graph, g, &mut row)?;
+            if plain {
                 with_plain_strings.push(next as TaskId);
             }
+            calls.push(match graph.task(g) {
+                Task::Call(f, args)
+                    if !plain
+                        && args
+                            .iter()
+                            .all(|a| matches!(a, Task::Key(_) | Task::Value(Value::Str(_)))) =>
+                {
+                    Some(f.clone())
+                }
+                _ => None,
+            });
             next += 1;
             for r in row.iter_mut() {
                 let l = &mut local[*r as usize];
@@ -96,6 +113,10 @@ impl Plan {
         }
         let tasks: Vec<TaskId> = by_priority.iter().map(|&i| found[i as usize]).collect();
         drop(found);
+        let calls: Vec<Option<Function>> = by_priority
+            .iter()
+            .map(|&i| calls[i as usize].take())
+            .collect();
         let mut renumbered = Adjacency::with_capacity(n, deps.edges());
         for &i in &by_priority {
             renumbered.push_row(deps.of(i).iter().map(|&d| priority[d as usize]))?;
@@ -123,6 +144,7 @@ impl Plan {
             outputs,
             priority,
             plain_strings,
+            calls,
         })
     }
 
@@ -175,6 +197,26 @@ impl Plan {
     /// ids are numbered in priority order, `priority()[i] == i`.
     pub fn priority(&self) -> &[u32] {
         &self.priority
+    }
+
+    /// The function of task `id` when the task is a call whose arguments
+    /// are all references to keys (`(add, "x", "y")`): it runs on the input
+    /// values as they are, so an executor can call it without reading the
+    /// task from the graph.
+    ///
+    /// ```
+    /// use rask_graph::{graph, Plan};
+    /// fn add(a: i64, b: i64) -> i64 { a + b }
+    /// let g = graph! { "x" => 1, "y" => (add, "x", "x"), "z" => (add, "y", 10) };
+    /// let plan = Plan::for_keys(&g, &["z".into()]).unwrap();
+    /// // local ids are priorities: x, y, z
+    /// assert_eq!(plan.graph_id(1), g.id(&"y".into()).unwrap());
+    /// assert_eq!(plan.direct_call(1).map(|f| f.name()), Some("add"));
+    /// assert!(plan.direct_call(2).is_none()); // z has a literal argument
+    /// assert!(plan.direct_call(0).is_none()); // x is a literal
+    /// ```
+    pub fn direct_call(&self, id: TaskId) -> Option<&Function> {
+        self.calls.get(id as usize).and_then(Option::as_ref)
     }
 
     /// Whether every string literal in task `id` is a reference to a key,

@@ -86,6 +86,15 @@ fn put_as<U: 'static>(slot: &mut dyn Any, value: impl FnOnce() -> Option<U>) -> 
     }
 }
 
+/// `f` of every item, or `None` if it fails for one.
+fn collect_exact<T>(items: &[Value], f: impl Fn(&Value) -> Option<T>) -> Option<Vec<T>> {
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        out.push(f(item)?);
+    }
+    Some(out)
+}
+
 impl Value {
     /// Wraps any Rust value. Booleans, integers, floats, strings, `()`,
     /// `Vec<Value>` and `serde_json::Value` become the matching variant;
@@ -197,9 +206,23 @@ impl Value {
                     || put_as::<Arc<str>>(slot, || Some(s.clone()));
             }
             Value::List(items) => {
+                // numbers are matched directly, into a vector of the exact
+                // length: a typed `Vec<i64>` argument of a million items is
+                // one pass and one allocation
                 let _ = put_as::<Vec<Value>>(slot, || Some(items.to_vec()))
-                    || put_as::<Vec<i64>>(slot, || items.iter().map(Value::get).collect())
-                    || put_as::<Vec<f64>>(slot, || items.iter().map(Value::get).collect())
+                    || put_as::<Vec<i64>>(slot, || {
+                        collect_exact(items, |v| match v {
+                            Value::Int(i) => Some(*i),
+                            other => other.get(),
+                        })
+                    })
+                    || put_as::<Vec<f64>>(slot, || {
+                        collect_exact(items, |v| match v {
+                            Value::Float(f) => Some(*f),
+                            Value::Int(i) => Some(*i as f64),
+                            other => other.get(),
+                        })
+                    })
                     || put_as::<Vec<String>>(slot, || items.iter().map(Value::get).collect())
                     || put_as::<Vec<bool>>(slot, || items.iter().map(Value::get).collect());
             }

@@ -19,7 +19,10 @@ pub fn run_task(
 ) -> Result<Value, ComputeError> {
     let gid = plan.graph_id(id);
     let evaluate = || {
-        if plan.literals_are_refs(id) {
+        if let Some(f) = plan.direct_call(id) {
+            // a call on references alone: the graph is not read at all
+            f.call_on(inputs)
+        } else if plan.literals_are_refs(id) {
             // the usual case: no key is read, no string compared
             graph.evaluate_resolved(gid, inputs)
         } else {
