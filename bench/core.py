@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The core benchmark of rask against Dask: scheduling overhead per task.
 
-    python3 bench/core.py [--sizes 100000] [--repeat 3] [--quick]
+    python3 bench/core.py [--sizes 100000] [--repeat 3] [--flat-samples 5] [--quick] [--skip-dask]
 
 Builds rask (release), makes a virtualenv with Dask (bench/venv.sh), writes
 the graph files (bench/make_graphs.py) and measures, in one run:
@@ -16,20 +16,24 @@ the graph files (bench/make_graphs.py) and measures, in one run:
    local scheduler is quadratic in the number of literal keys). The ratio
    is the faster Dask over rask's plan+run.
 2. flatness: per-task run time of Rust-built chain/fan/tree graphs from
-   10^4 to 10^7 tasks (crates/rask-scheduler/examples/overhead.rs);
+   10^4 to 10^7 tasks (crates/rask-scheduler/examples/overhead.rs), the
+   median of --flat-samples samples for every size (a sample runs at least
+   10^6 tasks: small graphs several times over);
 3. memory: peak RSS of a Rust-built chain at 10^6 and 10^7 tasks
    (crates/rask/examples/chain_memory.rs), in bytes per task between them;
 4. speedup of 2 workers over 1 on a fan of 200 `spin_ms(1)` tasks;
 5. peak live values under rask's `order` and `dask.order` on the chain,
    fan, tree and two-reductions shapes (bench/dask_order.py).
 
-Prints JSON lines as it goes and a Markdown table at the end. Each timing is
-the best of --repeat runs (the machine is noisy: compare ratios).
+Prints JSON lines as it goes and a Markdown table at the end. Each timing of
+parts 1 and 4 is the best of --repeat runs, each flatness figure the median
+of its samples (the machine is noisy: compare ratios).
 """
 import argparse
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -76,6 +80,8 @@ def main():
     ap.add_argument("--sizes", default="100000", help="graph-file sizes for the Dask comparison")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="skip the 10^7 flatness and memory points")
+    ap.add_argument("--flat-samples", type=int, default=5,
+                    help="samples per size for flatness (the median is reported)")
     ap.add_argument("--skip-dask", action="store_true",
                     help="only rask's own figures (flatness, memory, speedup, order): no Dask runs of part 1")
     a = ap.parse_args()
@@ -128,18 +134,30 @@ def main():
             orders.append(emit({"bench": "order", "shape": d["shape"], "tasks": d["tasks"],
                                 "peak_live_rask": peak, "peak_live_dask": d["peak_live_dask_order"]}))
 
-    # 2. flatness
-    flat = []
+    # 2. flatness: one statistic for every size, the median of
+    # --flat-samples samples. A sample is one process running every shape;
+    # small graphs are planned and run several times in it (10^6 tasks at
+    # least, total time over total tasks) so that a sample is never a
+    # millisecond run that a quiet instant flatters. Sizes are interleaved
+    # sample by sample, so a change of the machine's load hits all alike.
     sizes = [10_000, 100_000, 1_000_000] + ([] if a.quick else [10_000_000])
+    samples = {}
+    for _ in range(a.flat_samples):
+        for n in sizes:
+            runs = max(1, 1_000_000 // n)
+            out = sh([os.path.join(TARGET, "examples", "overhead"), str(n), "2", "all", str(runs)])
+            for line in out.stdout.splitlines():
+                j = json.loads(line)
+                samples.setdefault((j["shape"], n), []).append(j)
+    flat = []
     for n in sizes:
-        runs = []
-        for _ in range(a.repeat if n < 10_000_000 else 1):
-            out = sh([os.path.join(TARGET, "examples", "overhead"), str(n), "2"])
-            runs.append({(j := json.loads(l))["shape"]: j for l in out.stdout.splitlines()})
         for shape in ("chain", "fan", "tree"):
-            b = min((r[shape] for r in runs), key=lambda j: j["run_us_per_task"])
-            flat.append(emit({"bench": "flatness", "shape": shape, "n": n, "tasks": b["tasks"],
-                              "run_us": b["run_us_per_task"], "plan_us": b["plan_us_per_task"]}))
+            js = samples[(shape, n)]
+            flat.append(emit({"bench": "flatness", "shape": shape, "n": n, "tasks": js[0]["tasks"],
+                              "runs": js[0]["runs"], "samples": len(js),
+                              "run_us": statistics.median(j["run_us_per_task"] for j in js),
+                              "plan_us": statistics.median(j["plan_us_per_task"] for j in js),
+                              "run_us_all": [j["run_us_per_task"] for j in js]}))
 
     # 3. memory
     mem = None
@@ -160,6 +178,8 @@ def main():
         print(f"| {r['shape']}-{r['n']} | {r['tasks']} | {r['rask_run_us']:.3f} | {r['rask_plan_run_us']:.3f} "
               f"| {r['rask_total_us']:.3f} | {r['dask_us']:.1f} | {r['dask_leaf_us']:.1f} "
               f"| {r['python_loop_us']:.2f} | {fair / r['rask_plan_run_us']:.0f}x |")
+    print()
+    print(f"Flatness: run us per task, median of {a.flat_samples} samples per size.")
     print()
     print("| Rust-built graph | " + " | ".join(f"{n:.0e} tasks" for n in sizes) + " | max/min |")
     print("| --- |" + " ---: |" * (len(sizes) + 1))
