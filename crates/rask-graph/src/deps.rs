@@ -152,26 +152,37 @@ pub fn dependencies(graph: &Graph) -> Result<Adjacency, GraphError> {
     Ok(adj)
 }
 
-/// The references of task `id` into `row` (cleared first).
-pub fn task_refs(graph: &Graph, id: TaskId, row: &mut Vec<TaskId>) -> Result<(), GraphError> {
+/// The references of task `id` into `row` (cleared first), and whether
+/// the task has a string literal that is not a reference (a plain string
+/// argument).
+pub fn task_refs(graph: &Graph, id: TaskId, row: &mut Vec<TaskId>) -> Result<bool, GraphError> {
     row.clear();
+    let plain = std::cell::Cell::new(false);
     let mut missing: Option<Key> = None;
-    graph
-        .task(id)
-        .visit_refs(&|v| graph.ref_id(v), &|k| graph.id(k), &mut |r| match r {
+    graph.task(id).visit_refs(
+        &|v| {
+            let r = graph.ref_id(v);
+            if r.is_none() {
+                plain.set(true);
+            }
+            r
+        },
+        &|k| graph.id(k),
+        &mut |r| match r {
             Ok(d) => row.push(d),
             Err(k) => {
                 if missing.is_none() {
                     missing = Some(k.clone());
                 }
             }
-        });
+        },
+    );
     match missing {
         Some(key) => Err(GraphError::MissingKey {
             key,
             needed_by: Some(graph.key(id).clone()),
         }),
-        None => Ok(()),
+        None => Ok(plain.get()),
     }
 }
 

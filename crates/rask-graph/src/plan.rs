@@ -12,8 +12,6 @@
 //! assert_eq!(plan.len(), 2); // y and x; "unused" is culled
 //! ```
 
-use std::cell::Cell;
-
 use crate::deps::{self, Adjacency};
 use crate::error::GraphError;
 use crate::function::Function;
@@ -65,7 +63,7 @@ impl Plan {
         while next < found.len() {
             let g = found[next];
             check_arity(graph, g)?;
-            let plain = refs(graph, g, &mut row)?;
+            let plain = deps::task_refs(graph, g, &mut row)?;
             if plain {
                 with_plain_strings.push(next as TaskId);
             }
@@ -234,39 +232,6 @@ impl Plan {
     /// priorities.
     pub fn peak_live(&self) -> usize {
         order::peak_live(&self.dependents, &self.deps, &self.priority, &self.outputs)
-    }
-}
-
-/// The references of task `id` into `row` (as [`deps::task_refs`]), and
-/// whether the task has a string literal that is not a reference.
-fn refs(graph: &Graph, id: TaskId, row: &mut Vec<TaskId>) -> Result<bool, GraphError> {
-    row.clear();
-    let plain = Cell::new(false);
-    let mut missing: Option<Key> = None;
-    graph.task(id).visit_refs(
-        &|v| {
-            let r = graph.ref_id(v);
-            if r.is_none() {
-                plain.set(true);
-            }
-            r
-        },
-        &|k| graph.id(k),
-        &mut |r| match r {
-            Ok(d) => row.push(d),
-            Err(k) => {
-                if missing.is_none() {
-                    missing = Some(k.clone());
-                }
-            }
-        },
-    );
-    match missing {
-        Some(key) => Err(GraphError::MissingKey {
-            key,
-            needed_by: Some(graph.key(id).clone()),
-        }),
-        None => Ok(plain.get()),
     }
 }
 
