@@ -25,9 +25,9 @@
 //! error no new task starts; the running ones finish, then the error is
 //! returned.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rask_graph::{Graph, Plan, TaskId, Value};
 
@@ -82,9 +82,6 @@ struct Pool<'p, 'c> {
     workers: usize,
     /// Set on the first error, so that batches stop between tasks.
     failed: AtomicBool,
-    /// How many tasks were ready when the state last changed, for workers
-    /// waiting for work without the lock.
-    ready: AtomicUsize,
 }
 
 /// The most tasks a worker takes at once.
@@ -93,48 +90,11 @@ const MAX_BATCH: usize = 16;
 /// Tasks shorter than this on average are taken in batches.
 const BATCH_BELOW_NS: f64 = 20_000.0;
 
-/// How long a worker of tiny tasks that finds nothing ready waits for
-/// another worker's tasks to make some, before it sleeps: a sleep and a
-/// wake-up cost tens of tiny tasks, and on a graph that keeps few tasks
-/// ready (a reduction tree) workers would otherwise take turns sleeping.
-const SPIN: Duration = Duration::from_micros(50);
-
-/// How many times a worker tries the lock before it blocks on it.
-const LOCK_TRIES: usize = 1000;
-
 impl<'p> Pool<'p, '_> {
     fn lock(&self) -> MutexGuard<'_, Shared<'p>> {
-        // the lock is held for a few hundred nanoseconds at a time: try
-        // for a while before blocking, since a worker that sleeps on the
-        // lock must be woken by a system call, and two workers of tiny
-        // tasks would fall into taking turns sleeping
-        for _ in 0..LOCK_TRIES {
-            match self.shared.try_lock() {
-                Ok(guard) => return guard,
-                Err(std::sync::TryLockError::Poisoned(e)) => return e.into_inner(),
-                Err(std::sync::TryLockError::WouldBlock) => std::hint::spin_loop(),
-            }
-        }
         // a poisoned lock means a callback panicked in another worker; the
         // state itself is never left half-updated, so carry on
         self.shared.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Waits up to [`SPIN`] without the lock for a task to be ready (or
-    /// the run to fail).
-    fn spin_for_work(&self) {
-        let start = Instant::now();
-        loop {
-            for _ in 0..64 {
-                if self.ready.load(Ordering::Relaxed) > 0 || self.failed.load(Ordering::Relaxed) {
-                    return;
-                }
-                std::hint::spin_loop();
-            }
-            if start.elapsed() >= SPIN {
-                return;
-            }
-        }
     }
 
     fn worker(&self, worker: usize) {
@@ -172,14 +132,6 @@ impl<'p> Pool<'p, '_> {
                 ids.push(id);
             }
             if ids.is_empty() {
-                if self.workers > 1 && task_ns < BATCH_BELOW_NS {
-                    drop(shared);
-                    self.spin_for_work();
-                    shared = self.lock();
-                    if shared.state.ready_len() > 0 || shared.state.is_over() {
-                        continue;
-                    }
-                }
                 shared.sleeping += 1;
                 shared = self.wake.wait(shared).unwrap_or_else(|e| e.into_inner());
                 shared.sleeping -= 1;
@@ -189,8 +141,6 @@ impl<'p> Pool<'p, '_> {
             if shared.sleeping > 0 && shared.state.ready_len() > 0 {
                 self.wake.notify_one();
             }
-            self.ready
-                .store(shared.state.ready_len(), Ordering::Relaxed);
             drop(shared);
             let guard = Unwinding {
                 pool: self,
@@ -240,8 +190,6 @@ impl<'p> Pool<'p, '_> {
             for &id in &ids[ran..] {
                 shared.state.fail(id);
             }
-            self.ready
-                .store(shared.state.ready_len(), Ordering::Relaxed);
             if shared.state.is_over() {
                 self.wake.notify_all();
             }
@@ -337,7 +285,6 @@ impl Executor for Threads {
             callbacks,
             workers: self.workers.min(plan.len().max(1)),
             failed: AtomicBool::new(false),
-            ready: AtomicUsize::new(0),
         };
         let workers = pool.workers;
         let spawned = std::thread::scope(|scope| {
