@@ -356,24 +356,15 @@ fn advise_huge_pages(addr: usize, len: usize) {
         )
     ))]
     {
-        extern "C" {
-            fn madvise(
-                addr: *mut std::ffi::c_void,
-                len: usize,
-                advice: std::ffi::c_int,
-            ) -> std::ffi::c_int;
-        }
         /// `MADV_HUGEPAGE` of these architectures (asm-generic/mman-common.h).
         const MADV_HUGEPAGE: std::ffi::c_int = 14;
         const HUGE: usize = 2 << 20;
         let start = addr.div_ceil(HUGE) * HUGE;
         let end = (addr + len) / HUGE * HUGE;
         if end > start {
-            // SAFETY: advice on whole pages of an allocation this process
-            // owns; MADV_HUGEPAGE changes no byte of memory
-            unsafe {
-                madvise(start as *mut std::ffi::c_void, end - start, MADV_HUGEPAGE);
-            }
+            // whole pages of a live allocation; MADV_HUGEPAGE changes no
+            // byte of memory, and is only advice: a refusal is no error
+            let _ = crate::prefault::advise(start, end - start, MADV_HUGEPAGE);
         }
     }
     #[cfg(not(all(

@@ -136,6 +136,34 @@ const SUPPORTED: bool = true;
 #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
 const SUPPORTED: bool = false;
 
+/// `madvise(2)` on whole pages of an allocation the caller owns and keeps
+/// alive, with an advice that changes no byte of it (Linux); the OS error
+/// when the kernel refuses.
+#[cfg(all(
+    target_os = "linux",
+    any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "riscv64"
+    )
+))]
+pub(crate) fn advise(addr: usize, len: usize, advice: std::ffi::c_int) -> std::io::Result<()> {
+    extern "C" {
+        fn madvise(
+            addr: *mut std::ffi::c_void,
+            len: usize,
+            advice: std::ffi::c_int,
+        ) -> std::ffi::c_int;
+    }
+    // SAFETY: the range is whole pages of a live allocation (the callers'
+    // contract), and the advice given by this crate changes no byte
+    if unsafe { madvise(addr as *mut std::ffi::c_void, len, advice) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
 /// Whether the kernel took the advice (false: it does not know it).
 fn populate(addr: usize, len: usize) -> bool {
     static UNSUPPORTED: AtomicBool = AtomicBool::new(false);
@@ -144,27 +172,19 @@ fn populate(addr: usize, len: usize) -> bool {
     }
     #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
     {
-        extern "C" {
-            fn madvise(
-                addr: *mut std::ffi::c_void,
-                len: usize,
-                advice: std::ffi::c_int,
-            ) -> std::ffi::c_int;
-            fn __errno_location() -> *mut std::ffi::c_int;
-        }
         /// `MADV_POPULATE_WRITE` (Linux 5.14).
         const MADV_POPULATE_WRITE: std::ffi::c_int = 23;
-        const EINVAL: std::ffi::c_int = 22;
-        // SAFETY: advice on whole pages of an allocation the caller keeps
-        // alive (see `Prefaulter::prefault`); MADV_POPULATE_WRITE maps
-        // pages without writing any byte
-        let r = unsafe { madvise(addr as *mut std::ffi::c_void, len, MADV_POPULATE_WRITE) };
-        // SAFETY: errno of this thread, read right after the failed call
-        if r != 0 && unsafe { *__errno_location() } == EINVAL {
-            UNSUPPORTED.store(true, Ordering::Relaxed);
-            return false;
+        const EINVAL: i32 = 22;
+        // the caller keeps the allocation alive (see
+        // `Prefaulter::prefault`); MADV_POPULATE_WRITE maps pages without
+        // writing any byte
+        match advise(addr, len, MADV_POPULATE_WRITE) {
+            Err(e) if e.raw_os_error() == Some(EINVAL) => {
+                UNSUPPORTED.store(true, Ordering::Relaxed);
+                false
+            }
+            _ => true,
         }
-        true
     }
     #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
     {
