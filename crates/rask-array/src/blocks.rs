@@ -11,7 +11,7 @@ use crate::chunks::{all_blocks, numblocks, refine};
 use crate::creation::BlockInfo;
 use crate::element::{Element, Number};
 use crate::error::ArrayError;
-use crate::expr::{blockwise_tasks, chunk_of, eval_block};
+use crate::expr::{blockwise_tasks, chunk_of};
 use crate::node::{block_key, LazyTasks, Node};
 use crate::token::Tokenizer;
 
@@ -42,17 +42,12 @@ impl<T: Element, U: Element> LazyTasks for MapBlocks<T, U> {
             self.input.chunks(),
             expr,
             Arc::new(move |kernel, ctx| {
-                let data = eval_block(kernel, ctx.len());
-                let chunk = ArrayViewD::from_shape(ctx.shape, &data)
-                    .map_err(|e| CallError::msg(e.to_string()))?;
-                let out = f(
-                    chunk,
-                    BlockInfo {
-                        block: ctx.block,
-                        shape: ctx.shape,
-                        offset: ctx.offset,
-                    },
-                );
+                let info = BlockInfo {
+                    block: ctx.block,
+                    shape: ctx.shape,
+                    offset: ctx.offset,
+                };
+                let out = ctx.with_view(kernel, |chunk| Ok(f(chunk, info)))?;
                 let want: Vec<usize> = ctx
                     .block
                     .iter()

@@ -25,7 +25,7 @@ use std::borrow::Cow;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use ndarray::ArrayD;
+use ndarray::{ArrayD, ArrayViewD};
 use rask_graph::{Arity, CallError, Function, Key, Task, Value};
 
 use crate::chunks::{c_strides, offsets, walk_rows, Idx};
@@ -57,6 +57,23 @@ impl<'a> BlockCtx<'a> {
     /// The number of elements of the block.
     pub(crate) fn len(&self) -> usize {
         self.shape.iter().product()
+    }
+
+    /// Evaluates the block with `kernel` and lends it, shaped, to
+    /// `use_block`.
+    pub(crate) fn with_view<T: Element, R>(
+        &self,
+        kernel: &mut dyn Kernel<T>,
+        use_block: impl FnOnce(ArrayViewD<'_, T>) -> Result<R, CallError>,
+    ) -> Result<R, CallError> {
+        let data = eval_block(kernel, self.len());
+        let view = ArrayViewD::from_shape(self.shape, &data).map_err(|e| self.shape_error(e))?;
+        use_block(view)
+    }
+
+    /// The error of a block whose elements do not fit its shape.
+    pub(crate) fn shape_error(&self, e: ndarray::ShapeError) -> CallError {
+        CallError::msg(format!("block {:?}: {e}", self.block))
     }
 
     fn input(&self, name: &str) -> Result<&'a Value, CallError> {
@@ -681,8 +698,7 @@ pub(crate) fn blockwise_tasks<T: Element>(
 pub(crate) fn fill_body<T: Element>() -> Arc<Body<T>> {
     Arc::new(|kernel: &mut dyn Kernel<T>, ctx: &BlockCtx<'_>| {
         let data = eval_block(kernel, ctx.len());
-        let a = ArrayD::from_shape_vec(ctx.shape.to_vec(), data)
-            .map_err(|e| CallError::msg(format!("block {:?}: {e}", ctx.block)))?;
+        let a = ArrayD::from_shape_vec(ctx.shape.to_vec(), data).map_err(|e| ctx.shape_error(e))?;
         Ok(Value::new(a))
     })
 }

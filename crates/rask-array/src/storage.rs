@@ -25,7 +25,7 @@ use crate::array::Array;
 use crate::chunks::{all_blocks, c_strides, numblocks, offsets, walk_rows, ChunkSpec, Idx};
 use crate::element::Element;
 use crate::error::ArrayError;
-use crate::expr::{blockwise_tasks, eval_block};
+use crate::expr::blockwise_tasks;
 use crate::node::{block_key, build_graph, LazyTasks, Node};
 use crate::token::Tokenizer;
 
@@ -63,11 +63,9 @@ impl<T: Element> LazyTasks for Store<T> {
             self.input.chunks(),
             expr,
             Arc::new(move |kernel, ctx| {
-                let data = eval_block(kernel, ctx.len());
-                let chunk = ArrayViewD::from_shape(ctx.shape, &data)
-                    .map_err(|e| CallError::msg(e.to_string()))?;
-                sink.write_chunk(ctx.offset, chunk)
-                    .map_err(CallError::msg)?;
+                ctx.with_view(kernel, |chunk| {
+                    sink.write_chunk(ctx.offset, chunk).map_err(CallError::msg)
+                })?;
                 Ok(Value::Null)
             }),
         )
