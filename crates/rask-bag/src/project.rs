@@ -224,34 +224,23 @@ struct Walk<'s, 'v, 'de> {
     values: &'v mut [Option<&'de str>],
 }
 
-impl Walk<'_, '_, '_> {
-    fn node(&self) -> &Node {
-        &self.steps.nodes[self.node]
-    }
-}
-
 impl<'de> DeserializeSeed<'de> for Walk<'_, '_, 'de> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        if self.node().fields.is_empty() {
+        let steps = self.steps;
+        let node = &steps.nodes[self.node];
+        if node.fields.is_empty() {
             return deserializer.deserialize_any(self);
         }
         let raw = <&'de RawValue>::deserialize(deserializer)?;
-        let node = &self.steps.nodes[self.node];
         for &f in &node.fields {
             self.values[f] = Some(raw.get());
         }
         if !node.children.is_empty() {
             // a field inside another field: walk the value's text again
-            let mut inner = serde_json::Deserializer::from_str(raw.get());
-            let walk = Walk {
-                steps: self.steps,
-                node: self.node,
-                values: self.values,
-            };
-            inner
-                .deserialize_any(walk)
+            serde_json::Deserializer::from_str(raw.get())
+                .deserialize_any(self)
                 .map_err(<D::Error as de::Error>::custom)?;
         }
         Ok(())

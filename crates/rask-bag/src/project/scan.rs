@@ -67,18 +67,14 @@ impl<'a> Scanner<'a> {
     fn walk(&mut self, steps: &Steps, node: usize, values: &mut [Option<&'a str>]) -> Option<()> {
         self.ws();
         let n = &steps.nodes[node];
-        if n.fields.is_empty() {
-            return if n.children.is_empty() {
-                self.skip()
-            } else {
-                self.descend(steps, node, values)
-            };
-        }
         let start = self.i;
         if n.children.is_empty() {
             self.skip()?;
         } else {
             self.descend(steps, node, values)?;
+        }
+        if n.fields.is_empty() {
+            return Some(());
         }
         let raw = self.b.get(start..self.i)?;
         // SAFETY: every byte scanned is either ASCII outside a string or
