@@ -347,35 +347,16 @@ fn as_bytes<W>(words: &mut [MaybeUninit<W>]) -> &mut [MaybeUninit<u8>] {
 /// kernel may have them disabled). The range is memory of a live
 /// allocation that nothing has touched yet.
 fn advise_huge_pages(addr: usize, len: usize) {
-    #[cfg(all(
-        target_os = "linux",
-        any(
-            target_arch = "x86_64",
-            target_arch = "aarch64",
-            target_arch = "riscv64"
-        )
-    ))]
-    {
-        /// `MADV_HUGEPAGE` of these architectures (asm-generic/mman-common.h).
-        const MADV_HUGEPAGE: std::ffi::c_int = 14;
-        const HUGE: usize = 2 << 20;
-        let start = addr.div_ceil(HUGE) * HUGE;
-        let end = (addr + len) / HUGE * HUGE;
-        if end > start {
-            // whole pages of a live allocation; MADV_HUGEPAGE changes no
-            // byte of memory, and is only advice: a refusal is no error
-            let _ = crate::prefault::advise(start, end - start, MADV_HUGEPAGE);
-        }
+    /// `MADV_HUGEPAGE` of Linux's architectures (asm-generic/mman-common.h).
+    const MADV_HUGEPAGE: std::ffi::c_int = 14;
+    const HUGE: usize = 2 << 20;
+    let start = addr.div_ceil(HUGE) * HUGE;
+    let end = (addr + len) / HUGE * HUGE;
+    if end > start {
+        // whole pages of a live allocation; MADV_HUGEPAGE changes no byte
+        // of memory, and is only advice: a refusal is no error
+        let _ = crate::prefault::advise(start, end - start, MADV_HUGEPAGE);
     }
-    #[cfg(not(all(
-        target_os = "linux",
-        any(
-            target_arch = "x86_64",
-            target_arch = "aarch64",
-            target_arch = "riscv64"
-        )
-    )))]
-    let _ = (addr, len);
 }
 
 #[cfg(test)]

@@ -138,29 +138,44 @@ const SUPPORTED: bool = false;
 
 /// `madvise(2)` on whole pages of an allocation the caller owns and keeps
 /// alive, with an advice that changes no byte of it (Linux); the OS error
-/// when the kernel refuses.
-#[cfg(all(
-    target_os = "linux",
-    any(
-        target_arch = "x86_64",
-        target_arch = "aarch64",
-        target_arch = "riscv64"
-    )
-))]
+/// when the kernel refuses, `Unsupported` where there is no such call.
 pub(crate) fn advise(addr: usize, len: usize, advice: std::ffi::c_int) -> std::io::Result<()> {
-    extern "C" {
-        fn madvise(
-            addr: *mut std::ffi::c_void,
-            len: usize,
-            advice: std::ffi::c_int,
-        ) -> std::ffi::c_int;
+    #[cfg(all(
+        target_os = "linux",
+        any(
+            target_arch = "x86_64",
+            target_arch = "aarch64",
+            target_arch = "riscv64"
+        )
+    ))]
+    {
+        extern "C" {
+            fn madvise(
+                addr: *mut std::ffi::c_void,
+                len: usize,
+                advice: std::ffi::c_int,
+            ) -> std::ffi::c_int;
+        }
+        // SAFETY: the range is whole pages of a live allocation (the
+        // callers' contract), and the advice given by this crate changes
+        // no byte
+        if unsafe { madvise(addr as *mut std::ffi::c_void, len, advice) } == 0 {
+            Ok(())
+        } else {
+            Err(std::io::Error::last_os_error())
+        }
     }
-    // SAFETY: the range is whole pages of a live allocation (the callers'
-    // contract), and the advice given by this crate changes no byte
-    if unsafe { madvise(addr as *mut std::ffi::c_void, len, advice) } == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
+    #[cfg(not(all(
+        target_os = "linux",
+        any(
+            target_arch = "x86_64",
+            target_arch = "aarch64",
+            target_arch = "riscv64"
+        )
+    )))]
+    {
+        let _ = (addr, len, advice);
+        Err(std::io::ErrorKind::Unsupported.into())
     }
 }
 
