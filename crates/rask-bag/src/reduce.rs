@@ -18,11 +18,13 @@
 //! answer is a sequence (`frequencies`, `foldby`, `topk`, `distinct`), as
 //! in Dask.
 
+use std::borrow::Cow;
 use std::hash::Hash;
 use std::ops::Add;
 use std::sync::Arc;
 
-use indexmap::{IndexMap, IndexSet};
+use indexmap::map::Entry;
+use indexmap::IndexMap;
 use rask_graph::{Arity, CallError, Function, Key, Task, Value};
 use rustc_hash::FxBuildHasher;
 
@@ -39,18 +41,25 @@ pub const SPLIT_EVERY: usize = 8;
 /// Map with insertion order and a fast deterministic hash.
 type OrderedMap<K, V> = IndexMap<K, V, FxBuildHasher>;
 
-/// Counts of items and where each first appeared.
-type Counts<T> = std::collections::HashMap<T, (u64, u64), FxBuildHasher>;
-
-/// The partial results given to a combining task.
-fn partials<A: 'static>(args: &[Value]) -> Result<Vec<&A>, CallError> {
-    args.iter()
-        .enumerate()
-        .map(|(i, v)| {
-            v.downcast_ref::<A>()
-                .ok_or_else(|| CallError::arg_type::<A>(i + 1, v))
-        })
-        .collect()
+/// The partial results given to a combining task, in partition order:
+/// each one taken when the task holds its only reference (it is the last
+/// to need it, as in a reduction tree), borrowed otherwise.
+fn partials<A: Clone + Send + Sync + 'static>(
+    args: &mut [Value],
+) -> Result<Vec<Cow<'_, A>>, CallError> {
+    let mut out = Vec::with_capacity(args.len());
+    for (i, v) in args.iter_mut().enumerate() {
+        if let Some(a) = v.take_unique::<A>() {
+            out.push(Cow::Owned(a));
+            continue;
+        }
+        let v: &Value = v;
+        match v.downcast_ref::<A>() {
+            Some(a) => out.push(Cow::Borrowed(a)),
+            None => return Err(CallError::arg_type::<A>(i + 1, v)),
+        }
+    }
+    Ok(out)
 }
 
 /// The operation of a name `OP-TOKEN`.
@@ -64,12 +73,12 @@ pub(crate) fn tree<T, A, R>(
     bag: &Bag<T>,
     name: &Arc<str>,
     part: impl Fn(&dyn Pipe<T>, usize, &[Value]) -> Result<A, BagError> + Send + Sync + 'static,
-    combine: impl Fn(Vec<&A>) -> A + Send + Sync + 'static,
+    combine: impl Fn(Vec<Cow<'_, A>>) -> A + Send + Sync + 'static,
     finish: impl Fn(A) -> R + Send + Sync + 'static,
 ) -> Arc<Fragment>
 where
     T: Element,
-    A: Send + Sync + 'static,
+    A: Clone + Send + Sync + 'static,
     R: Send + Sync + 'static,
 {
     let op = op_of(name);
@@ -83,13 +92,13 @@ where
     let combine = Arc::new(combine);
     let combine_f = {
         let combine = combine.clone();
-        Function::dynamic(
+        Function::owning(
             &format!("{op}-combine"),
             Arity::at_least(1),
-            move |args: &[Value]| Ok(Value::opaque(combine(partials::<A>(args)?))),
+            move |args: &mut [Value]| Ok(Value::opaque(combine(partials::<A>(args)?))),
         )
     };
-    let final_f = Function::dynamic(op, Arity::at_least(1), move |args: &[Value]| {
+    let final_f = Function::owning(op, Arity::at_least(1), move |args: &mut [Value]| {
         Ok(Value::opaque(finish(combine(partials::<A>(args)?))))
     });
     let part_name = token::name(&format!("{op}-part"), &**name);
@@ -169,11 +178,11 @@ impl<T: Element> Bag<T> {
         &self,
         name: Arc<str>,
         part: impl Fn(&dyn Pipe<T>, usize, &[Value]) -> Result<A, BagError> + Send + Sync + 'static,
-        combine: impl Fn(Vec<&A>) -> A + Send + Sync + 'static,
+        combine: impl Fn(Vec<Cow<'_, A>>) -> A + Send + Sync + 'static,
         finish: impl Fn(A) -> Vec<U> + Send + Sync + 'static,
     ) -> Bag<U>
     where
-        A: Send + Sync + 'static,
+        A: Clone + Send + Sync + 'static,
         U: Element,
     {
         let fragment = tree(self, &name, part, combine, finish);
@@ -192,7 +201,7 @@ impl<T: Element> Bag<T> {
             self,
             &name,
             |pipe, part, inputs| fold_ref(pipe, part, inputs, 0_usize, |n, _| *n += 1),
-            |xs| xs.into_iter().sum(),
+            |xs| xs.iter().map(|n| **n).sum(),
             |n| n,
         );
         Item::new(name, fragment)
@@ -212,7 +221,7 @@ impl<T: Element> Bag<T> {
                     *acc = std::mem::take(acc) + x
                 })
             },
-            |xs: Vec<&T>| xs.into_iter().fold(T::default(), |a, b| a + b.clone()),
+            |xs: Vec<Cow<'_, T>>| xs.into_iter().fold(T::default(), |a, b| a + b.into_owned()),
             |x| x,
         );
         Item::new(name, fragment)
@@ -248,9 +257,9 @@ impl<T: Element> Bag<T> {
                     }
                 })
             },
-            move |xs: Vec<&Option<T>>| {
+            move |xs: Vec<Cow<'_, Option<T>>>| {
                 let mut best: Option<&T> = None;
-                for x in xs.into_iter().flatten() {
+                for x in xs.iter().filter_map(|x| x.as_ref().as_ref()) {
                     if best.is_none_or(|b| better(x, b)) {
                         best = Some(x);
                     }
@@ -282,7 +291,7 @@ impl<T: Element> Bag<T> {
                     acc.1 += 1;
                 })
             },
-            |xs: Vec<&(f64, u64)>| xs.into_iter().fold((0.0, 0), |a, b| (a.0 + b.0, a.1 + b.1)),
+            |xs: Vec<Cow<'_, (f64, u64)>>| xs.iter().fold((0.0, 0), |a, b| (a.0 + b.0, a.1 + b.1)),
             |(sum, n)| (n > 0).then(|| sum / n as f64),
         );
         Item::new(name, fragment)
@@ -308,7 +317,7 @@ impl<T: Element> Bag<T> {
             self,
             &name,
             move |pipe, part, inputs| fold_owned(pipe, part, inputs, init(), &step),
-            move |xs: Vec<&A>| merge_all(xs, &combine),
+            move |xs: Vec<Cow<'_, A>>| merge_all(xs, &combine),
             |a| a,
         );
         Item::new(name, fragment)
@@ -336,7 +345,7 @@ impl<T: Element> Bag<T> {
                 let all = fold_owned(pipe, part, inputs, Vec::new(), |v, x| v.push(x))?;
                 Ok(perpartition(all))
             },
-            move |xs: Vec<&A>| aggregate(xs.into_iter().cloned().collect()),
+            move |xs: Vec<Cow<'_, A>>| aggregate(xs.into_iter().map(Cow::into_owned).collect()),
             |a| a,
         );
         Item::new(name, fragment)
@@ -376,7 +385,7 @@ impl<T: Element> Bag<T> {
                     binop(a, x);
                 })
             },
-            move |xs: Vec<&OrderedMap<K, A>>| merge_maps(xs, |a, b| combine(a, b)),
+            move |xs: Vec<Cow<'_, OrderedMap<K, A>>>| merge_maps(xs, |a, b| combine(a, b)),
             |m| m.into_iter().collect(),
         )
     }
@@ -398,51 +407,32 @@ impl<T: Element> Bag<T> {
         let name = token::name("frequencies", (self.name(), sort));
         self.reduced(
             name,
+            // counts in the order items first appear: in a partition, and
+            // then over partitions, as partials are merged in order
             |pipe, part, inputs| {
-                // count and first appearance: (partition << 40) + index
-                let mut at = (part as u64) << 40;
-                let counts: Counts<T> = if pipe.lends() {
-                    fold_ref(pipe, part, inputs, Counts::default(), |m, x| {
+                if pipe.lends() {
+                    fold_ref(pipe, part, inputs, OrderedMap::default(), |m, x| {
                         match m.get_mut(x) {
-                            Some(c) => c.0 += 1,
+                            Some(n) => *n += 1,
                             None => {
-                                m.insert(x.clone(), (1, at));
+                                m.insert(x.clone(), 1_u64);
                             }
                         }
-                        at += 1;
-                    })?
+                    })
                 } else {
-                    fold_owned(pipe, part, inputs, Counts::default(), |m, x| {
-                        m.entry(x).or_insert((0, at)).0 += 1;
-                        at += 1;
-                    })?
-                };
-                Ok(counts)
-            },
-            |xs: Vec<&Counts<T>>| {
-                let mut all = xs[0].clone();
-                for m in &xs[1..] {
-                    for (x, &(n, first)) in m.iter() {
-                        match all.get_mut(x) {
-                            Some(c) => {
-                                c.0 += n;
-                                c.1 = c.1.min(first);
-                            }
-                            None => {
-                                all.insert(x.clone(), (n, first));
-                            }
-                        }
-                    }
+                    fold_owned(pipe, part, inputs, OrderedMap::default(), |m, x| {
+                        *m.entry(x).or_insert(0) += 1;
+                    })
                 }
-                all
             },
+            |xs: Vec<Cow<'_, OrderedMap<T, u64>>>| merge_maps(xs, |n, m| *n += m),
             move |m| {
-                let mut v: Vec<(T, (u64, u64))> = m.into_iter().collect();
-                v.sort_unstable_by_key(|x| x.1 .1);
+                let mut v: Vec<(T, u64)> = m.into_iter().collect();
                 if sort {
-                    v.sort_by_key(|x| std::cmp::Reverse(x.1 .0));
+                    // stable: equal counts stay in order of appearance
+                    v.sort_by_key(|x| std::cmp::Reverse(x.1));
                 }
-                v.into_iter().map(|(x, (n, _))| (x, n)).collect()
+                v
             },
         )
     }
@@ -484,8 +474,14 @@ impl<T: Element> Bag<T> {
                 keep_top(&mut best, k);
                 Ok(best)
             },
-            move |xs: Vec<&Vec<(K, T)>>| {
-                let mut all: Vec<(K, T)> = xs.into_iter().flatten().cloned().collect();
+            move |xs: Vec<Cow<'_, Vec<(K, T)>>>| {
+                let mut all = Vec::with_capacity(xs.iter().map(|x| x.len()).sum());
+                for x in xs {
+                    match x {
+                        Cow::Owned(x) => all.extend(x),
+                        Cow::Borrowed(x) => all.extend(x.iter().cloned()),
+                    }
+                }
                 keep_top(&mut all, k);
                 all
             },
@@ -508,35 +504,19 @@ impl<T: Element> Bag<T> {
             name,
             |pipe, part, inputs| {
                 if pipe.lends() {
-                    fold_ref(pipe, part, inputs, IndexSet::default(), |s, x| {
-                        if !s.contains(x) {
-                            s.insert(x.clone());
+                    fold_ref(pipe, part, inputs, OrderedMap::default(), |s, x| {
+                        if !s.contains_key(x) {
+                            s.insert(x.clone(), ());
                         }
                     })
                 } else {
-                    fold_owned(
-                        pipe,
-                        part,
-                        inputs,
-                        IndexSet::<T, FxBuildHasher>::default(),
-                        |s, x| {
-                            s.insert(x);
-                        },
-                    )
+                    fold_owned(pipe, part, inputs, OrderedMap::default(), |s, x| {
+                        s.insert(x, ());
+                    })
                 }
             },
-            |xs: Vec<&IndexSet<T, FxBuildHasher>>| {
-                let mut all = xs[0].clone();
-                for s in &xs[1..] {
-                    for x in s.iter() {
-                        if !all.contains(x) {
-                            all.insert(x.clone());
-                        }
-                    }
-                }
-                all
-            },
-            |s| s.into_iter().collect(),
+            |xs: Vec<Cow<'_, OrderedMap<T, ()>>>| merge_maps(xs, |_, _| {}),
+            |s| s.into_keys().collect(),
         )
     }
 
@@ -605,28 +585,49 @@ fn keep_top<K: Ord, T>(v: &mut Vec<(K, T)>, k: usize) {
     v.truncate(k);
 }
 
-/// `combine` over partial results, starting from a copy of the first.
-fn merge_all<A: Clone>(xs: Vec<&A>, combine: impl Fn(&mut A, &A)) -> A {
-    let mut acc = xs[0].clone();
-    for x in &xs[1..] {
-        combine(&mut acc, x);
+/// `combine` over partial results, starting from the first (a copy of
+/// it when it is borrowed).
+fn merge_all<A: Clone>(xs: Vec<Cow<'_, A>>, combine: impl Fn(&mut A, &A)) -> A {
+    let mut xs = xs.into_iter();
+    let mut acc = xs
+        .next()
+        .map(Cow::into_owned)
+        .expect("a combine has inputs");
+    for x in xs {
+        combine(&mut acc, &x);
     }
     acc
 }
 
 /// Merges maps: keys in the order they first appear, values of a key
-/// merged with `merge`.
+/// merged with `merge`. Owned maps give their entries up, borrowed ones
+/// are copied from.
 fn merge_maps<K: Hash + Eq + Clone, A: Clone>(
-    xs: Vec<&OrderedMap<K, A>>,
+    xs: Vec<Cow<'_, OrderedMap<K, A>>>,
     merge: impl Fn(&mut A, &A),
 ) -> OrderedMap<K, A> {
-    let mut all = xs[0].clone();
-    for m in &xs[1..] {
-        for (k, a) in m.iter() {
-            match all.get_mut(k) {
-                Some(acc) => merge(acc, a),
-                None => {
-                    all.insert(k.clone(), a.clone());
+    let mut xs = xs.into_iter();
+    let mut all = xs.next().map(Cow::into_owned).unwrap_or_default();
+    for m in xs {
+        match m {
+            Cow::Owned(m) => {
+                for (k, a) in m {
+                    match all.entry(k) {
+                        Entry::Occupied(mut e) => merge(e.get_mut(), &a),
+                        Entry::Vacant(e) => {
+                            e.insert(a);
+                        }
+                    }
+                }
+            }
+            Cow::Borrowed(m) => {
+                for (k, a) in m {
+                    match all.get_mut(k) {
+                        Some(acc) => merge(acc, a),
+                        None => {
+                            all.insert(k.clone(), a.clone());
+                        }
+                    }
                 }
             }
         }

@@ -122,13 +122,32 @@ impl fmt::Display for Arity {
     }
 }
 
-type Imp = dyn Fn(&[Value]) -> Result<Value, CallError> + Send + Sync;
+type Borrowing = dyn Fn(&[Value]) -> Result<Value, CallError> + Send + Sync;
+type Owning = dyn Fn(&mut [Value]) -> Result<Value, CallError> + Send + Sync;
+
+/// What a function does with its arguments.
+enum Imp {
+    /// Reads them.
+    Borrowing(Box<Borrowing>),
+    /// May take the values no one else holds (see [`Function::owning`]).
+    Owning(Box<Owning>),
+}
 
 struct Inner {
     name: Arc<str>,
     arity: Arity,
     cheap: bool,
-    imp: Box<Imp>,
+    imp: Imp,
+}
+
+impl Inner {
+    /// Runs the function on arguments it may take.
+    fn invoke(&self, args: &mut [Value]) -> Result<Value, CallError> {
+        match &self.imp {
+            Imp::Borrowing(f) => f(args),
+            Imp::Owning(f) => f(args),
+        }
+    }
 }
 
 /// A named function that call tasks run; cheap to clone.
@@ -173,7 +192,41 @@ impl Function {
             name: Arc::from(name),
             arity,
             cheap: false,
-            imp: Box::new(f),
+            imp: Imp::Borrowing(Box::new(f)),
+        }))
+    }
+
+    /// A function over the raw argument values that may take them: a
+    /// call task gives it the values it is the last task to need, and
+    /// [`Value::take_unique`] moves such a value out instead of copying
+    /// it (a reduction merging large partial results reuses the first).
+    /// A value someone else still holds (a requested key, a literal of
+    /// the graph, an argument of [`Function::call`]) is shared and cannot
+    /// be taken, so the function must fall back to reading it.
+    ///
+    /// ```
+    /// use rask_graph::{Arity, Function, Value};
+    /// let first = Function::owning("first", Arity::exactly(1), |args| {
+    ///     let v: Vec<u8> = match args[0].take_unique::<Vec<u8>>() {
+    ///         Some(v) => v,                                        // moved
+    ///         None => args[0].downcast_ref::<Vec<u8>>().cloned().unwrap_or_default(), // copied
+    ///     };
+    ///     Ok(Value::new(v.first().copied().map_or(-1, i64::from)))
+    /// });
+    /// let arg = Value::opaque(vec![7_u8, 8]);
+    /// assert_eq!(first.call(&[arg.clone()]).unwrap(), Value::Int(7));
+    /// assert_eq!(arg.downcast_ref::<Vec<u8>>(), Some(&vec![7, 8])); // not taken
+    /// ```
+    pub fn owning(
+        name: &str,
+        arity: Arity,
+        f: impl Fn(&mut [Value]) -> Result<Value, CallError> + Send + Sync + 'static,
+    ) -> Function {
+        Function(Arc::new(Inner {
+            name: Arc::from(name),
+            arity,
+            cheap: false,
+            imp: Imp::Owning(Box::new(f)),
         }))
     }
 
@@ -191,7 +244,7 @@ impl Function {
                     name: shared.name.clone(),
                     arity: shared.arity,
                     cheap: true,
-                    imp: Box::new(move |args| (f.imp)(args)),
+                    imp: Imp::Owning(Box::new(move |args| f.invoke(args))),
                 }
             }
         };
@@ -214,24 +267,44 @@ impl Function {
     }
 
     /// Calls the function, checking the number of arguments first.
+    /// The arguments it is given are the caller's: an
+    /// [`owning`](Function::owning) function gets copies of them.
     pub fn call(&self, args: &[Value]) -> Result<Value, CallError> {
-        if !self.0.arity.accepts(args.len()) {
-            return Err(CallError::ArgCount {
-                expected: self.0.arity,
-                got: args.len(),
-            });
+        self.check_arity(args.len())?;
+        match &self.0.imp {
+            Imp::Borrowing(f) => f(args),
+            Imp::Owning(f) => f(&mut args.iter().cloned().collect::<SmallVec<[Value; 4]>>()),
         }
-        (self.0.imp)(args)
+    }
+
+    /// Calls the function on arguments it may take (the argument values
+    /// of a call task).
+    pub(crate) fn call_taking(&self, args: &mut [Value]) -> Result<Value, CallError> {
+        self.check_arity(args.len())?;
+        self.0.invoke(args)
+    }
+
+    fn check_arity(&self, n: usize) -> Result<(), CallError> {
+        if self.0.arity.accepts(n) {
+            Ok(())
+        } else {
+            Err(CallError::ArgCount {
+                expected: self.0.arity,
+                got: n,
+            })
+        }
     }
 
     /// Calls the function on `args` as a call task would, a failure being
-    /// an [`EvalError`] naming the function.
+    /// an [`EvalError`] naming the function. The values are the
+    /// function's: an [`owning`](Function::owning) one may take them.
     pub fn call_on(&self, args: impl Iterator<Item = Value>) -> Result<Value, EvalError> {
-        let args: SmallVec<[Value; 4]> = args.collect();
-        self.call(&args).map_err(|error| EvalError::Call {
-            function: self.name().to_string(),
-            error,
-        })
+        let mut args: SmallVec<[Value; 4]> = args.collect();
+        self.call_taking(&mut args)
+            .map_err(|error| EvalError::Call {
+                function: self.name().to_string(),
+                error,
+            })
     }
 
     /// True when both are the same function object.

@@ -156,11 +156,11 @@ impl Task {
                 }
             }
             Task::Call(f, args) => {
-                let values = args
+                let mut values = args
                     .iter()
                     .map(|t| t.eval(inputs))
                     .collect::<Result<SmallVec<[Value; 4]>, _>>()?;
-                f.call(&values).map_err(|error| EvalError::Call {
+                f.call_taking(&mut values).map_err(|error| EvalError::Call {
                     function: f.name().to_string(),
                     error,
                 })

@@ -250,6 +250,34 @@ impl Value {
         any.downcast_ref::<T>()
     }
 
+    /// Moves an opaque `T` out when this value is its only reference,
+    /// leaving `Null`; `None` (and the value untouched) when it is shared
+    /// or not a `T`. An [`owning`](crate::Function::owning) function
+    /// takes its arguments this way.
+    ///
+    /// ```
+    /// use rask_graph::Value;
+    /// let mut v = Value::opaque(vec![1_u8, 2]);
+    /// let copy = v.clone();
+    /// assert_eq!(v.take_unique::<Vec<u8>>(), None); // shared with `copy`
+    /// drop(copy);
+    /// assert_eq!(v.take_unique::<Vec<u8>>(), Some(vec![1, 2]));
+    /// assert_eq!(v, rask_graph::Value::Null);
+    /// ```
+    pub fn take_unique<T: Any + Send + Sync>(&mut self) -> Option<T> {
+        let Value::Opaque(v) = self else {
+            return None;
+        };
+        if !(**v).as_any().is::<T>() || Arc::get_mut(v).is_none() {
+            return None;
+        }
+        let Value::Opaque(v) = std::mem::take(self) else {
+            return None;
+        };
+        let v: Arc<dyn Any + Send + Sync> = v;
+        v.downcast::<T>().ok().and_then(|v| Arc::try_unwrap(v).ok())
+    }
+
     /// The string, if the value is one.
     pub fn as_str(&self) -> Option<&str> {
         match self {
