@@ -428,11 +428,18 @@ fn partial_body<T: Element, R: Reducer<T>>(
 }
 
 /// Merges the partials in `args[0]` (a list) into one array of
-/// accumulators.
+/// accumulators: into the first one itself when this task holds the only
+/// reference to it (the usual case in the tree), into a copy otherwise.
 fn merge_all<T: Element, R: Reducer<T>>(
     r: &R,
-    args: &[Value],
+    args: &mut [Value],
 ) -> Result<ArrayD<R::Acc>, CallError> {
+    let taken = match &mut args[0] {
+        Value::List(parts) => Arc::get_mut(parts)
+            .and_then(|parts| parts.first_mut())
+            .and_then(Value::take_unique::<ArrayD<R::Acc>>),
+        _ => None,
+    };
     let parts = args[0].as_list().unwrap_or_default();
     let mut it = parts.iter();
     let first = it
@@ -440,10 +447,13 @@ fn merge_all<T: Element, R: Reducer<T>>(
         .ok_or_else(|| CallError::msg("no partial to merge"))?;
     let bad =
         |v: &Value| CallError::msg(format!("a partial {} is of the wrong type", v.type_name()));
-    let mut acc: ArrayD<R::Acc> = first
-        .downcast_ref::<ArrayD<R::Acc>>()
-        .ok_or_else(|| bad(first))?
-        .clone();
+    let mut acc: ArrayD<R::Acc> = match taken {
+        Some(acc) => acc,
+        None => first
+            .downcast_ref::<ArrayD<R::Acc>>()
+            .ok_or_else(|| bad(first))?
+            .clone(),
+    };
     for v in it {
         let b = v.downcast_ref::<ArrayD<R::Acc>>().ok_or_else(|| bad(v))?;
         if b.shape() != acc.shape() {
@@ -478,18 +488,18 @@ impl<T: Element, R: Reducer<T>> LazyTasks for Reduction<T, R> {
             Arc::new(body),
         );
         let r = self.reducer.clone();
-        let combine = Function::dynamic(
+        let combine = Function::owning(
             &format!("{}-combine", R::NAME),
             Arity::exactly(1),
-            move |args: &[Value]| Ok(Value::new(merge_all::<T, R>(&r, args)?)),
+            move |args: &mut [Value]| Ok(Value::new(merge_all::<T, R>(&r, args)?)),
         );
         let r = self.reducer.clone();
         let keepdims = self.keepdims;
         let red_mask = reduced.clone();
-        let aggregate = Function::dynamic(
+        let aggregate = Function::owning(
             &format!("{}-aggregate", R::NAME),
             Arity::exactly(1),
-            move |args: &[Value]| {
+            move |args: &mut [Value]| {
                 let acc = merge_all::<T, R>(&r, args)?;
                 let out = acc.map(|a| r.finish(a));
                 if keepdims {
