@@ -13,6 +13,10 @@
 //! ('count-agg-…', 0, 0..3)                     → ('count-…', 0)
 //! ```
 //!
+//! A combining task is the last to need its inputs, so it is handed them
+//! (see [`Function::owning`]): it merges into the first partial result
+//! itself, moving the entries of the others, instead of copying them.
+//!
 //! The answer is the key `(name, 0)`: an [`Item`] for scalars (`count`,
 //! `sum`, `fold`), or the one partition of a bag for aggregations whose
 //! answer is a sequence (`frequencies`, `foldby`, `topk`, `distinct`), as
