@@ -11,11 +11,11 @@
 //! is moved to it rather than shared, so the worker that consumes it drops
 //! it, outside the lock.
 //!
-//! Tiny tasks (under 20 us on average) are taken in batches of up to 16
-//! when there are several workers: a share of the ready tasks, shrinking
+//! Tiny tasks (under 20 us on average) are taken in batches of up to
+//! [`Threads::MAX_BATCH`] (64) when there are several workers: a share of the ready tasks, shrinking
 //! as the ready set does (guided self-scheduling), so that two workers do
 //! not spend their time handing the lock back and forth. The price is a
-//! few more live values: up to 16 per worker beyond what the priorities
+//! few more live values: up to 64 per worker beyond what the priorities
 //! alone would keep. Longer tasks are taken one at a time, so that their
 //! results reach their dependents at once.
 //!
@@ -60,6 +60,11 @@ pub struct Threads {
 }
 
 impl Threads {
+    /// The most tasks a worker takes at once (tiny tasks only: see the
+    /// module docs). Each worker may keep up to this many values alive
+    /// beyond what the priorities alone would keep.
+    pub const MAX_BATCH: usize = 64;
+
     /// A pool of `workers` threads (at least one).
     pub fn new(workers: usize) -> Threads {
         Threads {
@@ -108,9 +113,6 @@ struct Pool<'p, 'c> {
     /// Set on the first error, so that batches stop between tasks.
     failed: AtomicBool,
 }
-
-/// The most tasks a worker takes at once.
-const MAX_BATCH: usize = 16;
 
 /// How many times a worker reads the `held` flag before it sleeps on the
 /// lock (some tens of microseconds), when each worker has a core.
@@ -177,7 +179,7 @@ impl<'p> Pool<'p, '_> {
             // a lock not to matter are taken one at a time, so that their
             // results reach their dependents at once
             let want = if self.workers > 1 && task_ns < BATCH_BELOW_NS {
-                (shared.state.ready_len() / (2 * self.workers)).clamp(1, MAX_BATCH)
+                (shared.state.ready_len() / (2 * self.workers)).clamp(1, Threads::MAX_BATCH)
             } else {
                 1
             };

@@ -200,9 +200,9 @@ fn tree_on_four_threads_stays_far_below_the_leaf_count() {
     let v = get_with(&Threads::new(4), &g, ("node", 10, 0).into_key(), &[&peak]).unwrap();
     assert_eq!(n_of(&v), (0..1024).sum::<i64>());
     // four workers each walking depth first: a few values per level each,
-    // plus up to a batch of 16 tiny tasks taken at once per worker
+    // plus up to a batch of tiny tasks taken at once per worker
     assert!(
-        peak.peak() <= 4 * (levels + 2 + 16),
+        peak.peak() <= 4 * (levels + 2 + Threads::MAX_BATCH),
         "{} payloads alive at once",
         peak.peak()
     );
