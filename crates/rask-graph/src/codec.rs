@@ -165,9 +165,12 @@ fn words_in<W: Any + Send + Sync>(b: &[u8], from: fn([u8; 8]) -> W) -> Option<Va
 
 /// Registers a codec for the type `T`, so that opaque values of that type
 /// can be printed as JSON, cached, and moved between processes.
+/// `Vec<i64>` and `Vec<f64>` have one already, whose binary form is their
+/// raw words; registering them again keeps it.
 pub fn register<T: Serialize + DeserializeOwned + Any + Send + Sync>() {
     let mut r = registry().write().unwrap_or_else(|e| e.into_inner());
     add::<T>(&mut r);
+    use_raw_words(&mut r);
 }
 
 fn codec_of(value: &dyn AnyValue) -> Result<Codec, NoCodec> {

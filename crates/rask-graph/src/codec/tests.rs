@@ -67,3 +67,16 @@ fn numeric_vectors_are_raw_words() {
     bad.truncate(n - 1);
     assert!(from_bytes(&bad).is_err());
 }
+
+#[test]
+fn registering_a_numeric_vector_keeps_its_raw_words() {
+    let v = Value::new(vec![0.25_f64; 100]);
+    let before = to_bytes(&v).unwrap();
+    register::<Vec<f64>>();
+    register::<Vec<i64>>();
+    assert_eq!(to_bytes(&v).unwrap(), before);
+    assert!(before.ends_with(&0.25_f64.to_le_bytes().repeat(100)));
+    let i = Value::new(vec![3_i64, -4]);
+    let back = from_bytes(&to_bytes(&i).unwrap()).unwrap();
+    assert_eq!(back.get::<Vec<i64>>(), Some(vec![3, -4]));
+}
