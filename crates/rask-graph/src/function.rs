@@ -188,12 +188,7 @@ impl Function {
         arity: Arity,
         f: impl Fn(&[Value]) -> Result<Value, CallError> + Send + Sync + 'static,
     ) -> Function {
-        Function(Arc::new(Inner {
-            name: Arc::from(name),
-            arity,
-            cheap: false,
-            imp: Imp::Borrowing(Box::new(f)),
-        }))
+        Function::of(name, arity, Imp::Borrowing(Box::new(f)))
     }
 
     /// A function over the raw argument values that may take them: a
@@ -222,11 +217,15 @@ impl Function {
         arity: Arity,
         f: impl Fn(&mut [Value]) -> Result<Value, CallError> + Send + Sync + 'static,
     ) -> Function {
+        Function::of(name, arity, Imp::Owning(Box::new(f)))
+    }
+
+    fn of(name: &str, arity: Arity, imp: Imp) -> Function {
         Function(Arc::new(Inner {
             name: Arc::from(name),
             arity,
             cheap: false,
-            imp: Imp::Owning(Box::new(f)),
+            imp,
         }))
     }
 
