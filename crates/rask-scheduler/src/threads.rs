@@ -12,9 +12,10 @@
 //! it, outside the lock.
 //!
 //! Tiny tasks (under 20 us on average) are taken in batches of up to
-//! [`Threads::MAX_BATCH`] (64) when there are several workers: a share of the ready tasks, shrinking
-//! as the ready set does (guided self-scheduling), so that two workers do
-//! not spend their time handing the lock back and forth. The price is a
+//! [`Threads::MAX_BATCH`] (64) when there are several workers: a share of
+//! the ready tasks, shrinking as the ready set does (guided
+//! self-scheduling), so that two workers do not spend their time handing
+//! the lock back and forth. The price is a
 //! few more live values: up to 64 per worker beyond what the priorities
 //! alone would keep. Longer tasks are taken one at a time, so that their
 //! results reach their dependents at once.
@@ -336,6 +337,7 @@ impl Executor for Threads {
         plan: &Plan,
         callbacks: &[&dyn Callback],
     ) -> Result<Vec<Value>, ComputeError> {
+        let workers = self.workers.min(plan.len().max(1));
         let pool = Pool {
             shared: Mutex::new(Shared {
                 state: State::new(plan),
@@ -343,15 +345,14 @@ impl Executor for Threads {
                 error: None,
             }),
             held: Padded(AtomicBool::new(false)),
-            spins: if self.workers <= cores() { SPINS } else { 0 },
+            spins: if workers <= cores() { SPINS } else { 0 },
             wake: Condvar::new(),
             graph,
             plan,
             callbacks,
-            workers: self.workers.min(plan.len().max(1)),
+            workers,
             failed: AtomicBool::new(false),
         };
-        let workers = pool.workers;
         let spawned = std::thread::scope(|scope| {
             let mut handles = Vec::with_capacity(workers);
             for w in 1..workers {
