@@ -70,6 +70,7 @@ mod project;
 mod reduce;
 mod shuffle;
 mod sink;
+mod tally;
 mod text;
 mod token;
 

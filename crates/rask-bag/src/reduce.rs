@@ -37,13 +37,14 @@ use crate::error::BagError;
 use crate::fragment::Fragment;
 use crate::item::Item;
 use crate::pipe::{self, items, Pipe, Stop};
+use crate::tally::Tally;
 use crate::token;
 
 /// How many partial results one task of a reduction tree combines.
 pub const SPLIT_EVERY: usize = 8;
 
 /// Map with insertion order and a fast deterministic hash.
-type OrderedMap<K, V> = IndexMap<K, V, FxBuildHasher>;
+pub(crate) type OrderedMap<K, V> = IndexMap<K, V, FxBuildHasher>;
 
 /// The partial results given to a combining task, in partition order:
 /// each one taken when the task holds its only reference (it is the last
@@ -414,20 +415,12 @@ impl<T: Element> Bag<T> {
             // counts in the order items first appear: in a partition, and
             // then over partitions, as partials are merged in order
             |pipe, part, inputs| {
-                if pipe.lends() {
-                    fold_ref(pipe, part, inputs, OrderedMap::default(), |m, x| {
-                        match m.get_mut(x) {
-                            Some(n) => *n += 1,
-                            None => {
-                                m.insert(x.clone(), 1_u64);
-                            }
-                        }
-                    })
+                let tally = if pipe.lends() {
+                    fold_ref(pipe, part, inputs, Tally::new(), Tally::add_ref)
                 } else {
-                    fold_owned(pipe, part, inputs, OrderedMap::default(), |m, x| {
-                        *m.entry(x).or_insert(0) += 1;
-                    })
-                }
+                    fold_owned(pipe, part, inputs, Tally::new(), Tally::add)
+                };
+                Ok(tally?.into_ordered())
             },
             |xs: Vec<Cow<'_, OrderedMap<T, u64>>>| merge_maps(xs, |n, m| *n += m),
             move |m| {
