@@ -150,8 +150,22 @@ impl Projection {
 
     /// The item of one line (`None` for a blank line).
     pub(crate) fn parse<T: DeserializeOwned>(&self, line: &[u8]) -> Result<Option<T>, BagError> {
+        let mut slot = None;
+        self.parse_into(line, &mut slot)?;
+        Ok(slot)
+    }
+
+    /// The item of one line, made in `slot`: when `slot` holds the item
+    /// of an earlier line, that item is deserialized in place (a `String`
+    /// keeps its buffer), so lending items costs no allocation per line.
+    /// `false` for a blank line (`slot` untouched).
+    pub(crate) fn parse_into<T: DeserializeOwned>(
+        &self,
+        line: &[u8],
+        slot: &mut Option<T>,
+    ) -> Result<bool, BagError> {
         if line.iter().all(u8::is_ascii_whitespace) {
-            return Ok(None);
+            return Ok(false);
         }
         // the fields' texts: on the stack for a few fields
         let mut few = [None; FEW];
@@ -170,7 +184,8 @@ impl Projection {
             self.walk(line, values)
                 .map_err(|source| BagError::Json { at: None, source })?;
         }
-        self.build(values).map(Some)
+        self.build(values, slot)?;
+        Ok(true)
     }
 
     /// Finds the fields with `serde_json`.
@@ -185,19 +200,31 @@ impl Projection {
         de.end()
     }
 
-    /// The item made of the fields' values.
-    fn build<T: DeserializeOwned>(&self, values: &[Option<&str>]) -> Result<T, BagError> {
+    /// The item made of the fields' values, in `slot` (in place if it
+    /// holds one).
+    fn build<T: DeserializeOwned>(
+        &self,
+        values: &[Option<&str>],
+        slot: &mut Option<T>,
+    ) -> Result<(), BagError> {
         let failed = Cell::new(None);
-        let result = if self.one {
-            failed.set(Some(0));
-            element(std::marker::PhantomData::<T>, found(values, 0))
-        } else {
-            T::deserialize(Fields {
-                count: self.fields.len(),
-                values,
-                next: 0,
-                failed: &failed,
-            })
+        let fields = || Fields {
+            count: self.fields.len(),
+            values,
+            next: 0,
+            failed: &failed,
+        };
+        let result = match (self.one, slot) {
+            (true, Some(place)) => {
+                failed.set(Some(0));
+                element(InPlace(place), found(values, 0))
+            }
+            (true, slot) => {
+                failed.set(Some(0));
+                element(std::marker::PhantomData::<T>, found(values, 0)).map(|x| *slot = Some(x))
+            }
+            (false, Some(place)) => T::deserialize_in_place(fields(), place),
+            (false, slot) => T::deserialize(fields()).map(|x| *slot = Some(x)),
         };
         result.map_err(|source| match failed.get() {
             Some(i) => {
@@ -334,6 +361,17 @@ impl<'de> Visitor<'de> for MemberOf<'_> {
 
     fn visit_str<E: de::Error>(self, name: &str) -> Result<Option<usize>, E> {
         Ok(self.0.iter().find(|c| c.name == name).map(|c| c.node))
+    }
+}
+
+/// Deserializes a value into an existing one (`Deserialize::deserialize_in_place`).
+struct InPlace<'p, T>(&'p mut T);
+
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for InPlace<'_, T> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        T::deserialize_in_place(deserializer, self.0)
     }
 }
 

@@ -41,7 +41,7 @@ use serde::de::DeserializeOwned;
 use crate::bag::{Bag, Element, Stage};
 use crate::error::{BagError, Location, Skipped};
 use crate::json::Field;
-use crate::pipe::{reject, settle, Flow, Pipe, SharedPipe, Sink, Stop};
+use crate::pipe::{reject, settle, Flow, Pipe, RefSink, SharedPipe, Sink, Stop};
 use crate::project::Projection;
 use crate::token;
 
@@ -610,6 +610,47 @@ where
     }
 }
 
+/// Fields of the JSON lines of a text source. Lent items are made in
+/// place, line after line, in one item (a `String` field keeps its
+/// buffer): reductions that only look at items allocate nothing per line.
+struct ProjectText<T> {
+    source: Arc<TextSource>,
+    projection: Arc<Projection>,
+    _items: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: DeserializeOwned + 'static> Pipe<T> for ProjectText<T> {
+    fn run(&self, part: usize, _inputs: &[Value], sink: &mut Sink<'_, T>) -> Flow {
+        scan(
+            &self.source.blocks[part],
+            &mut |line, at| match self.projection.parse::<T>(line) {
+                Ok(Some(x)) => settle(sink(x), || Some(at.here())),
+                Ok(None) => Ok(()),
+                Err(e) => Err(Stop::Failed(e.located(|| Some(at.here())))),
+            },
+        )
+    }
+
+    fn run_ref(&self, part: usize, _inputs: &[Value], sink: &mut RefSink<'_, T>) -> Flow {
+        let mut slot = None;
+        scan(&self.source.blocks[part], &mut |line, at| match self
+            .projection
+            .parse_into::<T>(line, &mut slot)
+        {
+            Ok(true) => match &slot {
+                Some(x) => settle(sink(x), || Some(at.here())),
+                None => Ok(()),
+            },
+            Ok(false) => Ok(()),
+            Err(e) => Err(Stop::Failed(e.located(|| Some(at.here())))),
+        })
+    }
+
+    fn lends(&self) -> bool {
+        true
+    }
+}
+
 /// JSON records from lines of text that came from elsewhere than a file.
 struct ParseJson<T> {
     inner: SharedPipe<String>,
@@ -638,15 +679,34 @@ struct ProjectJson<T> {
 
 impl<T: DeserializeOwned + 'static> Pipe<T> for ProjectJson<T> {
     fn run(&self, part: usize, inputs: &[Value], sink: &mut Sink<'_, T>) -> Flow {
-        self.inner.run(
+        self.inner.run_ref(
             part,
             inputs,
             &mut |line| match self.projection.parse(line.as_bytes()) {
                 Ok(Some(x)) => sink(x),
                 Ok(None) => Ok(()),
-                Err(e) => Err(reject(e, &None)),
+                Err(e) => Err(Stop::Failed(e)),
             },
         )
+    }
+
+    fn run_ref(&self, part: usize, inputs: &[Value], sink: &mut RefSink<'_, T>) -> Flow {
+        let mut slot = None;
+        self.inner.run_ref(part, inputs, &mut |line| match self
+            .projection
+            .parse_into(line.as_bytes(), &mut slot)
+        {
+            Ok(true) => match &slot {
+                Some(x) => sink(x),
+                None => Ok(()),
+            },
+            Ok(false) => Ok(()),
+            Err(e) => Err(Stop::Failed(e)),
+        })
+    }
+
+    fn lends(&self) -> bool {
+        true
     }
 }
 
@@ -745,10 +805,10 @@ impl Bag<String> {
         let projection = Arc::new(projection);
         match self.text() {
             Some(source) => {
-                let pipe: SharedPipe<T> = Arc::new(TextPipe {
+                let pipe: SharedPipe<T> = Arc::new(ProjectText::<T> {
                     source: source.clone(),
-                    parse: move |line: &[u8]| projection.parse::<T>(line),
-                    skipped: None,
+                    projection,
+                    _items: std::marker::PhantomData,
                 });
                 Bag::from_stage(name, source.stage(pipe))
             }

@@ -348,6 +348,74 @@ fn json_fields_read_what_json_reads_and_name_file_and_line_of_errors() {
     );
 }
 
+/// Reductions that only look at items (`count`, `frequencies`, `topk`,
+/// `max`) get the fields of a JSON line lent, made in place in one item
+/// line after line: they must see what the items by value are, a field
+/// missing after a line that had it included, and the same errors.
+#[test]
+fn lent_fields_are_the_fields_read_by_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let text: String = (0..200)
+        .map(|i| match i % 4 {
+            0 => format!(
+                "{{\"type\": \"P{}\", \"payload\": {{\"size\": {i}}}}}\n",
+                i % 3
+            ),
+            1 => "{\"type\": \"W\"}\n".to_string(),
+            2 => "\n".to_string(),
+            _ => format!(
+                "{{\"type\": \"C\\\"{}\", \"payload\": {{\"size\": null}}}}\n",
+                i % 5
+            ),
+        })
+        .collect();
+    write(&dir.path().join("a.json"), text.as_bytes());
+    write(&dir.path().join("b.json.gz"), &gzip(text.as_bytes()));
+    for file in ["a.json", "b.json.gz"] {
+        let lines = read_text(dir.path().join(file)).unwrap();
+        let from_memory = rask_bag::from_sequence(lines.compute(&Sync).unwrap(), 3);
+        for source in [&lines, &from_memory] {
+            let pairs = source.json_fields::<(String, Option<u64>)>(["type", "payload.size"]);
+            let by_value = pairs.compute(&Sync).unwrap();
+            assert_eq!(by_value.len(), 150);
+            for ex in [&Sync as &dyn Executor, &Threads::new(2)] {
+                let mut counts: Vec<((String, Option<u64>), u64)> = Vec::new();
+                for p in &by_value {
+                    match counts.iter_mut().find(|(q, _)| q == p) {
+                        Some((_, n)) => *n += 1,
+                        None => counts.push((p.clone(), 1)),
+                    }
+                }
+                assert_eq!(
+                    pairs.frequencies(false).compute(ex).unwrap(),
+                    counts,
+                    "{file}"
+                );
+                assert_eq!(pairs.count().compute(ex).unwrap(), 150);
+                let top = pairs.topk(3, |p| p.1).compute(ex).unwrap();
+                assert_eq!(
+                    top.iter().map(|p| p.1).collect::<Vec<_>>(),
+                    [Some(196), Some(192), Some(188)]
+                );
+                let kinds = source.json_field::<String>("type");
+                assert_eq!(kinds.max().compute(ex).unwrap().as_deref(), Some("W"));
+                assert_eq!(
+                    kinds.frequencies(true).compute(ex).unwrap()[0],
+                    ("W".to_string(), 50)
+                );
+            }
+        }
+    }
+    // an error met while lending names the file and line
+    let path = dir.path().join("a.json");
+    let sizes = read_text(&path).unwrap().json_field::<u64>("payload.size");
+    let err = sizes.count().compute(&Sync).unwrap_err();
+    assert_eq!(
+        BagError::find(&err).unwrap().to_string(),
+        format!("{}:2: record has no field \"payload.size\"", path.display())
+    );
+}
+
 #[test]
 fn bad_json_lines_in_a_split_file_are_numbered_from_the_file_start() {
     let dir = tempfile::tempdir().unwrap();
