@@ -312,8 +312,20 @@ impl<'a> Scanner<'a> {
         Some(())
     }
 
+    /// Skips ASCII digits, eight at a time where the line has eight
+    /// bytes left (numbers end at unpredictable lengths: a loop of one
+    /// byte at a time mispredicts its exit).
     #[inline(always)]
     fn digits(&mut self) {
+        while let Some(word) = self.b.get(self.i..self.i + 8) {
+            let mut bytes = [0_u8; 8];
+            bytes.copy_from_slice(word);
+            let n = leading_digits(u64::from_le_bytes(bytes));
+            self.i += n;
+            if n < 8 {
+                return;
+            }
+        }
         while let Some(b'0'..=b'9') = self.peek() {
             self.i += 1;
         }
@@ -335,6 +347,21 @@ impl<'a> Scanner<'a> {
             None
         }
     }
+}
+
+/// How many of the 8 bytes of `word` (little-endian: the first byte is
+/// the lowest) are ASCII digits before the first that is not.
+#[inline(always)]
+fn leading_digits(word: u64) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // digits become 0..=9 in their byte, any other byte 10 or more
+    let x = word ^ (ONES * b'0' as u64);
+    // the high bit of a byte is set where it is 10 or more: adding 0x76
+    // carries into the high bit from 10 up, and bytes of 0x80 and up have
+    // it already. A carry out of a byte only reaches bytes after the
+    // first non-digit, which do not count.
+    let high = (x.wrapping_add(ONES * 0x76) | x) & (ONES * 0x80);
+    (high.trailing_zeros() / 8) as usize
 }
 
 /// The index of the first byte at or after `i` that ends a run of plain
@@ -406,6 +433,41 @@ mod tests {
             }
             assert_eq!(special::<false>(&vec![0xc3; len], 0), len);
         }
+    }
+
+    #[test]
+    fn leading_digits_counts_the_digits_before_any_other_byte() {
+        for len in 0..=8 {
+            for other in [
+                b'a',
+                b'.',
+                b'e',
+                b'/',
+                b':',
+                b' ',
+                0x00,
+                0x80,
+                0xff,
+                b'0' + 10,
+                b'0' - 1,
+            ] {
+                let mut word = [other; 8];
+                for (k, b) in word.iter_mut().take(len).enumerate() {
+                    *b = b'0' + (k as u8 * 7 % 10);
+                }
+                // bytes after the first non-digit do not count, whatever they are
+                if len < 7 {
+                    word[len + 1] = b'5';
+                }
+                assert_eq!(leading_digits(u64::from_le_bytes(word)), len, "{word:?}");
+            }
+        }
+        let mut s = Scanner {
+            b: b"12345678901234567x",
+            i: 0,
+        };
+        s.digits();
+        assert_eq!(s.i, 17);
     }
 
     #[test]
