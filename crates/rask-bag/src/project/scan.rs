@@ -42,6 +42,12 @@ struct Scanner<'a> {
 impl<'a> Scanner<'a> {
     #[inline(always)]
     fn ws(&mut self) {
+        // compact JSON has none: one comparison says so
+        if let Some(&c) = self.b.get(self.i) {
+            if c > b' ' {
+                return;
+            }
+        }
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
             self.i += 1;
         }
