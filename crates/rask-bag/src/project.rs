@@ -118,14 +118,33 @@ impl Steps {
 #[derive(Clone, Copy)]
 enum Found<'a> {
     /// Its JSON text.
-    Text(&'a str),
+    Text(Text<'a>),
     /// The record does not have it.
     Missing,
 }
 
-fn found<'a>(values: &[Option<&'a str>], i: usize) -> Found<'a> {
+/// A field's JSON text as the scan found it.
+#[derive(Clone, Copy)]
+struct Text<'a> {
+    json: &'a str,
+    /// The scanner saw a string without escapes: the text between the
+    /// quotes is the value, with no second look.
+    plain_string: bool,
+}
+
+impl<'a> Text<'a> {
+    /// JSON text of which nothing more is known.
+    fn json(json: &'a str) -> Text<'a> {
+        Text {
+            json,
+            plain_string: false,
+        }
+    }
+}
+
+fn found<'a>(values: &[Option<Text<'a>>], i: usize) -> Found<'a> {
     match values.get(i) {
-        Some(Some(text)) => Found::Text(text),
+        Some(Some(text)) => Found::Text(*text),
         _ => Found::Missing,
     }
 }
@@ -170,7 +189,7 @@ impl Projection {
         // the fields' texts: on the stack for a few fields
         let mut few = [None; FEW];
         let mut many = Vec::new();
-        let values: &mut [Option<&str>] = if self.fields.len() <= FEW {
+        let values: &mut [Option<Text>] = if self.fields.len() <= FEW {
             &mut few[..self.fields.len()]
         } else {
             many.resize(self.fields.len(), None);
@@ -189,7 +208,7 @@ impl Projection {
     }
 
     /// Finds the fields with `serde_json`.
-    fn walk<'a>(&self, line: &'a str, values: &mut [Option<&'a str>]) -> serde_json::Result<()> {
+    fn walk<'a>(&self, line: &'a str, values: &mut [Option<Text<'a>>]) -> serde_json::Result<()> {
         let mut de = serde_json::Deserializer::from_str(line);
         Walk {
             steps: &self.steps,
@@ -204,7 +223,7 @@ impl Projection {
     /// holds one).
     fn build<T: DeserializeOwned>(
         &self,
-        values: &[Option<&str>],
+        values: &[Option<Text>],
         slot: &mut Option<T>,
     ) -> Result<(), BagError> {
         let failed = Cell::new(None);
@@ -248,7 +267,7 @@ impl Projection {
 struct Walk<'s, 'v, 'de> {
     steps: &'s Steps,
     node: usize,
-    values: &'v mut [Option<&'de str>],
+    values: &'v mut [Option<Text<'de>>],
 }
 
 impl<'de> DeserializeSeed<'de> for Walk<'_, '_, 'de> {
@@ -262,7 +281,7 @@ impl<'de> DeserializeSeed<'de> for Walk<'_, '_, 'de> {
         }
         let raw = <&'de RawValue>::deserialize(deserializer)?;
         for &f in &node.fields {
-            self.values[f] = Some(raw.get());
+            self.values[f] = Some(Text::json(raw.get()));
         }
         if !node.children.is_empty() {
             // a field inside another field: walk the value's text again
@@ -383,7 +402,7 @@ fn element<'a, S: DeserializeSeed<'a>>(
     match found {
         Found::Text(text) => match Plain::of(text) {
             Some(plain) => seed.deserialize(plain),
-            None => parsed(text, |de| seed.deserialize(de)),
+            None => parsed(text.json, |de| seed.deserialize(de)),
         },
         Found::Missing => seed.deserialize(Missing),
     }
@@ -421,9 +440,12 @@ enum PlainValue<'a> {
 }
 
 impl<'a> Plain<'a> {
-    fn of(text: &'a str) -> Option<Plain<'a>> {
+    fn of(found: Text<'a>) -> Option<Plain<'a>> {
+        let text = found.json;
         let b = text.as_bytes();
-        let value = if let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        let value = if found.plain_string {
+            PlainValue::Str(&text[1..text.len() - 1])
+        } else if let Some(inner) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
             // the text is valid JSON, so a quote inside is escaped: a
             // backslash is all there is to look for (a short scan, where
             // a SIMD search costs more to set up)
@@ -520,7 +542,7 @@ impl<'de> Deserializer<'de> for Missing {
 /// whose members are the fields in order.
 struct Fields<'r, 'a> {
     count: usize,
-    values: &'r [Option<&'a str>],
+    values: &'r [Option<Text<'a>>],
     next: usize,
     /// The field whose value failed to deserialize.
     failed: &'r Cell<Option<usize>>,
@@ -800,7 +822,15 @@ mod tests {
                     if fast_ok && !out_of_range {
                         prop_assert!(slow.is_ok(), "scanner took what serde_json refuses: {}", line);
                         let slow = slow.unwrap();
-                        prop_assert_eq!(fast, slow, "{}", line);
+                        fn texts<'a>(v: &[Option<Text<'a>>]) -> Vec<Option<&'a str>> {
+                            v.iter().map(|t| t.map(|t| t.json)).collect()
+                        }
+                        prop_assert_eq!(texts(&fast), texts(&slow), "{}", line);
+                        // a string said to be plain is one without escapes
+                        for t in fast.iter().flatten().filter(|t| t.plain_string) {
+                            let decoded: String = serde_json::from_str(t.json).unwrap();
+                            prop_assert_eq!(&decoded, &t.json[1..t.json.len() - 1], "{}", line);
+                        }
                     }
                 }
             }

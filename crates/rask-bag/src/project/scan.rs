@@ -15,7 +15,7 @@
 //! met, so a line that passes is UTF-8 without a pass of its own (bytes
 //! outside strings must be ASCII JSON anyway).
 
-use super::Steps;
+use super::{Steps, Text};
 
 /// Nesting the scanner follows while skipping; deeper lines take the slow
 /// way (where `serde_json` stops at 128).
@@ -26,7 +26,7 @@ pub(super) const MAX_DEPTH: u32 = 128;
 pub(super) fn scan<'a>(
     line: &'a [u8],
     steps: &Steps,
-    values: &mut [Option<&'a str>],
+    values: &mut [Option<Text<'a>>],
 ) -> Option<()> {
     let mut s = Scanner { b: line, i: 0 };
     s.walk(steps, 0, values)?;
@@ -70,12 +70,17 @@ impl<'a> Scanner<'a> {
 
     /// Walks the value at `node` (after white space): keeps the text of
     /// the fields that end there, enters the members on a path.
-    fn walk(&mut self, steps: &Steps, node: usize, values: &mut [Option<&'a str>]) -> Option<()> {
+    fn walk(&mut self, steps: &Steps, node: usize, values: &mut [Option<Text<'a>>]) -> Option<()> {
         self.ws();
         let n = &steps.nodes[node];
         let start = self.i;
+        let mut plain_string = false;
         if n.children.is_empty() {
-            self.skip()?;
+            if self.peek()? == b'"' {
+                plain_string = !self.string()?;
+            } else {
+                self.skip()?;
+            }
         } else {
             self.descend(steps, node, values)?;
         }
@@ -87,9 +92,9 @@ impl<'a> Scanner<'a> {
         // part of a string's text that `string` checked to be UTF-8, and
         // `start` and `self.i` are at ASCII bytes (a value's first byte,
         // the byte after its last): the slice is whole UTF-8.
-        let raw = unsafe { std::str::from_utf8_unchecked(raw) };
+        let json = unsafe { std::str::from_utf8_unchecked(raw) };
         for &f in &n.fields {
-            values[f] = Some(raw);
+            values[f] = Some(Text { json, plain_string });
         }
         Some(())
     }
@@ -101,7 +106,7 @@ impl<'a> Scanner<'a> {
         &mut self,
         steps: &Steps,
         node: usize,
-        values: &mut [Option<&'a str>],
+        values: &mut [Option<Text<'a>>],
     ) -> Option<()> {
         let children = &steps.nodes[node].children;
         match self.peek()? {
