@@ -25,6 +25,7 @@
 use std::borrow::Cow;
 use std::hash::Hash;
 use std::ops::Add;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use indexmap::map::Entry;
@@ -410,17 +411,23 @@ impl<T: Element> Bag<T> {
         T: Hash + Eq,
     {
         let name = token::name("frequencies", (self.name(), sort));
+        // the number of distinct items the last partition counted: the
+        // next one starts with room for as many (partitions are alike more
+        // often than not), not growing its table step by step
+        let last = Arc::new(AtomicUsize::new(0));
         self.reduced(
             name,
             // counts in the order items first appear: in a partition, and
             // then over partitions, as partials are merged in order
-            |pipe, part, inputs| {
+            move |pipe, part, inputs| {
+                let tally = Tally::with_capacity(last.load(Ordering::Relaxed));
                 let tally = if pipe.lends() {
-                    fold_ref(pipe, part, inputs, Tally::new(), Tally::add_ref)
+                    fold_ref(pipe, part, inputs, tally, Tally::add_ref)
                 } else {
-                    fold_owned(pipe, part, inputs, Tally::new(), Tally::add)
-                };
-                Ok(tally?.into_ordered())
+                    fold_owned(pipe, part, inputs, tally, Tally::add)
+                }?;
+                last.store(tally.len(), Ordering::Relaxed);
+                Ok(tally.into_ordered())
             },
             |xs: Vec<Cow<'_, OrderedMap<T, u64>>>| merge_maps(xs, |n, m| *n += m),
             move |m| {

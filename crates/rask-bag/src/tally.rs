@@ -32,10 +32,16 @@ pub(crate) struct Tally<T> {
 }
 
 impl<T: Hash + Eq> Tally<T> {
-    pub(crate) fn new() -> Tally<T> {
+    /// Room for `n` distinct items before the table grows.
+    pub(crate) fn with_capacity(n: usize) -> Tally<T> {
         Tally {
-            table: HashTable::new(),
+            table: HashTable::with_capacity(n),
         }
+    }
+
+    /// The number of distinct items.
+    pub(crate) fn len(&self) -> usize {
+        self.table.len()
     }
 
     /// Counts `item`.
@@ -108,8 +114,8 @@ mod tests {
     #[test]
     fn counts_in_the_order_items_first_appear() {
         let items = ["b", "a", "b", "c", "a", "b", "d"];
-        let mut owned = Tally::new();
-        let mut lent = Tally::new();
+        let mut owned = Tally::with_capacity(0);
+        let mut lent = Tally::with_capacity(2);
         for x in items {
             owned.add(x.to_string());
             lent.add_ref(&x.to_string());
@@ -124,7 +130,7 @@ mod tests {
 
     #[test]
     fn the_ordered_map_finds_every_item() {
-        let mut t = Tally::new();
+        let mut t = Tally::with_capacity(0);
         for i in 0..10_000_u64 {
             t.add(i * 7 % 1000);
         }
