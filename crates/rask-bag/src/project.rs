@@ -26,6 +26,7 @@ use serde_json::value::RawValue;
 
 use crate::error::BagError;
 use crate::json::Field;
+use crate::pipe::{Flow, RefSink, Stop};
 
 mod scan;
 
@@ -205,6 +206,21 @@ impl Projection {
         }
         self.build(values, slot)?;
         Ok(true)
+    }
+
+    /// Makes the item of `line` in `slot` (see [`parse_into`](Self::parse_into))
+    /// and lends it to `sink`; nothing for a blank line.
+    pub(crate) fn lend<T: DeserializeOwned>(
+        &self,
+        line: &[u8],
+        slot: &mut Option<T>,
+        sink: &mut RefSink<'_, T>,
+    ) -> Flow {
+        match self.parse_into(line, slot) {
+            Ok(true) => slot.as_ref().map_or(Ok(()), sink),
+            Ok(false) => Ok(()),
+            Err(e) => Err(Stop::Failed(e)),
+        }
     }
 
     /// Finds the fields with `serde_json`.

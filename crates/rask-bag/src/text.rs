@@ -602,12 +602,23 @@ where
 {
     fn run(&self, part: usize, _inputs: &[Value], sink: &mut Sink<'_, T>) -> Flow {
         let block = &self.source.blocks[part];
-        scan(block, &mut |line, at| match (self.parse)(line) {
-            Ok(Some(x)) => settle(sink(x), || Some(at.here())),
-            Ok(None) => Ok(()),
-            Err(e) => settle(Err(reject(e, &self.skipped)), || Some(at.here())),
-        })
+        items_of(block, &self.parse, &self.skipped, sink)
     }
+}
+
+/// Gives `sink` the item `parse` makes of each line of `block` (`None`:
+/// no item); an error names the line.
+fn items_of<T>(
+    block: &Block,
+    parse: impl Fn(&[u8]) -> Result<Option<T>, BagError>,
+    skipped: &Option<Skipped>,
+    sink: &mut Sink<'_, T>,
+) -> Flow {
+    scan(block, &mut |line, at| match parse(line) {
+        Ok(Some(x)) => settle(sink(x), || Some(at.here())),
+        Ok(None) => Ok(()),
+        Err(e) => settle(Err(reject(e, skipped)), || Some(at.here())),
+    })
 }
 
 /// Fields of the JSON lines of a text source. Lent items are made in
@@ -621,28 +632,15 @@ struct ProjectText<T> {
 
 impl<T: DeserializeOwned + 'static> Pipe<T> for ProjectText<T> {
     fn run(&self, part: usize, _inputs: &[Value], sink: &mut Sink<'_, T>) -> Flow {
-        scan(
-            &self.source.blocks[part],
-            &mut |line, at| match self.projection.parse::<T>(line) {
-                Ok(Some(x)) => settle(sink(x), || Some(at.here())),
-                Ok(None) => Ok(()),
-                Err(e) => Err(Stop::Failed(e.located(|| Some(at.here())))),
-            },
-        )
+        let parse = |line: &[u8]| self.projection.parse::<T>(line);
+        items_of(&self.source.blocks[part], parse, &None, sink)
     }
 
     fn run_ref(&self, part: usize, _inputs: &[Value], sink: &mut RefSink<'_, T>) -> Flow {
         let mut slot = None;
-        scan(&self.source.blocks[part], &mut |line, at| match self
-            .projection
-            .parse_into::<T>(line, &mut slot)
-        {
-            Ok(true) => match &slot {
-                Some(x) => settle(sink(x), || Some(at.here())),
-                None => Ok(()),
-            },
-            Ok(false) => Ok(()),
-            Err(e) => Err(Stop::Failed(e.located(|| Some(at.here())))),
+        scan(&self.source.blocks[part], &mut |line, at| {
+            let flow = self.projection.lend(line, &mut slot, &mut *sink);
+            settle(flow, || Some(at.here()))
         })
     }
 
@@ -692,16 +690,8 @@ impl<T: DeserializeOwned + 'static> Pipe<T> for ProjectJson<T> {
 
     fn run_ref(&self, part: usize, inputs: &[Value], sink: &mut RefSink<'_, T>) -> Flow {
         let mut slot = None;
-        self.inner.run_ref(part, inputs, &mut |line| match self
-            .projection
-            .parse_into(line.as_bytes(), &mut slot)
-        {
-            Ok(true) => match &slot {
-                Some(x) => sink(x),
-                None => Ok(()),
-            },
-            Ok(false) => Ok(()),
-            Err(e) => Err(Stop::Failed(e)),
+        self.inner.run_ref(part, inputs, &mut |line| {
+            self.projection.lend(line.as_bytes(), &mut slot, &mut *sink)
         })
     }
 
