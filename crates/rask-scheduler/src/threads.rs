@@ -115,6 +115,44 @@ struct Pool<'p, 'c> {
     failed: AtomicBool,
 }
 
+/// The `held` flag, set: cleared when dropped.
+struct Held<'a>(&'a AtomicBool);
+
+impl<'a> Held<'a> {
+    fn set(flag: &'a AtomicBool) -> Held<'a> {
+        flag.store(true, Ordering::Relaxed);
+        Held(flag)
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Relaxed);
+    }
+}
+
+/// The state lock, held. Dropping it clears the `held` flag and then
+/// releases the lock (fields drop in order), so the flag cannot be left
+/// set by a path that forgets it.
+struct Locked<'g, 'p> {
+    held: Held<'g>,
+    guard: MutexGuard<'g, Shared<'p>>,
+}
+
+impl<'p> std::ops::Deref for Locked<'_, 'p> {
+    type Target = Shared<'p>;
+
+    fn deref(&self) -> &Shared<'p> {
+        &self.guard
+    }
+}
+
+impl std::ops::DerefMut for Locked<'_, '_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.guard
+    }
+}
+
 /// How many times a worker reads the `held` flag before it sleeps on the
 /// lock (some tens of microseconds), when each worker has a core.
 const SPINS: usize = 2000;
@@ -130,12 +168,12 @@ impl<'p> Pool<'p, '_> {
     /// the kernel at once makes every later unlock a system call and
     /// every wake-up a scheduling delay, which, once it starts, keeps two
     /// workers of tiny tasks taking turns asleep.
-    fn lock(&self) -> MutexGuard<'_, Shared<'p>> {
+    fn lock(&self) -> Locked<'_, 'p> {
         for _ in 0..self.spins {
             if !self.held.0.load(Ordering::Relaxed) {
                 if let Ok(guard) = self.shared.try_lock() {
-                    self.held.0.store(true, Ordering::Relaxed);
-                    return guard;
+                    let held = Held::set(&self.held.0);
+                    return Locked { held, guard };
                 }
             }
             std::hint::spin_loop();
@@ -143,22 +181,17 @@ impl<'p> Pool<'p, '_> {
         // a poisoned lock means a callback panicked in another worker; the
         // state itself is never left half-updated, so carry on
         let guard = self.shared.lock().unwrap_or_else(|e| e.into_inner());
-        self.held.0.store(true, Ordering::Relaxed);
-        guard
-    }
-
-    /// Releases the state lock.
-    fn unlock(&self, guard: MutexGuard<'_, Shared<'p>>) {
-        self.held.0.store(false, Ordering::Relaxed);
-        drop(guard);
+        let held = Held::set(&self.held.0);
+        Locked { held, guard }
     }
 
     /// Releases the state lock until another worker wakes this one.
-    fn sleep<'g>(&'g self, guard: MutexGuard<'g, Shared<'p>>) -> MutexGuard<'g, Shared<'p>> {
-        self.held.0.store(false, Ordering::Relaxed);
+    fn sleep<'g>(&'g self, locked: Locked<'g, 'p>) -> Locked<'g, 'p> {
+        let Locked { held, guard } = locked;
+        drop(held);
         let guard = self.wake.wait(guard).unwrap_or_else(|e| e.into_inner());
-        self.held.0.store(true, Ordering::Relaxed);
-        guard
+        let held = Held::set(&self.held.0);
+        Locked { held, guard }
     }
 
     fn worker(&self, worker: usize) {
@@ -205,7 +238,7 @@ impl<'p> Pool<'p, '_> {
             if shared.sleeping > 0 && shared.state.ready_len() > 0 {
                 self.wake.notify_one();
             }
-            self.unlock(shared);
+            drop(shared);
             let guard = Unwinding {
                 pool: self,
                 ids: &ids,
@@ -258,7 +291,7 @@ impl<'p> Pool<'p, '_> {
                 self.wake.notify_all();
             }
         }
-        self.unlock(shared);
+        drop(shared);
         self.wake.notify_all();
     }
 
@@ -317,7 +350,7 @@ impl Drop for Unwinding<'_, '_, '_> {
                 message: "a callback panicked while a batch of tasks ran".into(),
             });
         }
-        self.pool.unlock(shared);
+        drop(shared);
         self.pool.wake.notify_all();
     }
 }
@@ -363,9 +396,7 @@ impl Executor for Threads {
                 match handle {
                     Ok(h) => handles.push(h),
                     Err(e) => {
-                        let mut shared = pool.lock();
-                        shared.state.stop();
-                        pool.unlock(shared);
+                        pool.lock().state.stop();
                         pool.wake.notify_all();
                         return Err(e);
                     }
