@@ -29,6 +29,9 @@ use crate::json::Field;
 use crate::pipe::{Flow, RefSink, Stop};
 
 mod scan;
+mod shape;
+
+pub(crate) use shape::Shapes;
 
 /// Up to this many fields, a line's fields are found without allocating.
 const FEW: usize = 8;
@@ -169,9 +172,15 @@ impl Projection {
     }
 
     /// The item of one line (`None` for a blank line).
-    pub(crate) fn parse<T: DeserializeOwned>(&self, line: &[u8]) -> Result<Option<T>, BagError> {
+    /// `shapes`: the shapes of the lines before (see [`Shapes`]), to be
+    /// kept from one line of a source to the next.
+    pub(crate) fn parse<T: DeserializeOwned>(
+        &self,
+        line: &[u8],
+        shapes: &mut Shapes,
+    ) -> Result<Option<T>, BagError> {
         let mut slot = None;
-        self.parse_into(line, &mut slot)?;
+        self.parse_into(line, &mut slot, shapes)?;
         Ok(slot)
     }
 
@@ -183,6 +192,7 @@ impl Projection {
         &self,
         line: &[u8],
         slot: &mut Option<T>,
+        shapes: &mut Shapes,
     ) -> Result<bool, BagError> {
         if line.iter().all(u8::is_ascii_whitespace) {
             return Ok(false);
@@ -196,7 +206,7 @@ impl Projection {
             many.resize(self.fields.len(), None);
             &mut many
         };
-        if scan::scan(line, &self.steps, values).is_none() {
+        if shapes.find(line, &self.steps, values).is_none() {
             // the slow way, which gives the answer or the error; the whole
             // line, skipped members too, must be UTF-8
             values.fill(None);
@@ -214,9 +224,10 @@ impl Projection {
         &self,
         line: &[u8],
         slot: &mut Option<T>,
+        shapes: &mut Shapes,
         sink: &mut RefSink<'_, T>,
     ) -> Flow {
-        match self.parse_into(line, slot) {
+        match self.parse_into(line, slot, shapes) {
             Ok(true) => slot.as_ref().map_or(Ok(()), sink),
             Ok(false) => Ok(()),
             Err(e) => Err(Stop::Failed(e)),
@@ -608,12 +619,13 @@ mod tests {
     use proptest::prelude::*;
 
     fn one<T: DeserializeOwned>(field: &str, line: &str) -> Result<Option<T>, BagError> {
-        Projection::new(vec![Field::from(field)], true).parse(line.as_bytes())
+        Projection::new(vec![Field::from(field)], true)
+            .parse(line.as_bytes(), &mut Shapes::default())
     }
 
     fn many<T: DeserializeOwned>(fields: &[&str], line: &str) -> Result<Option<T>, BagError> {
         let fields = fields.iter().map(|f| Field::from(*f)).collect();
-        Projection::new(fields, false).parse(line.as_bytes())
+        Projection::new(fields, false).parse(line.as_bytes(), &mut Shapes::default())
     }
 
     #[test]
@@ -742,7 +754,9 @@ mod tests {
         }
         let bad_utf8 = b"{\"a\": \"x\", \"b\": \"\xff\"}";
         let projection = Projection::new(vec![Field::from("a")], true);
-        let e = projection.parse::<String>(bad_utf8).unwrap_err();
+        let e = projection
+            .parse::<String>(bad_utf8, &mut Shapes::default())
+            .unwrap_err();
         assert!(matches!(e, BagError::Utf8 { .. }), "{e}");
     }
 
@@ -853,6 +867,75 @@ mod tests {
             if damage.is_none() && !text.contains("\\u") {
                 prop_assert!(fast_ok, "scanner gave up on valid JSON: {}", text);
             }
+        }
+
+        /// Once a line's shape is recorded, a line is found by it (or
+        /// refused) exactly as the scanner finds it (or refuses it): a line
+        /// of the same shape (the same value with other scalars), a line
+        /// of another, and a damaged one.
+        #[test]
+        fn shapes_agree_with_the_scanner(
+            value in json_value(),
+            other in json_value(),
+            pretty in any::<bool>(),
+            damage in (any::<prop::sample::Index>(), any::<u8>()),
+        ) {
+            let show = |v: &Json| if pretty {
+                serde_json::to_string_pretty(v).unwrap()
+            } else {
+                serde_json::to_string(v).unwrap()
+            };
+            let fields: Vec<Field> = ["a", "a.b", "b.0", "0", "a.a.a", "b.1.a"]
+                .into_iter()
+                .map(Field::from)
+                .collect();
+            let steps = Projection::new(fields, false).steps;
+            let mut shapes = Shapes::default();
+            let mut first = vec![None; 6];
+            let learned = shapes.find(show(&value).as_bytes(), &steps, &mut first).is_some();
+            let twin = show(&other_scalars(&value)).into_bytes();
+            let mut damaged = twin.clone();
+            if !damaged.is_empty() {
+                let i = damage.0.index(damaged.len());
+                damaged[i] = damage.1;
+            }
+            if learned && shapes.recorded() {
+                let mut values = vec![None; 6];
+                prop_assert!(shapes.matches(&twin, &steps, &mut values).is_some(), "{}", show(&value));
+            }
+            for line in [twin, show(&other).into_bytes(), damaged] {
+                let mut want = vec![None; 6];
+                let want_ok = scan::scan(&line, &steps, &mut want).is_some();
+                let mut got = vec![None; 6];
+                let got_ok = shapes.find(&line, &steps, &mut got).is_some();
+                let shown = String::from_utf8_lossy(&line);
+                prop_assert_eq!(got_ok, want_ok, "{}", shown);
+                if want_ok {
+                    let texts = |v: &[Option<Text>]| v.iter().map(|t| t.map(|t| (t.json.to_string(), t.plain_string))).collect::<Vec<_>>();
+                    prop_assert_eq!(texts(&got), texts(&want), "{}", shown);
+                }
+            }
+        }
+    }
+
+    /// `value` with every scalar replaced by another of the same kind
+    /// (strings get escapes and non-ASCII text).
+    fn other_scalars(value: &Json) -> Json {
+        match value {
+            Json::Null => Json::Null,
+            Json::Bool(b) => Json::Bool(!b),
+            Json::Number(n) => match n.as_i64() {
+                Some(i) => Json::from(i / 3 - 7),
+                None => Json::from(n.as_f64().unwrap_or(0.0) * -1.5 + 0.25),
+            },
+            Json::String(s) => Json::from(format!("{s}q\"\u{e9}{}", s.len())),
+            Json::Array(items) => Json::Array(items.iter().map(other_scalars).collect()),
+            Json::Object(members) => Json::Object(
+                members
+                    .iter()
+                    .map(|(k, v)| (k.clone(), other_scalars(v)))
+                    .collect(),
+            ),
         }
     }
 

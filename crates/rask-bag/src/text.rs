@@ -42,7 +42,7 @@ use crate::bag::{Bag, Element, Stage};
 use crate::error::{BagError, Location, Skipped};
 use crate::json::Field;
 use crate::pipe::{reject, settle, Flow, Pipe, RefSink, SharedPipe, Sink, Stop};
-use crate::project::Projection;
+use crate::project::{Projection, Shapes};
 use crate::token;
 
 /// The default block size of plain files: 64 MiB.
@@ -610,7 +610,7 @@ where
 /// no item); an error names the line.
 fn items_of<T>(
     block: &Block,
-    parse: impl Fn(&[u8]) -> Result<Option<T>, BagError>,
+    mut parse: impl FnMut(&[u8]) -> Result<Option<T>, BagError>,
     skipped: &Option<Skipped>,
     sink: &mut Sink<'_, T>,
 ) -> Flow {
@@ -632,14 +632,18 @@ struct ProjectText<T> {
 
 impl<T: DeserializeOwned + 'static> Pipe<T> for ProjectText<T> {
     fn run(&self, part: usize, _inputs: &[Value], sink: &mut Sink<'_, T>) -> Flow {
-        let parse = |line: &[u8]| self.projection.parse::<T>(line);
+        let mut shapes = Shapes::default();
+        let parse = |line: &[u8]| self.projection.parse::<T>(line, &mut shapes);
         items_of(&self.source.blocks[part], parse, &None, sink)
     }
 
     fn run_ref(&self, part: usize, _inputs: &[Value], sink: &mut RefSink<'_, T>) -> Flow {
         let mut slot = None;
+        let mut shapes = Shapes::default();
         scan(&self.source.blocks[part], &mut |line, at| {
-            let flow = self.projection.lend(line, &mut slot, &mut *sink);
+            let flow = self
+                .projection
+                .lend(line, &mut slot, &mut shapes, &mut *sink);
             settle(flow, || Some(at.here()))
         })
     }
@@ -677,21 +681,23 @@ struct ProjectJson<T> {
 
 impl<T: DeserializeOwned + 'static> Pipe<T> for ProjectJson<T> {
     fn run(&self, part: usize, inputs: &[Value], sink: &mut Sink<'_, T>) -> Flow {
-        self.inner.run_ref(
-            part,
-            inputs,
-            &mut |line| match self.projection.parse(line.as_bytes()) {
-                Ok(Some(x)) => sink(x),
-                Ok(None) => Ok(()),
-                Err(e) => Err(Stop::Failed(e)),
-            },
-        )
+        let mut shapes = Shapes::default();
+        self.inner.run_ref(part, inputs, &mut |line| match self
+            .projection
+            .parse(line.as_bytes(), &mut shapes)
+        {
+            Ok(Some(x)) => sink(x),
+            Ok(None) => Ok(()),
+            Err(e) => Err(Stop::Failed(e)),
+        })
     }
 
     fn run_ref(&self, part: usize, inputs: &[Value], sink: &mut RefSink<'_, T>) -> Flow {
         let mut slot = None;
+        let mut shapes = Shapes::default();
         self.inner.run_ref(part, inputs, &mut |line| {
-            self.projection.lend(line.as_bytes(), &mut slot, &mut *sink)
+            self.projection
+                .lend(line.as_bytes(), &mut slot, &mut shapes, &mut *sink)
         })
     }
 

@@ -28,18 +28,74 @@ pub(super) fn scan<'a>(
     steps: &Steps,
     values: &mut [Option<Text<'a>>],
 ) -> Option<()> {
-    let mut s = Scanner { b: line, i: 0 };
+    scan_with(line, steps, values, Ignore)
+}
+
+/// [`scan`], telling `record` where each scalar value of the line is
+/// (strings that are not member names, numbers, literals).
+pub(super) fn scan_with<'a, R: Record>(
+    line: &'a [u8],
+    steps: &Steps,
+    values: &mut [Option<Text<'a>>],
+    record: R,
+) -> Option<()> {
+    let mut s = Scanner {
+        b: line,
+        i: 0,
+        record,
+    };
     s.walk(steps, 0, values)?;
     s.ws();
     (s.i == s.b.len()).then_some(())
 }
 
-struct Scanner<'a> {
-    b: &'a [u8],
-    i: usize,
+/// The kinds of scalar values.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Kind {
+    Str,
+    Num,
+    /// `true` or `false`.
+    Bool,
+    Null,
 }
 
-impl<'a> Scanner<'a> {
+/// Told where the scalar values of a line are, as it is scanned.
+pub(super) trait Record {
+    /// A scalar value at `start..end`; `node`: the node of the steps it
+    /// is the value of, if it is on a path.
+    fn value(&mut self, start: usize, end: usize, kind: Kind, node: Option<usize>);
+    /// A field's value is not a scalar.
+    fn container_field(&mut self);
+}
+
+/// Records nothing.
+pub(super) struct Ignore;
+
+impl Record for Ignore {
+    #[inline(always)]
+    fn value(&mut self, _: usize, _: usize, _: Kind, _: Option<usize>) {}
+    #[inline(always)]
+    fn container_field(&mut self) {}
+}
+
+pub(super) struct Scanner<'a, R> {
+    pub(super) b: &'a [u8],
+    pub(super) i: usize,
+    record: R,
+}
+
+impl<'a> Scanner<'a, Ignore> {
+    /// A scanner at the start of `line`, recording nothing.
+    pub(super) fn new(line: &'a [u8]) -> Scanner<'a, Ignore> {
+        Scanner {
+            b: line,
+            i: 0,
+            record: Ignore,
+        }
+    }
+}
+
+impl<'a, R: Record> Scanner<'a, R> {
     #[inline(always)]
     fn ws(&mut self) {
         // compact JSON has none: one comparison says so
@@ -75,9 +131,15 @@ impl<'a> Scanner<'a> {
         let n = &steps.nodes[node];
         let start = self.i;
         let mut plain_string = false;
+        let mut scalar = false;
         if n.children.is_empty() {
             if self.peek()? == b'"' {
                 plain_string = !self.string()?;
+                self.record.value(start, self.i, Kind::Str, Some(node));
+                scalar = true;
+            } else if let Some(kind) = self.scalar()? {
+                self.record.value(start, self.i, kind, Some(node));
+                scalar = true;
             } else {
                 self.skip()?;
             }
@@ -86,6 +148,9 @@ impl<'a> Scanner<'a> {
         }
         if n.fields.is_empty() {
             return Some(());
+        }
+        if !scalar {
+            self.record.container_field();
         }
         let raw = self.b.get(start..self.i)?;
         // SAFETY: every byte scanned is either ASCII outside a string or
@@ -202,10 +267,60 @@ impl<'a> Scanner<'a> {
     #[inline(always)]
     fn skip_value(&mut self) -> Option<()> {
         self.ws();
+        let start = self.i;
         match self.peek()? {
-            b'"' => self.string().map(|_| ()),
-            b'-' | b'0'..=b'9' => self.number(),
+            b'"' => {
+                self.string()?;
+                self.record.value(start, self.i, Kind::Str, None);
+                Some(())
+            }
+            b'-' | b'0'..=b'9' => {
+                self.number()?;
+                self.record.value(start, self.i, Kind::Num, None);
+                Some(())
+            }
             _ => self.skip(),
+        }
+    }
+
+    /// A number or a literal at the scanner, skipped: its kind, or `None`
+    /// (nothing skipped) at anything else.
+    #[inline(always)]
+    fn scalar(&mut self) -> Option<Option<Kind>> {
+        let kind = match self.peek()? {
+            b'-' | b'0'..=b'9' => {
+                self.number()?;
+                Kind::Num
+            }
+            b't' => {
+                self.word(b"true")?;
+                Kind::Bool
+            }
+            b'f' => {
+                self.word(b"false")?;
+                Kind::Bool
+            }
+            b'n' => {
+                self.word(b"null")?;
+                Kind::Null
+            }
+            _ => return Some(None),
+        };
+        Some(Some(kind))
+    }
+
+    /// Skips a value of `kind` (at its first byte); whether it is a string
+    /// with escapes.
+    #[inline(always)]
+    pub(super) fn value_of(&mut self, kind: Kind) -> Option<bool> {
+        match kind {
+            Kind::Str => self.string(),
+            Kind::Num => self.number().map(|()| false),
+            Kind::Bool => match self.peek()? {
+                b't' => self.word(b"true").map(|()| false),
+                _ => self.word(b"false").map(|()| false),
+            },
+            Kind::Null => self.word(b"null").map(|()| false),
         }
     }
 
@@ -236,13 +351,15 @@ impl<'a> Scanner<'a> {
                     }
                 }
                 b'"' => {
+                    let start = self.i;
                     self.string()?;
+                    self.record.value(start, self.i, Kind::Str, None);
                 }
-                b'-' | b'0'..=b'9' => self.number()?,
-                b't' => self.word(b"true")?,
-                b'f' => self.word(b"false")?,
-                b'n' => self.word(b"null")?,
-                _ => return None,
+                _ => {
+                    let start = self.i;
+                    let kind = self.scalar()??;
+                    self.record.value(start, self.i, kind, None);
+                }
             }
             // after a value: close what ends here, or go on to the next
             loop {
@@ -486,10 +603,7 @@ mod tests {
                 assert_eq!(leading_digits(u64::from_le_bytes(word)), len, "{word:?}");
             }
         }
-        let mut s = Scanner {
-            b: b"12345678901234567x",
-            i: 0,
-        };
+        let mut s = Scanner::new(b"12345678901234567x");
         s.digits();
         assert_eq!(s.i, 17);
     }
