@@ -5,14 +5,15 @@
 //! The fields' paths make a tree of steps. Each line is scanned once,
 //! walking that tree: a member on a path is entered, a member on no path
 //! is skipped (checked to be well-formed JSON, nothing built), and a
-//! field's value is kept as its JSON text. The scan is a hand-written
-//! validating scanner ([`scan`]); where it gives up, `serde_json` walks
-//! the same tree and gives the answer or the error. The line is
-//! checked to be UTF-8 as a whole first. Only those
-//! values are then deserialized into the type asked for. The whole line
-//! must be one valid JSON value; a path through a value that is not an
-//! object (or, for a number step like `"commits.0"`, an array) finds
-//! nothing, as [`Field::get`] does.
+//! field's value is kept as its JSON text. A line of a shape seen before
+//! in the same partition is checked against that shape instead
+//! ([`shape`]); other lines go through a hand-written validating scanner
+//! ([`scan`]); where it gives up, `serde_json` walks the same tree (on a
+//! line checked to be UTF-8 as a whole) and gives the answer or the
+//! error. Only the fields' values are then deserialized into the type
+//! asked for. The whole line must be one valid JSON value; a path through
+//! a value that is not an object (or, for a number step like
+//! `"commits.0"`, an array) finds nothing, as [`Field::get`] does.
 
 use std::cell::Cell;
 use std::fmt;
