@@ -373,6 +373,22 @@ impl RandomState {
         mix(self.seed ^ mix(what))
     }
 
+    /// The array `op` whose element at flat index `i` is `f(i)`, named by
+    /// the seed and the distribution's two parameters.
+    fn elements<T: Element>(
+        &self,
+        op: &'static str,
+        params: [u64; 2],
+        shape: &[usize],
+        chunks: impl Into<ChunkSpec>,
+        f: impl Fn(u64) -> T + Send + Sync + 'static,
+    ) -> Result<Array<T>, ArrayError> {
+        let mut tok = Tokenizer::new(op);
+        tok.u64(self.seed).u64(params[0]).u64(params[1]);
+        let expr = FlatGen { f, _t: PhantomData };
+        generated(&mut tok, op, shape, chunks, Arc::new(expr))
+    }
+
     /// Uniform `f64` in `[0, 1)`.
     pub fn random(
         &self,
@@ -391,11 +407,10 @@ impl RandomState {
         chunks: impl Into<ChunkSpec>,
     ) -> Result<Array<f64>, ArrayError> {
         let s = self.stream(1);
-        let mut tok = Tokenizer::new("uniform");
-        tok.u64(self.seed).u64(low.to_bits()).u64(high.to_bits());
-        let f = move |i: u64| low + (high - low) * unit(bits_at(s, i));
-        let expr = FlatGen { f, _t: PhantomData };
-        generated(&mut tok, "uniform", shape, chunks, Arc::new(expr))
+        let params = [low.to_bits(), high.to_bits()];
+        self.elements("uniform", params, shape, chunks, move |i| {
+            low + (high - low) * unit(bits_at(s, i))
+        })
     }
 
     /// Normal `f64` of mean `loc` and standard deviation `scale`
@@ -408,15 +423,12 @@ impl RandomState {
         chunks: impl Into<ChunkSpec>,
     ) -> Result<Array<f64>, ArrayError> {
         let s = self.stream(2);
-        let mut tok = Tokenizer::new("normal");
-        tok.u64(self.seed).u64(loc.to_bits()).u64(scale.to_bits());
-        let f = move |i: u64| {
+        let params = [loc.to_bits(), scale.to_bits()];
+        self.elements("normal", params, shape, chunks, move |i| {
             let u1 = 1.0 - unit(bits_at(s, 2 * i));
             let u2 = unit(bits_at(s, 2 * i + 1));
             loc + scale * (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-        };
-        let expr = FlatGen { f, _t: PhantomData };
-        generated(&mut tok, "normal", shape, chunks, Arc::new(expr))
+        })
     }
 
     /// Uniform integers in `[low, high)`.
@@ -435,10 +447,9 @@ impl RandomState {
         }
         let s = self.stream(3);
         let range = high.wrapping_sub(low) as u64 as u128;
-        let mut tok = Tokenizer::new("randint");
-        tok.u64(self.seed).u64(low as u64).u64(high as u64);
-        let f = move |i: u64| low.wrapping_add(((bits_at(s, i) as u128 * range) >> 64) as i64);
-        let expr = FlatGen { f, _t: PhantomData };
-        generated(&mut tok, "randint", shape, chunks, Arc::new(expr))
+        let params = [low as u64, high as u64];
+        self.elements("randint", params, shape, chunks, move |i| {
+            low.wrapping_add(((bits_at(s, i) as u128 * range) >> 64) as i64)
+        })
     }
 }
