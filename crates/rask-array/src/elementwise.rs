@@ -235,26 +235,7 @@ impl<T: Element> Array<T> {
             .str(std::any::type_name::<F>())
             .str(a.name())
             .str(b.name());
-        let fused = Arc::new(Zip {
-            a: a.operand_expr(&shape),
-            b: b.operand_expr(&shape),
-            f: f.clone(),
-            _v: PhantomData,
-        });
-        let shallow = Arc::new(Zip {
-            a: a.input(),
-            b: b.input(),
-            f,
-            _v: PhantomData,
-        });
-        Ok(Array::elementwise(
-            tok.finish(),
-            "zip",
-            shape,
-            Arc::new(grid),
-            fused,
-            shallow,
-        ))
+        Ok(zipped(&a, &b, shape, grid, tok.finish(), "zip", f))
     }
 
     fn compare<F>(
@@ -277,26 +258,7 @@ impl<T: Element> Array<T> {
                 let (a, b) = (self.cut(&t[0]), b.cut(&t[1]));
                 let mut tok = Tokenizer::new(op);
                 tok.str(a.name()).str(b.name());
-                let fused = Arc::new(Zip {
-                    a: a.operand_expr(&shape),
-                    b: b.operand_expr(&shape),
-                    f,
-                    _v: PhantomData,
-                });
-                let shallow = Arc::new(Zip {
-                    a: a.input(),
-                    b: b.input(),
-                    f,
-                    _v: PhantomData,
-                });
-                Ok(Array::elementwise(
-                    tok.finish(),
-                    op,
-                    shape,
-                    Arc::new(grid),
-                    fused,
-                    shallow,
-                ))
+                Ok(zipped(&a, &b, shape, grid, tok.finish(), op, f))
             }
         }
     }
@@ -584,4 +546,34 @@ impl<T: Number> Neg for Array<T> {
     fn neg(self) -> Array<T> {
         -&self
     }
+}
+
+/// The array `name` of `f(a, b)` of two arrays on one grid of `shape`:
+/// fused into the blocks of its inputs where they are elementwise too, or
+/// over their blocks.
+fn zipped<A: Element, B: Element, V: Element, F>(
+    a: &Array<A>,
+    b: &Array<B>,
+    shape: Vec<usize>,
+    grid: Vec<Vec<usize>>,
+    name: String,
+    op: &'static str,
+    f: F,
+) -> Array<V>
+where
+    F: Fn(A, B) -> V + Clone + Send + Sync + 'static,
+{
+    let fused = Arc::new(Zip {
+        a: a.operand_expr(&shape),
+        b: b.operand_expr(&shape),
+        f: f.clone(),
+        _v: PhantomData,
+    });
+    let shallow = Arc::new(Zip {
+        a: a.input(),
+        b: b.input(),
+        f,
+        _v: PhantomData,
+    });
+    Array::elementwise(name, op, shape, Arc::new(grid), fused, shallow)
 }
