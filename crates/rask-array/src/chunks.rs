@@ -151,6 +151,25 @@ pub(crate) fn offsets(chunks: &[usize]) -> Vec<usize> {
     out
 }
 
+/// Where a block is, from the block index a task is given (a list of
+/// integers) and the chunk offsets of each axis ([`offsets`]): its index,
+/// its shape and the offset of its first element.
+pub(crate) fn block_at(index: &rask_graph::Value, offs: &[Vec<usize>]) -> (Idx, Idx, Idx) {
+    let block: Idx = index
+        .as_list()
+        .unwrap_or_default()
+        .iter()
+        .map(|v| v.get::<usize>().unwrap_or(0))
+        .collect();
+    let shape = block
+        .iter()
+        .enumerate()
+        .map(|(a, &i)| offs[a][i + 1] - offs[a][i])
+        .collect();
+    let offset = block.iter().enumerate().map(|(a, &i)| offs[a][i]).collect();
+    (block, shape, offset)
+}
+
 /// How many blocks along each axis.
 pub(crate) fn numblocks(chunks: &[Vec<usize>]) -> Idx {
     chunks.iter().map(Vec::len).collect()

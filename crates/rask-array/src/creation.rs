@@ -12,7 +12,7 @@ use ndarray::{ArrayBase, ArrayD, Data, Dimension, SliceInfoElem};
 use rask_graph::{Arity, CallError, Function, Task, Value};
 
 use crate::array::Array;
-use crate::chunks::{all_blocks, block_shape, numblocks, offsets, ChunkSpec, Idx};
+use crate::chunks::{all_blocks, block_at, block_shape, numblocks, offsets, ChunkSpec};
 use crate::element::{Element, Float, Number};
 use crate::error::ArrayError;
 use crate::expr::{Expr, FlatGen, Full, IndexGen, Ramp};
@@ -243,18 +243,7 @@ impl<T: Element> Array<T> {
         let offs: Arc<Vec<Vec<usize>>> = Arc::new(grid.iter().map(|c| offsets(c)).collect());
         let fname = name.to_string();
         let func = Function::dynamic(name, Arity::exactly(1), move |args: &[Value]| {
-            let block: Idx = args[0]
-                .as_list()
-                .unwrap_or_default()
-                .iter()
-                .map(|v| v.get::<usize>().unwrap_or(0))
-                .collect();
-            let bshape: Idx = block
-                .iter()
-                .enumerate()
-                .map(|(a, &i)| offs[a][i + 1] - offs[a][i])
-                .collect();
-            let offset: Idx = block.iter().enumerate().map(|(a, &i)| offs[a][i]).collect();
+            let (block, bshape, offset) = block_at(&args[0], &offs);
             let chunk = f(BlockInfo {
                 block: &block,
                 shape: &bshape,

@@ -28,7 +28,7 @@ use std::sync::Arc;
 use ndarray::{ArrayD, ArrayViewD};
 use rask_graph::{Arity, CallError, Function, Key, Task, Value};
 
-use crate::chunks::{c_strides, offsets, walk_rows, Idx};
+use crate::chunks::{block_at, c_strides, offsets, walk_rows, Idx};
 use crate::element::{Element, Number};
 use crate::node::{block_key, Node};
 
@@ -643,18 +643,7 @@ pub(crate) fn blockwise_tasks<T: Element>(
     let shape_v: Arc<[usize]> = shape.into();
     let fnames = names.clone();
     let f = Function::dynamic(fname, Arity::at_least(1), move |args: &[Value]| {
-        let block: Idx = args[0]
-            .as_list()
-            .unwrap_or_default()
-            .iter()
-            .map(|v| v.get::<usize>().unwrap_or(0))
-            .collect();
-        let bshape: Idx = block
-            .iter()
-            .enumerate()
-            .map(|(a, &i)| offs[a][i + 1] - offs[a][i])
-            .collect();
-        let offset: Idx = block.iter().enumerate().map(|(a, &i)| offs[a][i]).collect();
+        let (block, bshape, offset) = block_at(&args[0], &offs);
         let ctx = BlockCtx {
             block: &block,
             shape: &bshape,

@@ -540,18 +540,7 @@ impl<T: Element> ChunkSink<T> for ZarrSink {
 
 /// The header of a `.npy` file (version 1.0), padded to 64 bytes.
 fn npy_header(descr: &str, shape: &[usize]) -> Vec<u8> {
-    let shape_txt = match shape {
-        [] => "()".to_string(),
-        [n] => format!("({n},)"),
-        _ => format!(
-            "({})",
-            shape
-                .iter()
-                .map(usize::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    };
+    let shape_txt = crate::chunks::fmt_shape(shape);
     let mut dict =
         format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape_txt}, }}");
     let total = 10 + dict.len() + 1;
