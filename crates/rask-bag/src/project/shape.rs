@@ -19,8 +19,8 @@
 //! A line that matches no shape is scanned as before and its shape
 //! recorded, until the tree holds [`MAX_NODES`] values: sources whose
 //! lines all differ (arrays of any length, say) stop being recorded, and
-//! if fewer than half of the first thousand lines had a shape seen
-//! before, the shapes are no longer tried. A
+//! if fewer than half of the lines of any thousand in a row had a shape
+//! seen before, the shapes are no longer tried. A
 //! line whose projected field is an object or an array is not recorded
 //! (its text is not one value of the shape).
 
@@ -30,8 +30,9 @@ use super::{Steps, Text};
 /// The most values the tree of shapes holds.
 pub(super) const MAX_NODES: usize = 4096;
 
-/// After this many lines, shapes are no longer tried if fewer than half
-/// of the lines had one seen before (the scanner alone is then faster).
+/// Shapes are no longer tried once fewer than half of the lines of a
+/// window of this many had one seen before (the scanner alone is then
+/// faster).
 const TRIAL: u64 = 1024;
 
 /// The shapes of the lines seen so far, as a tree.
@@ -40,9 +41,12 @@ pub(crate) struct Shapes {
     nodes: Vec<Node>,
     /// Whether new shapes are still recorded.
     learning: bool,
-    /// Lines tried against the shapes, and those that had one.
+    /// Lines tried against the shapes in this window, and those that
+    /// had one.
     tried: u64,
     matched: u64,
+    /// Whether shapes are tried at all.
+    trying: bool,
     /// The values of the line being recorded (kept for its allocation).
     marks: Vec<Mark>,
 }
@@ -109,6 +113,7 @@ impl Default for Shapes {
             learning: true,
             tried: 0,
             matched: 0,
+            trying: true,
             marks: Vec::new(),
         }
     }
@@ -125,11 +130,15 @@ impl Shapes {
         steps: &Steps,
         values: &mut [Option<Text<'a>>],
     ) -> Option<()> {
-        if self.tried == TRIAL && 2 * self.matched < self.tried {
-            // lines of a source whose lines mostly differ
+        if self.tried == TRIAL {
+            // a source whose lines mostly differ: the scanner alone
+            self.trying = 2 * self.matched >= self.tried;
+            (self.tried, self.matched) = (0, 0);
+        }
+        if !self.trying {
             return scan::scan(line, steps, values);
         }
-        self.tried += u64::from(self.tried < TRIAL);
+        self.tried += 1;
         if self.matches(line, steps, values).is_some() {
             self.matched += 1;
             return Some(());
@@ -418,19 +427,19 @@ mod tests {
             assert!(n < TRIAL, "never stopped recording");
         }
         assert!(shapes.nodes.len() <= MAX_NODES);
-        // no line matched: after the trial, lines go to the scanner alone
-        while shapes.tried < TRIAL {
+        // no line matched: after a window, lines go to the scanner alone
+        while shapes.trying {
             let line = format!(r#"{{"a": {n}, "b{n}": 1}}"#);
             let mut values = [None; 1];
             shapes.find(line.as_bytes(), &steps, &mut values).unwrap();
             n += 1;
+            assert!(n < 2 * TRIAL, "never stopped trying");
         }
         let mut values = [None; 1];
         shapes
             .find(br#"{"a": "x", "b0": []}"#, &steps, &mut values)
             .unwrap();
         assert_eq!(values[0].unwrap().json, r#""x""#);
-        assert_eq!(shapes.tried, TRIAL);
-        assert_eq!(shapes.matched, 0);
+        assert_eq!((shapes.tried, shapes.matched), (0, 0));
     }
 }
