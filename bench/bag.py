@@ -2,7 +2,7 @@
 """The bag benchmark: three questions about GitHub Archive events, by rask,
 dask.bag and Polars, against only decompressing the files.
 
-    python3 bench/bag.py [--events 800000] [--files 8] [--repeat 3] [--dask-repeat 1]
+    python3 bench/bag.py [--events 800000] [--files 8] [--rich] [--repeat 3] [--dask-repeat 1]
 
 Builds the example `bag_events` (crates/rask-bag/examples), generates
 deterministic gzip'd JSON-lines events into target/bench-data/ (kept for the
@@ -170,6 +170,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--events", type=int, default=800_000)
     ap.add_argument("--files", type=int, default=8)
+    ap.add_argument(
+        "--rich",
+        action="store_true",
+        help="fuller events (URLs, push events with commits), about 860 bytes each",
+    )
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--dask-repeat", type=int, default=1)
     ap.add_argument("--engine", help=argparse.SUPPRESS)
@@ -184,10 +189,12 @@ def main():
         return
 
     sh(["cargo", "build", "--release", "-q", "-p", "rask-bag", "--example", "bag_events"], cwd=ROOT)
-    data = os.path.join(ROOT, "target", "bench-data", f"events-{a.events}-{a.files}")
+    kind = "rich" if a.rich else "events"
+    data = os.path.join(ROOT, "target", "bench-data", f"{kind}-{a.events}-{a.files}")
     pattern = os.path.join(data, "*.json.gz")
     if len(glob.glob(pattern)) != a.files:
-        emit({"generate": run_json([EXAMPLE, "generate", data, str(a.events), str(a.files)])})
+        generate = [EXAMPLE, "generate", data, str(a.events), str(a.files)] + (["rich"] if a.rich else [])
+        emit({"generate": run_json(generate)})
     py = venv_python()
     versions = run_json([py, "-c", "import json, dask, polars; print(json.dumps({'dask': dask.__version__, 'polars': polars.__version__}))"])
     emit({"versions": versions, "cores": os.cpu_count()})
@@ -224,7 +231,8 @@ def main():
         q: min(best[e][q] for e in best if e.startswith("dask")) for q in QUESTIONS
     }
     print()
-    print(f"{a.events:,} events in {a.files} gzip'd files; decompressing only: {floor:.3f} s")
+    what = "rich events" if a.rich else "events"
+    print(f"{a.events:,} {what} in {a.files} gzip'd files; decompressing only: {floor:.3f} s")
     print()
     print("| question | rask | Polars | dask.bag (threads) | dask.bag (processes) | vs dask.bag | vs Polars | vs decompressing |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")

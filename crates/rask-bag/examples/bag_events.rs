@@ -4,6 +4,9 @@
 //! ```sh
 //! # make 800,000 events in 8 files (deterministic)
 //! cargo run --release --example bag_events -- generate /tmp/events 800000 8
+//! # the same, with fuller events: URLs, push events with 1 to 7 commits
+//! # (messages with escapes), a `public` flag; about 860 bytes each
+//! cargo run --release --example bag_events -- generate /tmp/rich 800000 8 rich
 //! # the three questions, as one JSON object
 //! cargo run --release --example bag_events -- '/tmp/events/*.json.gz'
 //! # the reference: only decompressing the files, one per thread
@@ -237,8 +240,8 @@ fn sha(r: &mut Rng) -> String {
 }
 
 /// One event as a JSON line (about 240 bytes), GitHub Archive's format
-/// with fewer fields.
-fn event(r: &mut Rng, id: u64, second: u64) -> String {
+/// with fewer fields; `rich`, with more of them (about 860 bytes).
+fn event(r: &mut Rng, id: u64, second: u64, rich: bool) -> String {
     // actor ranks: log-uniform, so a few actors make many events
     let actor = ((ACTORS as f64).powf(r.unit()) as u64).min(ACTORS - 1);
     let who = login(actor);
@@ -258,6 +261,25 @@ fn event(r: &mut Rng, id: u64, second: u64) -> String {
     };
     let project = PROJECTS[r.below(PROJECTS.len() as u64) as usize];
     let payload = match kind {
+        "PushEvent" if rich => {
+            let size = 1 + r.below(4) * r.below(3);
+            let commits: Vec<String> = (0..size)
+                .map(|c| format!(
+                    r#"{{"sha":"{}","author":{{"email":"{who}@users.noreply.github.com","name":"{who}"}},"message":"Fix \"issue\" #{c}\n\nSee caf\u00e9 notes {}","distinct":{},"url":"https://api.github.com/repos/{owner}/{project}/commits/{}"}}"#,
+                    sha(r),
+                    r.below(1000),
+                    r.below(5) != 0,
+                    sha(r)
+                ))
+                .collect();
+            format!(
+                r#","payload":{{"push_id":{},"size":{size},"distinct_size":{size},"ref":"refs/heads/master","head":"{}","before":"{}","commits":[{}]}}"#,
+                536_000_000 + id,
+                sha(r),
+                sha(r),
+                commits.join(",")
+            )
+        }
         "PushEvent" => {
             let size = 1 + r.below(4) * r.below(3);
             format!(
@@ -282,6 +304,16 @@ fn event(r: &mut Rng, id: u64, second: u64) -> String {
         _ => r#","payload":{}"#.to_string(),
     };
     let (h, m, s) = (second / 3600 % 24, second / 60 % 60, second % 60);
+    if rich {
+        return format!(
+            r#"{{"id":"{}","type":"{kind}","actor":{{"id":{},"login":"{who}","gravatar_id":"","url":"https://api.github.com/users/{who}","avatar_url":"https://avatars.githubusercontent.com/u/{}?"}},"repo":{{"id":{},"name":"{owner}/{project}","url":"https://api.github.com/repos/{owner}/{project}"}}{payload},"public":{},"created_at":"2015-01-01T{h:02}:{m:02}:{s:02}Z"}}"#,
+            2_489_651_045 + id,
+            1 + actor * 37 % 9_999_991,
+            1 + actor * 37 % 9_999_991,
+            28_000_000 + r.below(5_000_000),
+            r.below(10) != 0,
+        );
+    }
     format!(
         r#"{{"id":"{}","type":"{kind}","actor":{{"id":{},"login":"{who}"}},"repo":{{"id":{},"name":"{owner}/{project}"}}{payload},"created_at":"2015-01-01T{h:02}:{m:02}:{s:02}Z"}}"#,
         2_489_651_045 + id,
@@ -292,7 +324,7 @@ fn event(r: &mut Rng, id: u64, second: u64) -> String {
 
 /// Writes `events` events into `files` gzip'd JSON-lines files in `dir`
 /// (`events-000.json.gz`, ...), the same bytes for the same arguments.
-fn generate(dir: &Path, events: u64, files: u64) -> Result<serde_json::Value, Failure> {
+fn generate(dir: &Path, events: u64, files: u64, rich: bool) -> Result<serde_json::Value, Failure> {
     std::fs::create_dir_all(dir)?;
     let per_file = events.div_ceil(files.max(1));
     let start = Instant::now();
@@ -315,7 +347,8 @@ fn generate(dir: &Path, events: u64, files: u64) -> Result<serde_json::Value, Fa
                         let mut r = Rng(f.wrapping_add(1).wrapping_mul(0x9e37_79b9));
                         let mut bytes = 0;
                         for id in first..last {
-                            let mut line = event(&mut r, id, (id - first) * 86_400 / per_file);
+                            let second = (id - first) * 86_400 / per_file;
+                            let mut line = event(&mut r, id, second, rich);
                             line.push('\n');
                             bytes += line.len() as u64;
                             z.write_all(line.as_bytes()).map_err(|e| e.to_string())?;
@@ -345,7 +378,7 @@ fn generate(dir: &Path, events: u64, files: u64) -> Result<serde_json::Value, Fa
 }
 
 fn usage() -> Failure {
-    "usage: bag_events 'DIR/*.json.gz'\n       bag_events generate DIR [EVENTS=800000] [FILES=8]\n       bag_events decompress 'DIR/*.json.gz'"
+    "usage: bag_events 'DIR/*.json.gz'\n       bag_events generate DIR [EVENTS=800000] [FILES=8 [rich]]\n       bag_events decompress 'DIR/*.json.gz'"
         .into()
 }
 
@@ -357,10 +390,15 @@ fn run() -> Result<serde_json::Value, Failure> {
         .collect::<Vec<_>>()
         .as_slice()
     {
-        ["generate", dir, rest @ ..] => {
+        ["generate", dir, rest @ ..] if rest.len() <= 3 => {
             let events = rest.first().map_or(Ok(800_000), |s| s.parse())?;
             let files = rest.get(1).map_or(Ok(8), |s| s.parse())?;
-            generate(Path::new(dir), events, files)
+            let rich = match rest.get(2) {
+                None => false,
+                Some(&"rich") => true,
+                Some(_) => return Err(usage()),
+            };
+            generate(Path::new(dir), events, files, rich)
         }
         ["decompress", pattern] => decompress(pattern),
         [pattern] if !pattern.starts_with('-') => questions(pattern),
