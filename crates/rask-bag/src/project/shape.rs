@@ -401,6 +401,27 @@ mod tests {
     }
 
     #[test]
+    fn a_member_named_twice_gives_what_the_scanner_gives() {
+        let steps = steps(&["a", "b.c"]);
+        let mut shapes = Shapes::default();
+        for line in [
+            r#"{"a": 1, "b": {"c": true}, "a": "x"}"#,
+            r#"{"a": 2, "b": {"c": false}, "a": "y"}"#,
+            r#"{"a": 2, "b": {"c": null, "c": 3}, "a": "y"}"#,
+        ] {
+            let mut values = [None; 2];
+            shapes.find(line.as_bytes(), &steps, &mut values).unwrap();
+            let mut want = [None; 2];
+            scan::scan(line.as_bytes(), &steps, &mut want).unwrap();
+            assert_eq!(texts(&values), texts(&want), "{line}");
+        }
+        let mut values = [None; 2];
+        let line = br#"{"a": 3, "b": {"c": true}, "a": "z"}"#;
+        assert!(shapes.matches(line, &steps, &mut values).is_some());
+        assert_eq!(texts(&values), [Some(r#""z""#), Some("true")]);
+    }
+
+    #[test]
     fn container_fields_are_not_recorded() {
         let steps = steps(&["a"]);
         let mut shapes = Shapes::default();
