@@ -4,12 +4,16 @@
 
 use crossbeam_channel::{Receiver, Sender};
 use proptest::prelude::*;
-use rask_graph::{builtins, Function, Graph, Key, Plan, Task, Value};
+use rask_graph::{Function, Graph, Key, Plan, Task, Value};
 use rask_scheduler::{ComputeError, Executor, Threads};
 
 use super::*;
 use crate::bytes::Body;
 use crate::wire::Payload;
+
+#[path = "../../tests/graphs/mod.rs"]
+mod graphs;
+use graphs::{f, fan};
 
 struct Channels {
     rank: u32,
@@ -105,29 +109,6 @@ fn clone_err(e: &ComputeError) -> ComputeError {
         executor: format!("{:?}", e.key()),
         message: e.to_string(),
     }
-}
-
-fn f(name: &str) -> Function {
-    builtins::all()
-        .into_iter()
-        .find(|f| f.name() == name)
-        .unwrap()
-}
-
-fn fan(n: usize) -> (Graph, Vec<Key>) {
-    let mut g = Graph::new();
-    for i in 0..n {
-        g.insert(format!("x-{i}"), i as i64);
-    }
-    for i in 0..n {
-        g.insert(
-            format!("inc-{i}"),
-            Task::call(&f("inc"), [format!("x-{i}")]),
-        );
-    }
-    let all: Vec<Task> = (0..n).map(|i| Task::key(format!("inc-{i}"))).collect();
-    g.insert("total", Task::call(&f("sum"), [Task::list(all)]));
-    (g, vec!["total".into()])
 }
 
 fn threads(g: &Graph, keys: &[Key]) -> Vec<Value> {
