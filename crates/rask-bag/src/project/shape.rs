@@ -319,6 +319,15 @@ mod tests {
         values.iter().map(|t| t.map(|t| t.json)).collect()
     }
 
+    /// Finds the fields of `line` (two) by `shapes`, as the scanner does.
+    fn finds_what_the_scanner_finds(shapes: &mut Shapes, steps: &Steps, line: &str) {
+        let mut values = [None; 2];
+        shapes.find(line.as_bytes(), steps, &mut values).unwrap();
+        let mut want = [None; 2];
+        scan::scan(line.as_bytes(), steps, &mut want).unwrap();
+        assert_eq!(texts(&values), texts(&want), "{line}");
+    }
+
     #[test]
     fn same_compares_every_byte() {
         for len in 0..40 {
@@ -344,11 +353,7 @@ mod tests {
             r#"{"a": {"b": "x", "z": 1}, "c": 2}"#,
         ];
         for line in lines {
-            let mut values = [None; 2];
-            shapes.find(line.as_bytes(), &steps, &mut values).unwrap();
-            let mut want = [None; 2];
-            scan::scan(line.as_bytes(), &steps, &mut want).unwrap();
-            assert_eq!(texts(&values), texts(&want), "{line}");
+            finds_what_the_scanner_finds(&mut shapes, &steps, line);
         }
         // the first line's shape serves the second and third; the fourth
         // (a number for "a.b") and the fifth (no "d") have their own
@@ -409,11 +414,7 @@ mod tests {
             r#"{"a": 2, "b": {"c": false}, "a": "y"}"#,
             r#"{"a": 2, "b": {"c": null, "c": 3}, "a": "y"}"#,
         ] {
-            let mut values = [None; 2];
-            shapes.find(line.as_bytes(), &steps, &mut values).unwrap();
-            let mut want = [None; 2];
-            scan::scan(line.as_bytes(), &steps, &mut want).unwrap();
-            assert_eq!(texts(&values), texts(&want), "{line}");
+            finds_what_the_scanner_finds(&mut shapes, &steps, line);
         }
         let mut values = [None; 2];
         let line = br#"{"a": 3, "b": {"c": true}, "a": "z"}"#;
