@@ -134,28 +134,20 @@ impl<'a, R: Record> Scanner<'a, R> {
         self.ws();
         let n = &steps.nodes[node];
         let start = self.i;
-        let mut plain_string = false;
-        let mut scalar = false;
-        if n.children.is_empty() {
-            if self.peek()? == b'"' {
-                plain_string = !self.string()?;
-                self.record.value(start, self.i, Kind::Str, Some(node));
-                scalar = true;
-            } else if let Some(kind) = self.scalar()? {
-                self.record.value(start, self.i, kind, Some(node));
-                scalar = true;
-            } else {
-                self.skip()?;
-            }
+        // for a scalar, whether it is a string without escapes
+        let scalar = if n.children.is_empty() {
+            self.skip_value(Some(node))?
         } else {
             self.descend(steps, node, values)?;
-        }
+            None
+        };
         if n.fields.is_empty() {
             return Some(());
         }
-        if !scalar {
+        if scalar.is_none() {
             self.record.container_field();
         }
+        let plain_string = scalar.unwrap_or(false);
         let raw = self.b.get(start..self.i)?;
         // SAFETY: every byte scanned is either ASCII outside a string or
         // part of a string's text that `string` checked to be UTF-8, and
@@ -196,7 +188,9 @@ impl<'a, R: Record> Scanner<'a, R> {
                     };
                     match children.iter().find(|c| c.is(name)) {
                         Some(child) => self.walk(steps, child.node, values)?,
-                        None => self.skip_value()?,
+                        None => {
+                            self.skip_value(None)?;
+                        }
                     }
                     if !self.more(b'}')? {
                         return Some(());
@@ -211,7 +205,9 @@ impl<'a, R: Record> Scanner<'a, R> {
                 loop {
                     match children.iter().find(|c| c.index == Some(index)) {
                         Some(child) => self.walk(steps, child.node, values)?,
-                        None => self.skip_value()?,
+                        None => {
+                            self.skip_value(None)?;
+                        }
                     }
                     if !self.more(b']')? {
                         return Some(());
@@ -277,26 +273,25 @@ impl<'a, R: Record> Scanner<'a, R> {
         Some((quoted, escaped))
     }
 
-    /// Skips one value (after white space): a string or a number here,
-    /// anything else in [`skip`](Self::skip), so the members of a record
-    /// that are plain values cost no call.
+    /// Skips one value (after white space): a scalar here, recorded as
+    /// the value of the steps' node `node`, so the members of a record that
+    /// are plain values cost no call; an object or an array in
+    /// [`skip`](Self::skip). For a scalar, whether it is a string without
+    /// escapes; `None` for an object or an array.
     #[inline(always)]
-    fn skip_value(&mut self) -> Option<()> {
+    fn skip_value(&mut self, node: Option<usize>) -> Option<Option<bool>> {
         self.ws();
         let start = self.i;
-        match self.peek()? {
-            b'"' => {
-                self.string()?;
-                self.record.value(start, self.i, Kind::Str, None);
-                Some(())
-            }
-            b'-' | b'0'..=b'9' => {
-                self.number()?;
-                self.record.value(start, self.i, Kind::Num, None);
-                Some(())
-            }
-            _ => self.skip(),
-        }
+        let (kind, plain_string) = if self.peek()? == b'"' {
+            (Kind::Str, !self.string()?)
+        } else if let Some(kind) = self.scalar()? {
+            (kind, false)
+        } else {
+            self.skip()?;
+            return Some(None);
+        };
+        self.record.value(start, self.i, kind, node);
+        Some(Some(plain_string))
     }
 
     /// A number or a literal at the scanner, skipped: its kind, or `None`

@@ -65,10 +65,10 @@ struct Edge {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Next {
     /// A value of `kind`, the value of the fields of the steps' node
-    /// `fields` (if any), then the node `then`.
+    /// `step` (if it is on a path), then the node `then`.
     Value {
         kind: Kind,
-        fields: Option<usize>,
+        step: Option<usize>,
         then: usize,
     },
     /// The end of the line.
@@ -81,7 +81,8 @@ struct Mark {
     start: usize,
     end: usize,
     kind: Kind,
-    fields: Option<usize>,
+    /// The steps' node it is the value of, if it is on a path.
+    step: Option<usize>,
 }
 
 /// Records the values of a line into `marks`; `spoiled` when a field's
@@ -92,12 +93,12 @@ struct Marks<'m> {
 }
 
 impl Record for &mut Marks<'_> {
-    fn value(&mut self, start: usize, end: usize, kind: Kind, fields: Option<usize>) {
+    fn value(&mut self, start: usize, end: usize, kind: Kind, step: Option<usize>) {
         self.marks.push(Mark {
             start,
             end,
             kind,
-            fields,
+            step,
         });
     }
 
@@ -187,12 +188,12 @@ impl Shapes {
                     }
             })?;
             s.i += edge.glue.len();
-            let Next::Value { kind, fields, then } = edge.next else {
+            let Next::Value { kind, step, then } = edge.next else {
                 return Some(());
             };
             let start = s.i;
             let escaped = s.value_of(kind)?;
-            if let Some(n) = fields {
+            if let Some(n) = step {
                 let raw = line.get(start..s.i)?;
                 // SAFETY: as in the scanner: a value that passed is ASCII
                 // outside strings and checked UTF-8 inside them, and both
@@ -224,8 +225,8 @@ impl Shapes {
                 *e.glue == *glue
                     && match (e.next, mark) {
                         (Next::End, None) => true,
-                        (Next::Value { kind, fields, .. }, Some(m)) => {
-                            kind == m.kind && fields == m.fields
+                        (Next::Value { kind, step, .. }, Some(m)) => {
+                            kind == m.kind && step == m.step
                         }
                         _ => false,
                     }
@@ -244,7 +245,7 @@ impl Shapes {
                             self.nodes.push(Node::default());
                             Next::Value {
                                 kind: m.kind,
-                                fields: m.fields,
+                                step: m.step,
                                 then: self.nodes.len() - 1,
                             }
                         }
