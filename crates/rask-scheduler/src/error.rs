@@ -43,6 +43,10 @@ pub enum ComputeError {
         /// What went wrong, naming the type.
         message: String,
     },
+    /// The run was cancelled from outside (see
+    /// [`Threads::cancel_on`](crate::Threads::cancel_on)).
+    #[error("the computation was cancelled")]
+    Cancelled,
     /// An executor could not run (a worker could not start or died).
     #[error("executor {executor}: {message}")]
     Executor {

@@ -34,8 +34,9 @@
 //! error no new task starts; the running ones finish, then the error is
 //! returned.
 
+use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
 use rask_graph::{Graph, Plan, TaskId, Value};
@@ -55,9 +56,27 @@ use crate::state::State;
 /// let g = graph! { "x" => 1, "y" => (inc, "x") };
 /// assert_eq!(Threads::new(4).get(&g, "y").unwrap(), Value::Int(2));
 /// ```
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone)]
 pub struct Threads {
     workers: usize,
+    cancel: Option<Arc<AtomicBool>>,
+    hook: Option<WorkerHook>,
+}
+
+/// Wraps the whole life of each worker thread of a run: called on the
+/// worker's thread with its number and the worker's loop, which it must
+/// call once. A runtime that a thread must join before it runs tasks (an
+/// interpreter, say) is joined here once per thread, not once per task.
+pub type WorkerHook = Arc<dyn Fn(usize, &mut dyn FnMut()) + Send + std::marker::Sync>;
+
+impl fmt::Debug for Threads {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Threads")
+            .field("workers", &self.workers)
+            .field("cancellable", &self.cancel.is_some())
+            .field("hooked", &self.hook.is_some())
+            .finish()
+    }
 }
 
 impl Threads {
@@ -70,7 +89,52 @@ impl Threads {
     pub fn new(workers: usize) -> Threads {
         Threads {
             workers: workers.max(1),
+            cancel: None,
+            hook: None,
         }
+    }
+
+    /// Stops the run when `flag` is set: no task starts after that, the
+    /// running ones finish, and the run returns
+    /// [`ComputeError::Cancelled`]. Another thread sets the flag (a
+    /// timeout, an interrupt).
+    ///
+    /// ```
+    /// use std::sync::{atomic::AtomicBool, Arc};
+    /// use rask_graph::graph;
+    /// use rask_scheduler::{ComputeError, Executor, Threads};
+    /// fn inc(x: i64) -> i64 { x + 1 }
+    /// let g = graph! { "x" => 1, "y" => (inc, "x") };
+    /// let stop = Arc::new(AtomicBool::new(true));
+    /// let err = Threads::new(2).cancel_on(stop).get(&g, "y").unwrap_err();
+    /// assert!(matches!(err, ComputeError::Cancelled));
+    /// ```
+    pub fn cancel_on(mut self, flag: Arc<AtomicBool>) -> Threads {
+        self.cancel = Some(flag);
+        self
+    }
+
+    /// Runs each worker's loop inside `hook` (see [`WorkerHook`]), on the
+    /// worker's own thread; worker 0 runs on the calling thread.
+    ///
+    /// ```
+    /// use std::sync::{atomic::{AtomicUsize, Ordering}, Arc};
+    /// use rask_graph::{graph, Value};
+    /// use rask_scheduler::{Executor, Threads};
+    /// fn inc(x: i64) -> i64 { x + 1 }
+    /// let g = graph! { "x" => 1, "y" => (inc, "x") };
+    /// let started = Arc::new(AtomicUsize::new(0));
+    /// let seen = started.clone();
+    /// let pool = Threads::new(2).on_worker_thread(Arc::new(move |_worker, run: &mut dyn FnMut()| {
+    ///     seen.fetch_add(1, Ordering::Relaxed);
+    ///     run();
+    /// }));
+    /// assert_eq!(pool.get(&g, "y").unwrap(), Value::Int(2));
+    /// assert_eq!(started.load(Ordering::Relaxed), 2);
+    /// ```
+    pub fn on_worker_thread(mut self, hook: WorkerHook) -> Threads {
+        self.hook = Some(hook);
+        self
     }
 }
 
@@ -113,6 +177,8 @@ struct Pool<'p, 'c> {
     workers: usize,
     /// Set on the first error, so that batches stop between tasks.
     failed: AtomicBool,
+    /// Set from outside to stop the run.
+    cancel: Option<&'p AtomicBool>,
 }
 
 /// The `held` flag, set: cleared when dropped.
@@ -189,7 +255,17 @@ impl<'p> Pool<'p, '_> {
     fn sleep<'g>(&'g self, locked: Locked<'g, 'p>) -> Locked<'g, 'p> {
         let Locked { held, guard } = locked;
         drop(held);
-        let guard = self.wake.wait(guard).unwrap_or_else(|e| e.into_inner());
+        // a cancellable run wakes now and then to see the flag, which is
+        // set from outside, where no one can signal the condition variable
+        let guard = match self.cancel {
+            None => self.wake.wait(guard).unwrap_or_else(|e| e.into_inner()),
+            Some(_) => {
+                self.wake
+                    .wait_timeout(guard, std::time::Duration::from_millis(5))
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0
+            }
+        };
         let held = Held::set(&self.held.0);
         Locked { held, guard }
     }
@@ -204,6 +280,14 @@ impl<'p> Pool<'p, '_> {
         let mut task_ns = BATCH_BELOW_NS;
         let mut shared = self.lock();
         loop {
+            if self.cancelled() && !shared.state.is_over() {
+                shared.state.stop();
+                if shared.error.is_none() {
+                    shared.error = Some(ComputeError::Cancelled);
+                }
+                self.failed.store(true, Ordering::Relaxed);
+                self.wake.notify_all();
+            }
             if shared.state.is_over() {
                 break;
             }
@@ -249,7 +333,7 @@ impl<'p> Pool<'p, '_> {
             // costs as much as a tiny task)
             let batch_start = (self.workers > 1).then(Instant::now);
             for (&id, &end) in ids.iter().zip(&ends) {
-                if self.failed.load(Ordering::Relaxed) {
+                if self.failed.load(Ordering::Relaxed) || self.cancelled() {
                     break;
                 }
                 let result = self.run(
@@ -293,6 +377,18 @@ impl<'p> Pool<'p, '_> {
         }
         drop(shared);
         self.wake.notify_all();
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancel.is_some_and(|c| c.load(Ordering::Relaxed))
+    }
+
+    /// A worker's loop, inside the worker hook if there is one.
+    fn work(&self, worker: usize, hook: Option<&WorkerHook>) {
+        match hook {
+            Some(hook) => hook(worker, &mut || self.worker(worker)),
+            None => self.worker(worker),
+        }
     }
 
     fn run(
@@ -385,14 +481,16 @@ impl Executor for Threads {
             callbacks,
             workers,
             failed: AtomicBool::new(false),
+            cancel: self.cancel.as_deref(),
         };
+        let hook = self.hook.as_ref();
         let spawned = std::thread::scope(|scope| {
             let mut handles = Vec::with_capacity(workers);
             for w in 1..workers {
                 let pool = &pool;
                 let handle = std::thread::Builder::new()
                     .name(format!("rask-worker-{w}"))
-                    .spawn_scoped(scope, move || pool.worker(w));
+                    .spawn_scoped(scope, move || pool.work(w, hook));
                 match handle {
                     Ok(h) => handles.push(h),
                     Err(e) => {
@@ -402,7 +500,7 @@ impl Executor for Threads {
                     }
                 }
             }
-            pool.worker(0);
+            pool.work(0, hook);
             Ok(())
         });
         let shared = pool.shared.into_inner().unwrap_or_else(|e| e.into_inner());

@@ -290,3 +290,43 @@ fn panicking_callback_does_not_hang_threads() {
         assert_eq!(finishes, 1, "{victim}: finish runs once");
     }
 }
+
+/// A flag set from outside while tasks run stops the run: the tasks
+/// already running finish, no other starts, and the error says so, also
+/// when workers sleep waiting for work that only a running task makes.
+#[test]
+fn cancel_flag_stops_a_run_between_tasks() {
+    use rask_scheduler::ComputeError;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+    let ran = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let (counter, flag) = (ran.clone(), stop.clone());
+    let step = Function::new("step", move |x: i64| {
+        if counter.fetch_add(1, Ordering::SeqCst) == 3 {
+            flag.store(true, Ordering::SeqCst);
+        }
+        std::thread::sleep(Duration::from_millis(2));
+        x + 1
+    });
+    let mut g = Graph::new();
+    g.insert("k-0", 0_i64);
+    for i in 1..200 {
+        g.insert(
+            format!("k-{i}"),
+            Task::call(&step, [format!("k-{}", i - 1)]),
+        );
+    }
+    let err = within(Duration::from_secs(20), move || {
+        Threads::new(2)
+            .cancel_on(stop)
+            .get(&g, "k-199")
+            .unwrap_err()
+    });
+    assert!(matches!(err, ComputeError::Cancelled), "{err}");
+    assert!(
+        ran.load(Ordering::SeqCst) <= 5,
+        "{} tasks ran",
+        ran.load(Ordering::SeqCst)
+    );
+}
