@@ -145,7 +145,7 @@ def _num_workers(num_workers, pool, scheduler):
     if scheduler == "sync":
         return 1
     if num_workers is None and pool is not None:
-        num_workers = getattr(pool, "_max_workers", None)
+        num_workers = getattr(pool, "_max_workers", None) or getattr(pool, "_processes", None)
     if num_workers is None:
         num_workers = _config("num_workers")
     if num_workers is None:
