@@ -196,9 +196,9 @@ def node_types():
     global _NODE_TYPES
     if _NODE_TYPES is None and "dask" in sys.modules:
         try:
-            from dask._task_spec import Alias, DataNode, GraphNode
+            from dask._task_spec import Alias, DataNode, GraphNode, TaskRef
 
-            _NODE_TYPES = (GraphNode, DataNode, Alias)
+            _NODE_TYPES = (GraphNode, DataNode, Alias, TaskRef)
         except ImportError:
             _NODE_TYPES = False
     return _NODE_TYPES or None

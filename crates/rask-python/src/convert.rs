@@ -38,6 +38,8 @@ pub(crate) struct NodeTypes<'py> {
     pub(crate) graph_node: Bound<'py, PyAny>,
     pub(crate) data_node: Bound<'py, PyAny>,
     pub(crate) alias: Bound<'py, PyAny>,
+    /// `TaskRef`: a reference to its `key`, wherever it stands.
+    pub(crate) task_ref: Bound<'py, PyAny>,
 }
 
 /// A converted argument: the object itself, or a task that computes it.
@@ -88,29 +90,43 @@ impl<'py> Converter<'py> {
 
     /// The rask graph of every key of `dsk` (and of `cache`, as literals).
     pub(crate) fn graph(&mut self) -> PyResult<Graph> {
-        let mut graph = Graph::with_capacity(self.dsk.len());
         let dsk = self.dsk.clone();
+        let mut graph = Graph::with_capacity(dsk.len());
         for (key, task) in dsk.iter() {
+            let rk = self.keys.rask_key(&key)?;
             if let Some(cache) = &self.cache {
                 if let Some(value) = cache.get_item(&key)? {
-                    let rk = self.keys.rask_key(&key)?;
                     graph.insert(rk, Task::Quote(value_of(value)));
                     continue;
                 }
             }
-            let rk = self.keys.rask_key(&key)?;
             let task = self.top(&key, &task)?;
             graph.insert(rk, task);
         }
         if let Some(cache) = self.cache.clone() {
             for (key, value) in cache.iter() {
-                if !self.dsk.contains(&key)? {
+                if !dsk.contains(&key)? {
                     let rk = self.keys.rask_key(&key)?;
                     graph.insert(rk, Task::Quote(value_of(value)));
                 }
             }
         }
         Ok(graph)
+    }
+
+    /// The rask key of `obj` if it is a key of the graph or of the cache
+    /// (an unhashable object is none).
+    fn lookup(&mut self, obj: &Bound<'py, PyAny>) -> Option<Key> {
+        let found = self.dsk.contains(obj).unwrap_or(false)
+            || self
+                .cache
+                .as_ref()
+                .is_some_and(|c| c.contains(obj).unwrap_or(false));
+        if found {
+            self.keys.rask_key(obj).ok()
+        } else {
+            None
+        }
     }
 
     /// The task of one key.
@@ -160,14 +176,13 @@ impl<'py> Converter<'py> {
         let mut args = vec![Task::Quote(value_of(task.clone()))];
         for dep in deps.try_iter()? {
             let dep = dep?;
-            if !self.is_key(&dep) {
+            let Some(rk) = self.lookup(&dep) else {
                 return Err(PyValueError::new_err(format!(
                     "Missing dependency {} for dependent {}",
                     dep.repr()?,
                     key.repr()?
                 )));
-            }
-            let rk = self.keys.rask_key(&dep)?;
+            };
             self.refs.push((dep.clone(), rk.clone()));
             args.push(Task::Quote(value_of(dep)));
             args.push(Task::Key(rk));
@@ -180,22 +195,13 @@ impl<'py> Converter<'py> {
         Ok(Some(Task::Call(self.call_node.clone(), args.into())))
     }
 
-    /// Whether `obj` is a key of the graph or of the cache.
-    fn is_key(&self, obj: &Bound<'py, PyAny>) -> bool {
-        // an unhashable object is no key (`contains` raises TypeError)
-        self.dsk.contains(obj).unwrap_or(false)
-            || self
-                .cache
-                .as_ref()
-                .is_some_and(|c| c.contains(obj).unwrap_or(false))
-    }
-
-    fn reference(&mut self, obj: &Bound<'py, PyAny>) -> PyResult<Arg> {
-        let rk = self.keys.rask_key(obj)?;
+    /// A reference to `obj` if it is a key of the graph or of the cache.
+    fn reference(&mut self, obj: &Bound<'py, PyAny>) -> Option<Arg> {
+        let rk = self.lookup(obj)?;
         if self.runner.is_some() {
             self.refs.push((obj.clone(), rk.clone()));
         }
-        Ok(Arg::Task(Task::Key(rk)))
+        Some(Arg::Task(Task::Key(rk)))
     }
 
     /// One argument (or a whole task below the top).
@@ -211,8 +217,8 @@ impl<'py> Converter<'py> {
                     return self.call(&first, t, depth);
                 }
             }
-            if self.is_key(obj) {
-                return self.reference(obj);
+            if let Some(r) = self.reference(obj) {
+                return Ok(r);
             }
             return self.container(obj, depth);
         }
@@ -221,8 +227,8 @@ impl<'py> Converter<'py> {
             || obj.is_instance_of::<PyFloat>()
             || obj.is_instance_of::<PyTuple>()
         {
-            if self.is_key(obj) {
-                return self.reference(obj);
+            if let Some(r) = self.reference(obj) {
+                return Ok(r);
             }
             if obj.is_instance_of::<PyTuple>() {
                 return self.container(obj, depth);
@@ -239,6 +245,16 @@ impl<'py> Converter<'py> {
             return self.dict(d, depth);
         }
         if let Some(nodes) = &self.nodes {
+            if obj.is_instance(&nodes.task_ref)? {
+                let key = obj.getattr("key")?;
+                return match self.reference(&key) {
+                    Some(r) => Ok(r),
+                    None => Err(PyValueError::new_err(format!(
+                        "Missing dependency {} (a TaskRef)",
+                        key.repr()?
+                    ))),
+                };
+            }
             if obj.is_instance(&nodes.graph_node)? {
                 // a task-spec node inside a legacy task: called in place
                 let key = obj.getattr("key")?;

@@ -21,7 +21,7 @@ use rask_graph::{CallError, EvalError, Graph, GraphError, Key, Plan, Value};
 use rask_scheduler::{compute, Callback, ComputeError, Sync, Threads};
 
 use crate::convert::{Converter, NodeTypes};
-use crate::keys;
+use crate::keys::Names;
 use crate::values::{to_python, PyTaskError};
 use crate::worker;
 
@@ -33,7 +33,7 @@ const SIGNAL_CHECK: Duration = Duration::from_millis(20);
 ///
 /// - `cache`: values to take as computed (a dict).
 /// - `scheduler`: `"threads"` or `"sync"`.
-/// - `node_types`: Dask's `(GraphNode, DataNode, Alias)` classes, if Dask
+/// - `node_types`: Dask's `(GraphNode, DataNode, Alias, TaskRef)` classes, if Dask
 ///   is installed.
 /// - `runner`: for instrumented runs, `runner(key, data, worker_id)`
 ///   executes the task of `key` on its dependencies' values `data`.
@@ -51,23 +51,31 @@ pub(crate) fn run<'py>(
     cache: Option<Bound<'py, PyDict>>,
     num_workers: usize,
     scheduler: &str,
-    node_types: Option<(Bound<'py, PyAny>, Bound<'py, PyAny>, Bound<'py, PyAny>)>,
+    node_types: Option<(
+        Bound<'py, PyAny>,
+        Bound<'py, PyAny>,
+        Bound<'py, PyAny>,
+        Bound<'py, PyAny>,
+    )>,
     runner: Option<Bound<'py, PyAny>>,
     context: Option<Bound<'py, PyAny>>,
     profile: Option<std::path::PathBuf>,
 ) -> PyResult<Bound<'py, PyList>> {
-    let nodes = node_types.map(|(graph_node, data_node, alias)| NodeTypes {
+    let nodes = node_types.map(|(graph_node, data_node, alias, task_ref)| NodeTypes {
         graph_node,
         data_node,
         alias,
+        task_ref,
     });
+    let t0 = std::time::Instant::now();
     let mut converter = Converter::new(dsk, cache, nodes, runner);
     let graph = converter.graph()?;
+    if std::env::var_os("RASK_TIMING").is_some() { eprintln!("convert {:?}", t0.elapsed()); }
     let mut outputs = Vec::with_capacity(keys.len());
     for k in keys.iter() {
         outputs.push(converter.keys.rask_key(&k)?);
     }
-    let side = converter.keys.into_side();
+    let names = converter.keys.into_names();
 
     let profiler = profile
         .as_ref()
@@ -107,7 +115,7 @@ pub(crate) fn run<'py>(
             }
             Ok(list)
         }
-        Err(e) => Err(python_error(py, &side, e)),
+        Err(e) => Err(python_error(py, &names, e)),
     }
 }
 
@@ -124,15 +132,18 @@ fn run_detached(
     threads: Threads,
     profiler: Option<Arc<rask_diagnostics::Profiler>>,
 ) -> PyResult<Result<Vec<Value>, ComputeError>> {
+    let t0 = std::time::Instant::now();
     let cancel = Arc::new(AtomicBool::new(false));
     let threads = threads.cancel_on(cancel.clone());
     let (tx, rx) = mpsc::channel::<Outcome>();
     let driver = std::thread::Builder::new()
         .name("rask-driver".into())
         .spawn(move || {
+            let t0 = std::time::Instant::now();
             let result = Plan::for_keys(&graph, &outputs)
                 .map_err(ComputeError::from)
                 .and_then(|plan| {
+                    if std::env::var_os("RASK_TIMING").is_some() { eprintln!("plan {:?}", t0.elapsed()); }
                     let callbacks: Vec<&dyn Callback> = profiler
                         .as_deref()
                         .map(|p| p as &dyn Callback)
@@ -153,7 +164,10 @@ fn run_detached(
         rx = back;
         match received {
             Ok((result, graph)) => {
+                if std::env::var_os("RASK_TIMING").is_some() { eprintln!("done {:?}", t0.elapsed()); }
+                let t1 = std::time::Instant::now();
                 drop(graph);
+                if std::env::var_os("RASK_TIMING").is_some() { eprintln!("drop {:?}", t1.elapsed()); }
                 let _ = driver.join();
                 return Ok(result);
             }
@@ -172,9 +186,9 @@ fn run_detached(
 }
 
 /// A rask error as the Python exception Dask's users expect.
-fn python_error(py: Python<'_>, side: &[Py<PyAny>], e: ComputeError) -> PyErr {
+fn python_error(py: Python<'_>, names: &Names, e: ComputeError) -> PyErr {
     let name = |k: &Key| {
-        keys::to_python(py, side, k)
+        names.python(py, k)
             .and_then(|o| o.repr().map(|r| r.to_string()))
             .unwrap_or_else(|_| k.to_string())
     };
@@ -195,7 +209,7 @@ fn python_error(py: Python<'_>, side: &[Py<PyAny>], e: ComputeError) -> PyErr {
                 .iter()
                 .chain(keys.first())
                 .map(|k| {
-                    keys::to_python(py, side, k)
+                    names.python(py, k)
                         .and_then(|o| o.str().map(|s| s.to_string()))
                         .unwrap_or_else(|_| k.to_string())
                 })
@@ -208,7 +222,7 @@ fn python_error(py: Python<'_>, side: &[Py<PyAny>], e: ComputeError) -> PyErr {
                 name(&key),
                 name(&by)
             )),
-            None => match keys::to_python(py, side, &key) {
+            None => match names.python(py, &key) {
                 Ok(k) => PyKeyError::new_err(k.unbind()),
                 Err(e) => e,
             },
