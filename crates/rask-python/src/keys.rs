@@ -25,7 +25,10 @@ extern "C" {
     // In the stable ABI from Python 3.10 on, and exported by every
     // CPython 3: a view of a string's UTF-8 form, cached in the string
     // (no copy), where `PyUnicode_AsUTF8String` would allocate one.
-    fn PyUnicode_AsUTF8AndSize(unicode: *mut ffi::PyObject, size: *mut ffi::Py_ssize_t) -> *const c_char;
+    fn PyUnicode_AsUTF8AndSize(
+        unicode: *mut ffi::PyObject,
+        size: *mut ffi::Py_ssize_t,
+    ) -> *const c_char;
 }
 
 /// The text of a Python string, borrowed from it; `None` if it is not

@@ -25,6 +25,14 @@ use crate::keys::Names;
 use crate::values::{to_python, PyTaskError};
 use crate::worker;
 
+/// Dask's `(GraphNode, DataNode, Alias, TaskRef)` classes.
+type NodeClasses<'py> = (
+    Bound<'py, PyAny>,
+    Bound<'py, PyAny>,
+    Bound<'py, PyAny>,
+    Bound<'py, PyAny>,
+);
+
 /// How often the waiting caller looks for signals.
 const SIGNAL_CHECK: Duration = Duration::from_millis(20);
 
@@ -51,12 +59,7 @@ pub(crate) fn run<'py>(
     cache: Option<Bound<'py, PyDict>>,
     num_workers: usize,
     scheduler: &str,
-    node_types: Option<(
-        Bound<'py, PyAny>,
-        Bound<'py, PyAny>,
-        Bound<'py, PyAny>,
-        Bound<'py, PyAny>,
-    )>,
+    node_types: Option<NodeClasses<'py>>,
     runner: Option<Bound<'py, PyAny>>,
     context: Option<Bound<'py, PyAny>>,
     profile: Option<std::path::PathBuf>,
@@ -67,10 +70,8 @@ pub(crate) fn run<'py>(
         alias,
         task_ref,
     });
-    let t0 = std::time::Instant::now();
     let mut converter = Converter::new(dsk, cache, nodes, runner);
     let graph = converter.graph()?;
-    if std::env::var_os("RASK_TIMING").is_some() { eprintln!("convert {:?}", t0.elapsed()); }
     let mut outputs = Vec::with_capacity(keys.len());
     for k in keys.iter() {
         outputs.push(converter.keys.rask_key(&k)?);
@@ -132,18 +133,15 @@ fn run_detached(
     threads: Threads,
     profiler: Option<Arc<rask_diagnostics::Profiler>>,
 ) -> PyResult<Result<Vec<Value>, ComputeError>> {
-    let t0 = std::time::Instant::now();
     let cancel = Arc::new(AtomicBool::new(false));
     let threads = threads.cancel_on(cancel.clone());
     let (tx, rx) = mpsc::channel::<Outcome>();
     let driver = std::thread::Builder::new()
         .name("rask-driver".into())
         .spawn(move || {
-            let t0 = std::time::Instant::now();
             let result = Plan::for_keys(&graph, &outputs)
                 .map_err(ComputeError::from)
                 .and_then(|plan| {
-                    if std::env::var_os("RASK_TIMING").is_some() { eprintln!("plan {:?}", t0.elapsed()); }
                     let callbacks: Vec<&dyn Callback> = profiler
                         .as_deref()
                         .map(|p| p as &dyn Callback)
@@ -164,10 +162,7 @@ fn run_detached(
         rx = back;
         match received {
             Ok((result, graph)) => {
-                if std::env::var_os("RASK_TIMING").is_some() { eprintln!("done {:?}", t0.elapsed()); }
-                let t1 = std::time::Instant::now();
                 drop(graph);
-                if std::env::var_os("RASK_TIMING").is_some() { eprintln!("drop {:?}", t1.elapsed()); }
                 let _ = driver.join();
                 return Ok(result);
             }
@@ -188,7 +183,8 @@ fn run_detached(
 /// A rask error as the Python exception Dask's users expect.
 fn python_error(py: Python<'_>, names: &Names, e: ComputeError) -> PyErr {
     let name = |k: &Key| {
-        names.python(py, k)
+        names
+            .python(py, k)
             .and_then(|o| o.repr().map(|r| r.to_string()))
             .unwrap_or_else(|_| k.to_string())
     };
@@ -209,7 +205,8 @@ fn python_error(py: Python<'_>, names: &Names, e: ComputeError) -> PyErr {
                 .iter()
                 .chain(keys.first())
                 .map(|k| {
-                    names.python(py, k)
+                    names
+                        .python(py, k)
                         .and_then(|o| o.str().map(|s| s.to_string()))
                         .unwrap_or_else(|_| k.to_string())
                 })
