@@ -296,3 +296,33 @@ def test_dask_collections_compute_on_rask():
     }
     with dask.config.set(scheduler=rask.get):
         assert float(x.mean().compute()) == 499.5
+
+
+def sleep_a_while(i):
+    time.sleep(30)
+    return i
+
+
+def test_interrupt_kills_worker_processes():
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signals reach the main thread only")
+    psutil = pytest.importorskip("psutil")
+    me = psutil.Process()
+    dsk = {("s", i): (sleep_a_while, i) for i in range(4)}
+    main = threading.get_ident()
+    # late enough for the spawned workers to be running their tasks
+    timer = threading.Timer(3.0, signal.pthread_kill, (main, signal.SIGINT))
+    timer.start()
+    t0 = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        rask.get(dsk, list(dsk), scheduler="processes", num_workers=2)
+    timer.join()
+    assert time.monotonic() - t0 < 20
+    def workers():
+        # multiprocessing's resource tracker lives as long as this process
+        return [p for p in me.children() if "resource_tracker" not in " ".join(p.cmdline())]
+
+    deadline = time.monotonic() + 10
+    while workers() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert workers() == []
