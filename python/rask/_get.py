@@ -20,6 +20,7 @@ from . import _rask
 from ._runner import Runner, flatten_keys, nest_values
 
 SCHEDULERS = ("threads", "sync", "processes")
+_CORES = os.cpu_count() or 1
 
 
 def get(
@@ -149,7 +150,7 @@ def _num_workers(num_workers, pool, scheduler):
     if num_workers is None:
         num_workers = _config("num_workers")
     if num_workers is None:
-        num_workers = os.cpu_count() or 1
+        num_workers = _CORES
     try:
         num_workers = int(num_workers)
     except (TypeError, ValueError):

@@ -163,7 +163,9 @@ fn run_detached(
         match received {
             Ok((result, graph)) => {
                 drop(graph);
-                let _ = driver.join();
+                // the driver has nothing left to do but end: waiting for
+                // it would only wait for the OS to schedule it
+                drop(driver);
                 return Ok(result);
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
