@@ -93,7 +93,8 @@ pub(crate) fn run<'py>(
         }
         "threads" => {
             let threads = Threads::new(num_workers)
-                .on_worker_thread(worker::attach_for_run(context.map(Bound::unbind)));
+                .on_worker_thread(worker::attach_for_run(context.map(Bound::unbind)))
+                .around_batch(worker::gil_per_batch());
             run_detached(py, graph, outputs, threads, profiler.clone())?
         }
         other => {

@@ -28,4 +28,4 @@ pub use executor::{compute, get, get_with, Executor, Keys};
 pub use run::{panic_message, run_task};
 pub use state::State;
 pub use sync::Sync;
-pub use threads::{Threads, WorkerHook};
+pub use threads::{BatchHook, Threads, WorkerHook};

@@ -61,6 +61,7 @@ pub struct Threads {
     workers: usize,
     cancel: Option<Arc<AtomicBool>>,
     hook: Option<WorkerHook>,
+    batch_hook: Option<BatchHook>,
 }
 
 /// Wraps the whole life of each worker thread of a run: called on the
@@ -69,12 +70,20 @@ pub struct Threads {
 /// interpreter, say) is joined here once per thread, not once per task.
 pub type WorkerHook = Arc<dyn Fn(usize, &mut dyn FnMut()) + Send + std::marker::Sync>;
 
+/// Wraps each batch of tasks a worker takes at once (one task, or up to
+/// [`Threads::MAX_BATCH`] tiny ones): called on the worker's thread with
+/// the batch, which it must call once. A lock that every task takes (an
+/// interpreter's) is taken here once per batch, so that two workers of
+/// tiny tasks do not hand it back and forth after every task.
+pub type BatchHook = Arc<dyn Fn(&mut dyn FnMut()) + Send + std::marker::Sync>;
+
 impl fmt::Debug for Threads {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Threads")
             .field("workers", &self.workers)
             .field("cancellable", &self.cancel.is_some())
             .field("hooked", &self.hook.is_some())
+            .field("batch_hooked", &self.batch_hook.is_some())
             .finish()
     }
 }
@@ -91,6 +100,7 @@ impl Threads {
             workers: workers.max(1),
             cancel: None,
             hook: None,
+            batch_hook: None,
         }
     }
 
@@ -136,6 +146,29 @@ impl Threads {
         self.hook = Some(hook);
         self
     }
+
+    /// Runs each batch of tasks inside `hook` (see [`BatchHook`]), on the
+    /// worker's thread.
+    ///
+    /// ```
+    /// use std::sync::{atomic::{AtomicUsize, Ordering}, Arc};
+    /// use rask_graph::{graph, Value};
+    /// use rask_scheduler::{Executor, Threads};
+    /// fn inc(x: i64) -> i64 { x + 1 }
+    /// let g = graph! { "x" => 1, "y" => (inc, "x") };
+    /// let batches = Arc::new(AtomicUsize::new(0));
+    /// let seen = batches.clone();
+    /// let pool = Threads::new(1).around_batch(Arc::new(move |run: &mut dyn FnMut()| {
+    ///     seen.fetch_add(1, Ordering::Relaxed);
+    ///     run();
+    /// }));
+    /// assert_eq!(pool.get(&g, "y").unwrap(), Value::Int(2));
+    /// assert!(batches.load(Ordering::Relaxed) >= 1);
+    /// ```
+    pub fn around_batch(mut self, hook: BatchHook) -> Threads {
+        self.batch_hook = Some(hook);
+        self
+    }
 }
 
 impl Default for Threads {
@@ -179,6 +212,8 @@ struct Pool<'p, 'c> {
     failed: AtomicBool,
     /// Set from outside to stop the run.
     cancel: Option<&'p AtomicBool>,
+    /// Wraps each batch of tasks.
+    batch_hook: Option<&'p BatchHook>,
 }
 
 /// The `held` flag, set: cleared when dropped.
@@ -332,22 +367,28 @@ impl<'p> Pool<'p, '_> {
             // only batching needs the durations (and reading the clock
             // costs as much as a tiny task)
             let batch_start = (self.workers > 1).then(Instant::now);
-            for (&id, &end) in ids.iter().zip(&ends) {
-                if self.failed.load(Ordering::Relaxed) || self.cancelled() {
-                    break;
+            let mut run_batch = || {
+                for (&id, &end) in ids.iter().zip(&ends) {
+                    if self.failed.load(Ordering::Relaxed) || self.cancelled() {
+                        break;
+                    }
+                    let result = self.run(
+                        worker,
+                        id,
+                        inputs[begin..end].iter_mut().map(std::mem::take),
+                    );
+                    begin = end;
+                    let failed = result.is_err();
+                    results.push(result);
+                    if failed {
+                        self.failed.store(true, Ordering::Relaxed);
+                        break;
+                    }
                 }
-                let result = self.run(
-                    worker,
-                    id,
-                    inputs[begin..end].iter_mut().map(std::mem::take),
-                );
-                begin = end;
-                let failed = result.is_err();
-                results.push(result);
-                if failed {
-                    self.failed.store(true, Ordering::Relaxed);
-                    break;
-                }
+            };
+            match self.batch_hook {
+                Some(hook) => hook(&mut run_batch),
+                None => run_batch(),
             }
             std::mem::forget(guard);
             if let Some(start) = batch_start {
@@ -482,6 +523,7 @@ impl Executor for Threads {
             workers,
             failed: AtomicBool::new(false),
             cancel: self.cancel.as_deref(),
+            batch_hook: self.batch_hook.as_ref(),
         };
         let hook = self.hook.as_ref();
         let spawned = std::thread::scope(|scope| {
