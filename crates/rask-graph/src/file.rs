@@ -15,9 +15,12 @@
 //! | anything else | a literal (numbers, other strings, `true`, `false`, `null`, other objects) |
 //!
 //! Tuple keys are written in Python's notation, `"('x', 0)"` (strings in
-//! single or double quotes, integers, separated by commas), both as member
-//! names and as references. A string key whose text reads as a tuple
-//! cannot be written.
+//! single or double quotes with Python's backslash escapes, `("it's", 0)`,
+//! integers, separated by commas), both as member names and as
+//! references. A string key whose text would read as a tuple or as a
+//! quoted string is written quoted as Python writes a string,
+//! `"\"('x', 0)\""` (see [`Key::to_text`]), so every key reads back as
+//! itself and no two keys are written the same.
 //!
 //! ```json
 //! {
@@ -158,7 +161,8 @@ pub fn from_json(json: &Json, path: &Path, registry: &Registry) -> Result<Graph,
     stream::from_json(json, path, registry)
 }
 
-/// Turns string literals that name tuple keys of the graph into references.
+/// Turns string literals that name tuple keys of the graph (or quote
+/// string keys) into references.
 pub(crate) fn resolve_tuple_refs(graph: &mut Graph) {
     let names: Vec<(TaskId, Task)> = (0..graph.len() as TaskId)
         .filter_map(|id| {
@@ -167,9 +171,9 @@ pub(crate) fn resolve_tuple_refs(graph: &mut Graph) {
             let mut stack: Vec<&mut Task> = vec![&mut task];
             while let Some(t) = stack.pop() {
                 match t {
-                    Task::Value(Value::Str(s)) if s.starts_with('(') => {
+                    Task::Value(Value::Str(s)) if s.starts_with(['(', '\'', '"']) => {
                         let k = Key::parse(s);
-                        if matches!(k, Key::Tuple(_)) && graph.contains(&k) {
+                        if !matches!(&k, Key::Str(t) if t == &**s) && graph.contains(&k) {
                             *t = Task::Key(k);
                             changed = true;
                         }

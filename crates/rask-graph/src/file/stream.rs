@@ -182,7 +182,7 @@ impl<'de> Visitor<'de> for TaskSeed<'_, '_> {
         Ok(Task::Value(Value::Null))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Task, E> {
-        if v.starts_with('(') {
+        if v.starts_with(['(', '\'', '"']) {
             self.0.tuple_like.set(true);
         }
         Ok(Task::Value(Value::Str(v.into())))

@@ -129,3 +129,31 @@ fn from_json_reads_parsed_values_the_same_way() {
         Some("mem: a graph file is a JSON object of \"key\": task members, not an array")
     );
 }
+
+#[test]
+fn keys_that_print_alike_before_stay_apart_and_round_trip() {
+    // regression: the tuple ("a', 'b", 0) and the tuple ('a', 'b', 0)
+    // were written as the same member name
+    let text = r#"{
+        "(\"a', 'b\", 0)": 1,
+        "('a', 'b', 0)": 2,
+        "(\"it's\", 0)": 3,
+        "\"('x', 0)\"": 4,
+        "r": {"call": "add", "args": ["\"('x', 0)\"", "(\"it's\", 0)"]}
+    }"#;
+    let g = from_str(text, &reg()).unwrap();
+    assert_eq!(g.len(), 5);
+    assert!(g.contains(&Key::from("('x', 0)")));
+    let back = to_json(&g).unwrap();
+    let members: Vec<&String> = back.as_object().unwrap().keys().collect();
+    assert_eq!(members.len(), 5);
+    let again = from_json(&back, Path::new("mem"), &reg()).unwrap();
+    for (k, _) in g.iter() {
+        assert!(again.contains(k), "{k:?}");
+    }
+    let Some(Task::Call(_, args)) = again.get(&Key::from("r")) else {
+        panic!("r is a call")
+    };
+    assert!(matches!(&args[0], Task::Key(k) if *k == Key::from("('x', 0)")));
+    assert!(matches!(&args[1], Task::Key(k) if *k == Key::from(("it's", 0))));
+}
