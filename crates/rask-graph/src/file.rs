@@ -115,7 +115,7 @@ pub enum FileError {
         key: Key,
         /// Why.
         #[source]
-        source: crate::codec::NoCodec,
+        source: crate::value::ToJsonError,
     },
 }
 
@@ -259,7 +259,7 @@ fn quote(j: Json) -> Json {
     Json::Object(m)
 }
 
-fn task_json(task: &Task) -> Result<Json, crate::codec::NoCodec> {
+fn task_json(task: &Task) -> Result<Json, crate::value::ToJsonError> {
     Ok(match task {
         Task::Value(v) => {
             let j = v.to_json()?;

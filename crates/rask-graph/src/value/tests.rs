@@ -45,3 +45,44 @@ fn opaque_without_codec_is_an_error_naming_the_type() {
         .unwrap_or_default();
     assert!(err.contains("Secret"), "{err}");
 }
+
+#[test]
+fn write_json_writes_what_to_json_builds() {
+    let v = Value::list([
+        Value::Int(-3),
+        Value::Float(2.5),
+        Value::from("a\"b\n"),
+        Value::Null,
+        Value::Bool(true),
+        Value::list([]),
+        Value::Dict(
+            vec![
+                (Arc::from("k"), Value::list([Value::Int(1), Value::Int(2)])),
+                (Arc::from("e"), Value::Dict(Vec::new().into())),
+                (Arc::from("s"), Value::from("x")),
+            ]
+            .into(),
+        ),
+        Value::new(vec![1_i64, 2]),
+    ]);
+    let mut out = Vec::new();
+    v.write_json(&mut out).unwrap();
+    let expected = serde_json::to_vec(&v.to_json().unwrap()).unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(expected).unwrap()
+    );
+}
+
+#[test]
+fn floats_json_cannot_hold_are_errors_not_null() {
+    // regression: to_json wrote inf and nan as null
+    for f in [f64::INFINITY, f64::NEG_INFINITY, f64::NAN] {
+        let v = Value::list([Value::Int(1), Value::Float(f)]);
+        assert!(matches!(v.to_json(), Err(ToJsonError::NotFinite { .. })));
+        assert!(matches!(
+            v.write_json(&mut Vec::new()),
+            Err(ToJsonError::NotFinite { .. })
+        ));
+    }
+}
