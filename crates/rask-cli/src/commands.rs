@@ -1,6 +1,5 @@
 //! The subcommands of `rask`.
 
-use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
@@ -8,7 +7,7 @@ use rask::diagnostics::{ProfileFormat, Profiler, ProgressBar, ResourceMonitor};
 use rask::{
     deps, file, optimize, Callback, ComputeError, Executor, Graph, Key, Plan, Registry, TaskId,
 };
-use serde_json::{json, Map};
+use serde_json::json;
 
 use crate::{Failure, RunArgs, SchedulerName};
 
@@ -31,6 +30,8 @@ fn sinks(graph: &Graph, path: &Path) -> Result<Vec<Key>, Failure> {
 
 pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     let t0 = Instant::now();
+    // a closed standard output would lose the result: fail before running
+    crate::stdout_open()?;
     let path = args.file.as_path();
     let cache = args.cache.as_ref().map(rask::cache::Cache::open);
     let cache = cache
@@ -147,16 +148,26 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         ComputeError::Graph(g) => in_file(path, g),
         other => Failure::Task(format!("{}: {other}", path.display())),
     })?;
-    let mut out = Map::new();
+    // one JSON object, written without building it: values of any depth
+    // print, and a float JSON cannot hold fails naming its key
+    let mut text = b"{".to_vec();
+    let mut seen = std::collections::HashSet::new();
     for (key, value) in keys.iter().zip(values) {
-        let json = value
-            .to_json()
-            .map_err(|e| Failure::Task(format!("{}: key {key:?}: {e}", path.display())))?;
-        out.insert(key.to_text(), json);
+        let name = key.to_text();
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        if seen.len() > 1 {
+            text.push(b',');
+        }
+        text.extend_from_slice(serde_json::Value::String(name).to_string().as_bytes());
+        text.push(b':');
+        value
+            .write_json(&mut text)
+            .map_err(|e| Failure::Task(format!("{}: task {key:?}: {e}", path.display())))?;
     }
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{}", serde_json::Value::Object(out))
-        .map_err(|e| Failure::Input(format!("cannot write the result: {e}")))
+    text.extend_from_slice(b"}\n");
+    crate::print(&text)
 }
 
 pub(crate) fn check(path: &Path) -> Result<(), Failure> {
@@ -165,13 +176,13 @@ pub(crate) fn check(path: &Path) -> Result<(), Failure> {
     Plan::new(&graph, &all).map_err(|e| in_file(path, e))?;
     let outputs = sinks(&graph, path)?;
     let plan = Plan::for_keys(&graph, &outputs).map_err(|e| in_file(path, e))?;
-    println!(
-        "{}: ok: {} tasks, {} edges, {} outputs, peak {} live values in priority order",
+    let text = format!(
+        "{}: ok: {} tasks, {} edges, {} outputs, peak {} live values in priority order\n",
         path.display(),
         plan.len(),
         plan.deps().edges(),
         outputs.len(),
         plan.peak_live()
     );
-    Ok(())
+    crate::print(text.as_bytes())
 }

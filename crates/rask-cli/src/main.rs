@@ -10,11 +10,14 @@
 //!
 //! Exit status: 0 on success, 1 when a task failed, 2 for bad input
 //! (unreadable or malformed file, cycle, unknown function, wrong argument
-//! count, unknown key asked for). Every error message names the file and
+//! count, unknown key asked for, a closed or unwritable standard output).
+//! Every error message names the file and
 //! the key.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -137,6 +140,41 @@ enum Failure {
     Input(String),
     /// A task failed: exit 1.
     Task(String),
+}
+
+/// Whether standard output was closed when the program started. Rust's
+/// runtime points a closed standard output at `/dev/null` before `main`,
+/// where every write succeeds: only a look before it tells.
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+#[cfg(unix)]
+#[ctor::ctor(unsafe)]
+fn note_closed_stdout() {
+    // SAFETY: fcntl(F_GETFD) only reads the flags of descriptor 1 (or fails
+    // with EBADF when it is closed); it needs nothing of Rust's runtime.
+    let closed = unsafe { libc::fcntl(1, libc::F_GETFD) } == -1;
+    STDOUT_CLOSED.store(closed, Ordering::Relaxed);
+}
+
+/// Fails (exit 2) when standard output was closed at start: whatever the
+/// command prints would be lost.
+pub(crate) fn stdout_open() -> Result<(), Failure> {
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return Err(Failure::Input(
+            "standard output is closed: nothing could be printed".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Writes `text` to standard output and flushes it; a closed standard
+/// output or a failed write (a full disk, a closed pipe) is exit 2.
+pub(crate) fn print(text: &[u8]) -> Result<(), Failure> {
+    stdout_open()?;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text)
+        .and_then(|()| out.flush())
+        .map_err(|e| Failure::Input(format!("cannot write to standard output: {e}")))
 }
 
 fn main() -> ExitCode {

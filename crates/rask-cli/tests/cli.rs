@@ -236,3 +236,82 @@ fn the_shipped_demo_runs() {
     assert_eq!(v["smallest-order"], 45);
     assert_eq!(v["best-region-mean"], 307.5);
 }
+
+#[test]
+fn a_float_json_cannot_hold_fails_naming_its_key() {
+    // regression: these printed {"y":null} with exit 0
+    for (args, shown) in [("[1e308, 10.0]", "inf"), ("[-1e308, 10.0]", "-inf")] {
+        let text = format!(r#"{{"y": {{"call": "mul", "args": {args}}}}}"#);
+        let (code, err, path) = bad(&text, &[]);
+        assert_eq!(code, Some(1), "{text}: {err}");
+        assert!(
+            err.starts_with(&format!(
+                "rask: error: {path}: task \"y\": the float {shown} is not a finite number"
+            )),
+            "{err}"
+        );
+    }
+    let (code, err, _) = bad(
+        r#"{"a": {"call": "mul", "args": [1e308, 10.0]}, "y": [1, {"call": "sub", "args": ["a", "a"]}]}"#,
+        &[],
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("task \"y\": the float NaN is not a finite number"),
+        "{err}"
+    );
+    let (code, err, _) = bad(r#"{"y": {"call": "div", "args": [1e308, 1e-10]}}"#, &[]);
+    assert_eq!(code, Some(1), "{err}");
+}
+
+#[test]
+fn keys_that_printed_alike_print_apart() {
+    // regression: the two keys printed as the same member, one was lost;
+    // ("it's", 0) printed as ('it's', 0), which does not parse back
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "k.json",
+        r#"{"(\"a', 'b\", 0)": 1, "('a', 'b', 0)": 2, "(\"it's\", 0)": 3}"#,
+    );
+    let o = rask(&["run", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({"(\"a', 'b\", 0)": 1, "('a', 'b', 0)": 2, "(\"it's\", 0)": 3})
+    );
+    let o = rask(&["run", f.to_str().unwrap(), "--get", "(\"it's\", 0)"]);
+    assert_eq!(stdout(&o), "{\"(\\\"it's\\\", 0)\":3}\n", "{}", stderr(&o));
+}
+
+#[test]
+fn a_closed_or_failing_stdout_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "seed.json", SEED);
+    // regression: `rask run f.json >&-` exited 0 having written nothing
+    let o = std::process::Command::new("sh")
+        .args(["-c", "\"$0\" run \"$1\" >&-"])
+        .args([env!("CARGO_BIN_EXE_rask"), f.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("standard output is closed"),
+        "{}",
+        stderr(&o)
+    );
+    if let Ok(full) = std::fs::File::create("/dev/full") {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_rask"))
+            .args(["run", f.to_str().unwrap()])
+            .stdout(full)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("cannot write to standard output"),
+            "{}",
+            stderr(&o)
+        );
+    }
+}
