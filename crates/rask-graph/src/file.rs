@@ -14,6 +14,10 @@
 //! | `{"quote": V}` | `V` taken literally: never a reference, never a call |
 //! | anything else | a literal (numbers, other strings, `true`, `false`, `null`, other objects) |
 //!
+//! Integers are 64-bit (`i64`): an integer literal beyond that range is an
+//! error naming the key, never silently a float (write `1e20` or
+//! `100000000000000000000.0` for the float).
+//!
 //! Tuple keys are written in Python's notation, `"('x', 0)"` (strings in
 //! single or double quotes with Python's backslash escapes, `("it's", 0)`,
 //! integers, separated by commas), both as member names and as

@@ -157,3 +157,64 @@ fn keys_that_print_alike_before_stay_apart_and_round_trip() {
     assert!(matches!(&args[0], Task::Key(k) if *k == Key::from("('x', 0)")));
     assert!(matches!(&args[1], Task::Key(k) if *k == Key::from(("it's", 0))));
 }
+
+#[test]
+fn integers_beyond_64_bits_are_errors_naming_the_key() {
+    // regression: they became floats, inc(9223372036854775808) gave 9.2e18
+    let msg = |lit: &str| {
+        format!(
+            "does not fit in 64 bits (-9223372036854775808 to 9223372036854775807): \
+             write it as a float ({lit}.0) or as a string"
+        )
+    };
+    for (text, key, lit) in [
+        (
+            r#"{"x": 1, "y": {"call": "inc", "args": [9223372036854775808]}}"#,
+            "y",
+            "9223372036854775808",
+        ),
+        (
+            r#"{"y": [1, 2], "z": {"quote": [18446744073709551615]}}"#,
+            "z",
+            "18446744073709551615",
+        ),
+        (
+            r#"{"a": 1, "y": {"call": "inc", "args": [100000000000000000000]}, "b": 2}"#,
+            "y",
+            "100000000000000000000",
+        ),
+        (
+            r#"{"('t', 0)": -100000000000000000000}"#,
+            "('t', 0)",
+            "-100000000000000000000",
+        ),
+    ] {
+        let e = err(text);
+        assert!(
+            e.starts_with(&format!(
+                "<string>: task {:?}: the integer {lit} ",
+                Key::parse(key)
+            )),
+            "{e}"
+        );
+        assert!(e.ends_with(&msg(lit)), "{e}");
+    }
+    // floats that large, and i64's own bounds, are fine
+    let g = from_str(
+        r#"{"f": 1e20, "g": 100000000000000000000.0, "min": -9223372036854775808, "max": 9223372036854775807}"#,
+        &reg(),
+    )
+    .unwrap();
+    assert!(matches!(
+        g.get(&Key::from("f")),
+        Some(Task::Value(Value::Float(_)))
+    ));
+    assert!(matches!(
+        g.get(&Key::from("max")),
+        Some(Task::Value(Value::Int(i64::MAX)))
+    ));
+    assert!(matches!(
+        g.get(&Key::from("min")),
+        Some(Task::Value(Value::Int(i64::MIN)))
+    ));
+}
