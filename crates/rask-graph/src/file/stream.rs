@@ -52,7 +52,7 @@ impl Context<'_> {
 
     /// Notes a float that is integral and beyond `i64`.
     fn float(&self, v: f64) {
-        if v.fract() == 0.0 && v.abs() >= 9.223_372_036_854_775_808e18 {
+        if v.fract() == 0.0 && v.abs() >= 2_f64.powi(63) {
             self.big_float.set(true);
         }
     }
