@@ -5,7 +5,8 @@ use std::time::Instant;
 
 use rask::diagnostics::{ProfileFormat, Profiler, ProgressBar, ResourceMonitor};
 use rask::{
-    deps, file, optimize, Callback, ComputeError, Executor, Graph, Key, Plan, Registry, TaskId,
+    deps, file, optimize, Callback, ComputeError, Executor, Graph, Key, Plan, Registry, Task,
+    TaskId, Value,
 };
 use serde_json::json;
 
@@ -172,6 +173,14 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
 
 pub(crate) fn check(path: &Path) -> Result<(), Failure> {
     let graph = load(path)?;
+    for (key, name) in tuple_style_lists(&graph, &Registry::with_builtins()) {
+        eprintln!(
+            "rask: warning: {}: task {key:?}: the list [\"{name}\", ...] is a list, not a call: \
+             a call is written {{\"call\": \"{name}\", \"args\": [...]}} (Dask's tuple form \
+             is not read as a call)",
+            path.display()
+        );
+    }
     let all: Vec<TaskId> = (0..graph.len() as TaskId).collect();
     Plan::new(&graph, &all).map_err(|e| in_file(path, e))?;
     let outputs = sinks(&graph, path)?;
@@ -185,4 +194,30 @@ pub(crate) fn check(path: &Path) -> Result<(), Failure> {
         plan.peak_live()
     );
     crate::print(text.as_bytes())
+}
+
+/// The tasks with a list that starts with the name of a registered
+/// function (and not of a key): Dask's tuple form of a call, `["inc", "x"]`,
+/// which a graph file reads as a list. Each task once, with the name.
+fn tuple_style_lists(graph: &Graph, registry: &Registry) -> Vec<(Key, String)> {
+    let mut found = Vec::new();
+    for (key, task) in graph.iter() {
+        let mut stack = vec![task];
+        while let Some(t) = stack.pop() {
+            match t {
+                Task::List(items) => {
+                    if let Some(Task::Value(Value::Str(name))) = items.first() {
+                        if registry.get(name).is_some() && graph.id_of_str(name).is_none() {
+                            found.push((key.clone(), name.to_string()));
+                            break;
+                        }
+                    }
+                    stack.extend(items.iter());
+                }
+                Task::Call(_, args) => stack.extend(args.iter()),
+                _ => {}
+            }
+        }
+    }
+    found
 }

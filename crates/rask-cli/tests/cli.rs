@@ -315,3 +315,38 @@ fn a_closed_or_failing_stdout_exits_2() {
         );
     }
 }
+
+#[test]
+fn graph_files_are_strict_and_check_warns_of_dask_tuples() {
+    // regression: a typo ran as a literal object with exit 0
+    let (code, err, path) = bad(r#"{"x": 1, "y": {"cal": "inc", "args": ["x"]}}"#, &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "rask: error: {path}: task \"y\": unknown member `cal` in an object: did you mean `call`?"
+        )),
+        "{err}"
+    );
+    // Dask's tuple style is a list here: check says so, and is still ok
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "d.json",
+        r#"{"x": 1, "y": ["inc", "x"], "z": {"call": "len", "args": [["sum", "y"]]}}"#,
+    );
+    let o = rask(&["check", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!(
+            "rask: warning: {}: task \"y\": the list [\"inc\", ...] is a list, not a call: \
+             a call is written {{\"call\": \"inc\", \"args\": [...]}}",
+            f.display()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("task \"z\": the list [\"sum\", ...]"), "{err}");
+    assert!(stdout(&o).contains(": ok: "), "{}", stdout(&o));
+    let f = write(dir.path(), "ok.json", SEED);
+    assert_eq!(stderr(&rask(&["check", f.to_str().unwrap()])), "");
+}

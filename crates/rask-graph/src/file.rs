@@ -11,8 +11,15 @@
 //! | `{"call": "NAME", "args": [ ... ]}` | a call of the registered function `NAME` on the arguments (`args` may be omitted for none) |
 //! | a string equal to a key of the file | a reference to that key (at top level: an alias) |
 //! | an array | a list of arguments, each again of any form; its value is the list of their values |
-//! | `{"quote": V}` | `V` taken literally: never a reference, never a call |
-//! | anything else | a literal (numbers, other strings, `true`, `false`, `null`, other objects) |
+//! | `{"quote": V}` | `V` taken literally: never a reference, never a call (the only way to write an object value) |
+//! | anything else | a literal (numbers, other strings, `true`, `false`, `null`) |
+//!
+//! An object is a call or a quote and nothing else: any other member
+//! (`{"cal": "inc"}`), `args` without `call`, or `{}` is an error naming
+//! the key and the member, with the member meant when one is near
+//! ("did you mean `call`?"). Dask's tuple form, `["inc", "x"]`, is a plain
+//! list here (of the string `"inc"` and the value of `x`); `rask check`
+//! warns where a list starts with the name of a built-in function.
 //!
 //! Integers are 64-bit (`i64`): an integer literal beyond that range is an
 //! error naming the key, never silently a float (write `1e20` or
@@ -268,8 +275,7 @@ fn task_json(task: &Task) -> Result<Json, crate::value::ToJsonError> {
         Task::Value(v) => {
             let j = v.to_json()?;
             match &j {
-                Json::Array(_) => quote(j),
-                Json::Object(m) if m.contains_key("call") || m.contains_key("quote") => quote(j),
+                Json::Array(_) | Json::Object(_) => quote(j),
                 _ => j,
             }
         }

@@ -309,12 +309,10 @@ impl<'de> Visitor<'de> for TaskSeed<'_, '_> {
                 _ => others.push((name.into_owned(), map.next_value()?)),
             }
         }
+        if let Some((extra, _)) = others.first() {
+            return Err(cx.task_error(unknown_member(extra)));
+        }
         if let Some(call) = call {
-            if let Some((extra, _)) = others.first() {
-                return Err(cx.task_error(format!(
-                    "a call object has the members \"call\" and \"args\" only, not {extra:?}"
-                )));
-            }
             if quote.is_some() {
                 return Err(cx.task_error(
                     "a call object has the members \"call\" and \"args\" only, not \"quote\""
@@ -338,24 +336,34 @@ impl<'de> Visitor<'de> for TaskSeed<'_, '_> {
             return Ok(Task::Call(f.clone(), args.unwrap_or_default().into()));
         }
         if let Some(q) = quote {
-            if !others.is_empty() || args.is_some() {
+            if args.is_some() {
                 return Err(cx.task_error("a {\"quote\": V} object has no other member".into()));
             }
             cx.check_json(&q)?;
             return Ok(Task::Quote(Value::from_json(&q)));
         }
-        // any other object is a literal
-        let mut members = serde_json::Map::new();
-        if let Some(args) = args {
-            let items = args
-                .iter()
-                .map(super::task_json)
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| cx.task_error(e.to_string()))?;
-            members.insert("args".into(), Json::Array(items));
-        }
-        members.extend(others);
-        Ok(Task::Value(Value::from_json(&Json::Object(members))))
+        Err(cx.task_error(if args.is_some() {
+            format!("\"args\" without \"call\": {OBJECTS}")
+        } else {
+            format!("an empty object: {OBJECTS}")
+        }))
+    }
+}
+
+/// What an object in a task may be, for messages.
+pub(super) const OBJECTS: &str =
+    "an object in a task is a call {\"call\": NAME, \"args\": [...]} or a \
+                       quote {\"quote\": V} (write an object value as {\"quote\": {...}})";
+
+/// The message for a member of a task object that is neither `call`,
+/// `args` nor `quote`, with the closest of those when one is near.
+fn unknown_member(name: &str) -> String {
+    let near = ["call", "args", "quote"]
+        .into_iter()
+        .find(|m| super::edit_distance(m, name) <= 2);
+    match near {
+        Some(m) => format!("unknown member `{name}` in an object: did you mean `{m}`? ({OBJECTS})"),
+        None => format!("unknown member `{name}` in an object: {OBJECTS}"),
     }
 }
 

@@ -23,7 +23,7 @@ fn roundtrip_keeps_every_form() {
         "q": {"quote": "x"},
         "ql": {"quote": [1, "x"]},
         "s": "not a key",
-        "d": {"a": [1, 2], "b": null},
+        "d": {"quote": {"a": [1, 2], "b": null}},
         "t": "('p', 0)",
         "f": 2.5,
         "n": {"call": "concat", "args": [[1], {"quote": ["x"]}]}
@@ -64,10 +64,13 @@ fn malformed_files_name_the_location() {
     );
     assert_eq!(
         err(r#"{"y": {"call": "inc", "arg": [3]}}"#),
-        "<string>: task \"y\": a call object has the members \"call\" and \"args\" only, not \"arg\""
+        format!(
+            "<string>: task \"y\": unknown member `arg` in an object: did you mean `args`? ({})",
+            stream::OBJECTS
+        )
     );
     assert_eq!(
-        err(r#"{"y": {"quote": 1, "x": 2}}"#),
+        err(r#"{"y": {"quote": 1, "args": [2]}}"#),
         "<string>: task \"y\": a {\"quote\": V} object has no other member"
     );
 }
@@ -102,16 +105,37 @@ fn duplicate_keys_are_an_error() {
 }
 
 #[test]
-fn objects_that_are_not_calls_are_literals() {
+fn objects_that_are_not_calls_or_quotes_are_errors_naming_the_member() {
+    // regression: {"cal": ...} and {"args": ...} ran as literal objects
+    assert_eq!(
+        err(r#"{"x": 1, "y": {"cal": "inc", "args": ["x"]}}"#),
+        format!(
+            "<string>: task \"y\": unknown member `cal` in an object: did you mean `call`? ({})",
+            stream::OBJECTS
+        )
+    );
+    assert!(err(r#"{"y": {"call": "inc", "args": [1], "qoute": 1}}"#)
+        .contains("unknown member `qoute` in an object: did you mean `quote`?"));
+    assert!(err(r#"{"y": [1, {"n": {"k": null}}]}"#)
+        .starts_with("<string>: task \"y\": unknown member `n` in an object: an object in a task"));
+    assert!(err(r#"{"y": {"args": [1]}}"#).contains("task \"y\": \"args\" without \"call\""));
+    assert!(err(r#"{"y": {}}"#).contains("task \"y\": an empty object"));
+    // an object value is written quoted, and reads back
     let g = from_str(
-        r#"{"d": {"args": [1, "x"], "n": {"k": null}}, "x": 0}"#,
+        r#"{"d": {"quote": {"args": [1, "x"], "n": {"k": null}}}, "x": 0}"#,
         &reg(),
     )
     .unwrap();
     let back = to_json(&g).unwrap();
     assert_eq!(
         back["d"],
-        serde_json::json!({"args": [1, "x"], "n": {"k": null}})
+        serde_json::json!({"quote": {"args": [1, "x"], "n": {"k": null}}})
+    );
+    let mut g = Graph::new();
+    g.insert("e", Value::from_json(&serde_json::json!({"a": 1})));
+    assert_eq!(
+        to_json(&g).unwrap()["e"],
+        serde_json::json!({"quote": {"a": 1}})
     );
 }
 
