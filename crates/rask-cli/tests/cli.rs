@@ -350,3 +350,31 @@ fn graph_files_are_strict_and_check_warns_of_dask_tuples() {
     let f = write(dir.path(), "ok.json", SEED);
     assert_eq!(stderr(&rask(&["check", f.to_str().unwrap()])), "");
 }
+
+/// A graph file of the chain `k_i = [k_{i-1}]`, `k_0 = 1`.
+fn nested_chain(depth: usize) -> String {
+    let mut text = String::from("{\"k0\": 1");
+    for i in 1..=depth {
+        text.push_str(&format!(", \"k{i}\": [\"k{}\"]", i - 1));
+    }
+    text.push('}');
+    text
+}
+
+#[test]
+fn values_nested_a_million_deep_print() {
+    // regression: a value nested 15,000 deep aborted with a stack overflow
+    // when written as JSON or encoded for a worker (exit 134)
+    let dir = tempfile::tempdir().unwrap();
+    for (depth, scheduler) in [(1_000_000, "threads"), (20_000, "processes")] {
+        let f = write(dir.path(), "deep.json", &nested_chain(depth));
+        let o = rask(&["run", f.to_str().unwrap(), "--scheduler", scheduler]);
+        assert_eq!(o.status.code(), Some(0), "{scheduler}: {}", stderr(&o));
+        let expected = format!(
+            "{{\"k{depth}\":{}1{}}}\n",
+            "[".repeat(depth),
+            "]".repeat(depth)
+        );
+        assert!(o.stdout == expected.as_bytes(), "{scheduler}");
+    }
+}

@@ -271,10 +271,13 @@ impl Value {
         if !(**v).as_any().is::<T>() || Arc::get_mut(v).is_none() {
             return None;
         }
-        let Value::Opaque(v) = std::mem::take(self) else {
-            return None;
-        };
+        // `Value` has a `Drop`, so the `Arc` is swapped out for a shared
+        // placeholder rather than moved out of the variant
+        static PLACEHOLDER: std::sync::OnceLock<Arc<dyn AnyValue>> = std::sync::OnceLock::new();
+        let placeholder = PLACEHOLDER.get_or_init(|| Arc::new(())).clone();
+        let v = std::mem::replace(v, placeholder);
         let v: Arc<dyn Any + Send + Sync> = v;
+        *self = Value::Null;
         v.downcast::<T>().ok().and_then(|v| Arc::try_unwrap(v).ok())
     }
 
@@ -566,39 +569,118 @@ fn unreachable_leaf() -> ! {
 
 impl PartialEq for Value {
     /// Structural equality; opaque values are equal when they are the same
-    /// shared value.
+    /// shared value. Compares pairs from a heap stack, so values of any
+    /// depth compare.
     fn eq(&self, other: &Value) -> bool {
-        match (self, other) {
-            (Value::Null, Value::Null) => true,
-            (Value::Bool(a), Value::Bool(b)) => a == b,
-            (Value::Int(a), Value::Int(b)) => a == b,
-            (Value::Float(a), Value::Float(b)) => a == b,
-            (Value::Str(a), Value::Str(b)) => a == b,
-            (Value::List(a), Value::List(b)) => a == b,
-            (Value::Dict(a), Value::Dict(b)) => a == b,
-            (Value::Opaque(a), Value::Opaque(b)) => {
-                std::ptr::addr_eq(Arc::as_ptr(a), Arc::as_ptr(b))
+        let mut pairs = vec![(self, other)];
+        while let Some(pair) = pairs.pop() {
+            let same = match pair {
+                (Value::Null, Value::Null) => true,
+                (Value::Bool(a), Value::Bool(b)) => a == b,
+                (Value::Int(a), Value::Int(b)) => a == b,
+                (Value::Float(a), Value::Float(b)) => a == b,
+                (Value::Str(a), Value::Str(b)) => a == b,
+                (Value::List(a), Value::List(b)) => {
+                    pairs.extend(a.iter().zip(b.iter()));
+                    a.len() == b.len()
+                }
+                (Value::Dict(a), Value::Dict(b)) => {
+                    pairs.extend(a.iter().zip(b.iter()).map(|((_, x), (_, y))| (x, y)));
+                    a.len() == b.len() && a.iter().zip(b.iter()).all(|((j, _), (k, _))| j == k)
+                }
+                (Value::Opaque(a), Value::Opaque(b)) => {
+                    std::ptr::addr_eq(Arc::as_ptr(a), Arc::as_ptr(b))
+                }
+                _ => false,
+            };
+            if !same {
+                return false;
             }
-            _ => false,
         }
+        true
     }
 }
 
 impl fmt::Debug for Value {
+    /// As `{:?}` of the items would print them (`[1, "a", {"k": null}]`),
+    /// written from a walk without recursion, so values of any depth print.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Value::Null => f.write_str("null"),
-            Value::Bool(b) => write!(f, "{b}"),
-            Value::Int(i) => write!(f, "{i}"),
-            Value::Float(x) => write!(f, "{x:?}"),
-            Value::Str(s) => write!(f, "{s:?}"),
-            Value::List(items) => f.debug_list().entries(items.iter()).finish(),
-            Value::Dict(members) => f
-                .debug_map()
-                .entries(members.iter().map(|(k, v)| (k, v)))
-                .finish(),
-            Value::Opaque(v) => write!(f, "<{}>", (**v).type_name()),
+        // per open list or object: whether nothing was written in it yet,
+        // and whether it is an object
+        let mut open: Vec<(bool, bool)> = Vec::new();
+        self.visit(|step| {
+            let item = matches!(step, Visit::Leaf(_) | Visit::List(_) | Visit::Dict(_));
+            if let Some((first, dict)) = open.last_mut() {
+                if (item && !*dict) || matches!(step, Visit::Member(_)) {
+                    if !*first {
+                        f.write_str(", ")?;
+                    }
+                    *first = false;
+                }
+            }
+            match step {
+                Visit::Leaf(v) => match v {
+                    Value::Null => f.write_str("null"),
+                    Value::Bool(b) => write!(f, "{b}"),
+                    Value::Int(i) => write!(f, "{i}"),
+                    Value::Float(x) => write!(f, "{x:?}"),
+                    Value::Str(s) => write!(f, "{s:?}"),
+                    Value::Opaque(v) => write!(f, "<{}>", (**v).type_name()),
+                    Value::List(_) | Value::Dict(_) => Ok(()),
+                },
+                Visit::List(_) => {
+                    open.push((true, false));
+                    f.write_str("[")
+                }
+                Visit::Dict(_) => {
+                    open.push((true, true));
+                    f.write_str("{")
+                }
+                Visit::Member(k) => write!(f, "{k:?}: "),
+                Visit::End => match open.pop() {
+                    Some((_, true)) => f.write_str("}"),
+                    _ => f.write_str("]"),
+                },
+            }
+        })
+    }
+}
+
+impl Drop for Value {
+    /// Dropping a list drops its items, and theirs: a value nested a
+    /// million deep would take a million stack frames. The nested items
+    /// of a list or object whose last reference this is are moved out to
+    /// a heap stack first, so that every drop below is shallow.
+    fn drop(&mut self) {
+        let mut stack: Vec<Value> = Vec::new();
+        take_nested(self, &mut stack);
+        while let Some(mut v) = stack.pop() {
+            take_nested(&mut v, &mut stack);
+            // `v` drops here, holding nothing nested any more
         }
+    }
+}
+
+/// Moves the lists and objects held by `v` to `stack` when `v` is the
+/// last reference to them (leaving `Null` in their place).
+fn take_nested(v: &mut Value, stack: &mut Vec<Value>) {
+    let nested = |v: &Value| matches!(v, Value::List(_) | Value::Dict(_));
+    match v {
+        Value::List(items) => {
+            if let Some(items) = Arc::get_mut(items) {
+                for item in items.iter_mut().filter(|i| nested(i)) {
+                    stack.push(std::mem::take(item));
+                }
+            }
+        }
+        Value::Dict(members) => {
+            if let Some(members) = Arc::get_mut(members) {
+                for (_, item) in members.iter_mut().filter(|(_, i)| nested(i)) {
+                    stack.push(std::mem::take(item));
+                }
+            }
+        }
+        _ => {}
     }
 }
 

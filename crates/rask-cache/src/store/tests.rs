@@ -92,3 +92,16 @@ fn an_unwritable_directory_is_an_error_naming_it() {
         );
     }
 }
+
+#[test]
+fn a_value_nested_a_million_deep_stores_and_loads() {
+    // regression: encoding, decoding and dropping recursed on depth
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::open(dir.path()).unwrap();
+    let mut v = Value::from("leaf");
+    for _ in 0..1_000_000 {
+        v = Value::list([v]);
+    }
+    cache.store(&token(9), &v).unwrap();
+    assert!(cache.load(&token(9)) == Some(v));
+}

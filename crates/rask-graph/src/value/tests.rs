@@ -86,3 +86,39 @@ fn floats_json_cannot_hold_are_errors_not_null() {
         ));
     }
 }
+
+#[test]
+fn values_nested_a_million_deep_compare_print_and_drop() {
+    // regression: equality, Debug, JSON and drop recursed on depth
+    let build = || {
+        let mut v = Value::Int(1);
+        for i in 0..1_000_000 {
+            v = if i % 2 == 0 {
+                Value::list([v])
+            } else {
+                Value::Dict(vec![(Arc::from("k"), v)].into())
+            };
+        }
+        v
+    };
+    let (a, b) = (build(), build());
+    assert!(a == b);
+    assert!(a != Value::list([Value::Int(1)]));
+    let text = format!("{a:?}");
+    assert!(
+        text.starts_with("{\"k\": [{\"k\": [") && text.contains("[1]"),
+        "{}",
+        &text[..40]
+    );
+    let mut json = Vec::new();
+    a.write_json(&mut json).unwrap();
+    assert!(json.starts_with(br#"{"k":[{"k":["#));
+    assert_eq!(
+        a.to_json().err(),
+        Some(ToJsonError::TooDeep {
+            limit: MAX_JSON_DEPTH
+        })
+    );
+    drop(a);
+    drop(b);
+}
