@@ -12,8 +12,16 @@ use serde_json::json;
 
 use crate::{Failure, RunArgs, SchedulerName};
 
+/// Reads a graph file to inspect it, not to run it: every built-in is
+/// allowed (`rask run` allows only what `--allow` names).
 pub(crate) fn load(path: &Path) -> Result<Graph, Failure> {
-    file::read(path, &Registry::with_builtins()).map_err(|e| Failure::Input(e.to_string()))
+    let mut registry = Registry::with_builtins();
+    registry.allow_all();
+    load_with(path, &registry)
+}
+
+fn load_with(path: &Path, registry: &Registry) -> Result<Graph, Failure> {
+    file::read(path, registry).map_err(|e| Failure::Input(e.to_string()))
 }
 
 pub(crate) fn in_file(path: &Path, e: impl std::fmt::Display) -> Failure {
@@ -38,7 +46,11 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     let cache = cache
         .transpose()
         .map_err(|e| Failure::Input(e.to_string()))?;
-    let mut graph = load(path)?;
+    let mut registry = Registry::with_builtins();
+    for what in &args.allow {
+        registry.allow(what.name());
+    }
+    let mut graph = load_with(path, &registry)?;
     let keys: Vec<Key> = if args.get.is_empty() {
         sinks(&graph, path)?
     } else {
@@ -185,7 +197,7 @@ pub(crate) fn check(path: &Path) -> Result<(), Failure> {
     Plan::new(&graph, &all).map_err(|e| in_file(path, e))?;
     let outputs = sinks(&graph, path)?;
     let plan = Plan::for_keys(&graph, &outputs).map_err(|e| in_file(path, e))?;
-    let text = format!(
+    let mut text = format!(
         "{}: ok: {} tasks, {} edges, {} outputs, peak {} live values in priority order\n",
         path.display(),
         plan.len(),
@@ -193,6 +205,21 @@ pub(crate) fn check(path: &Path) -> Result<(), Failure> {
         outputs.len(),
         plan.peak_live()
     );
+    for (needs, keys) in needed(&graph) {
+        let shown: Vec<String> = keys.iter().take(5).map(|k| format!("{k:?}")).collect();
+        let more = keys.len().saturating_sub(shown.len());
+        text.push_str(&format!(
+            "{}: needs --allow {needs} to run: {} task(s) reach outside rask ({}{})\n",
+            path.display(),
+            keys.len(),
+            shown.join(", "),
+            if more > 0 {
+                format!(", and {more} more")
+            } else {
+                String::new()
+            }
+        ));
+    }
     crate::print(text.as_bytes())
 }
 
@@ -216,6 +243,36 @@ fn tuple_style_lists(graph: &Graph, registry: &Registry) -> Vec<(Key, String)> {
                 }
                 Task::Call(_, args) => stack.extend(args.iter()),
                 _ => {}
+            }
+        }
+    }
+    found
+}
+
+/// What the calls of a graph need allowed to run (see
+/// [`rask::Function::needs`]), each with the keys of its tasks, in file
+/// order.
+fn needed(graph: &Graph) -> Vec<(&'static str, Vec<Key>)> {
+    let mut found: Vec<(&'static str, Vec<Key>)> = Vec::new();
+    for (key, task) in graph.iter() {
+        let mut stack = vec![task];
+        let mut here: Vec<&'static str> = Vec::new();
+        while let Some(t) = stack.pop() {
+            match t {
+                Task::Call(f, args) => {
+                    here.extend(f.needed());
+                    stack.extend(args.iter());
+                }
+                Task::List(items) => stack.extend(items.iter()),
+                _ => {}
+            }
+        }
+        here.sort_unstable();
+        here.dedup();
+        for needs in here {
+            match found.iter_mut().find(|(n, _)| *n == needs) {
+                Some((_, keys)) => keys.push(key.clone()),
+                None => found.push((needs, vec![key.clone()])),
             }
         }
     }

@@ -3,6 +3,7 @@
 //! ```text
 //! rask run FILE [--get KEY]... [--scheduler sync|threads] [--workers N] [--stats] [--optimize]
 //!          [--progress] [--profile PROFILE.json|PROFILE.html] [--cache DIR]
+//!          [--allow shell] [--timeout SECONDS]
 //! rask check FILE
 //! rask show FILE [--json]
 //! rask dot FILE [-o OUT.dot|OUT.svg|OUT.png] [--color order|duration] [--profile-from PROFILE.json]
@@ -112,11 +113,32 @@ struct RunArgs {
     /// a self-contained HTML timeline with CPU and memory (.html).
     #[arg(long, value_name = "FILE")]
     profile: Option<PathBuf>,
+    /// Allow the built-ins that reach outside rask: `shell` runs programs
+    /// (repeatable). A file that calls one not allowed stops before
+    /// anything runs (exit 2).
+    #[arg(long, value_enum, value_name = "WHAT")]
+    allow: Vec<Allow>,
     /// Keep results in DIR (created if missing): a run loads what an
     /// earlier run of the same tasks finished and computes only the rest.
     /// With --stats, "executed" and "cached" count the calls run and not.
     #[arg(long, value_name = "DIR")]
     cache: Option<PathBuf>,
+}
+
+/// What `rask run --allow` allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Allow {
+    /// The `shell` built-in: runs programs, as the user running rask.
+    Shell,
+}
+
+impl Allow {
+    /// The name the registry knows it by.
+    fn name(self) -> &'static str {
+        match self {
+            Allow::Shell => "shell",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -216,7 +216,7 @@ fn failing_task_exits_1_naming_key_and_cause() {
     ];
     for (text, message) in cases {
         for sched in ["sync", "threads"] {
-            let (code, err, _) = bad(text, &["--scheduler", sched]);
+            let (code, err, _) = bad(text, &["--scheduler", sched, "--allow", "shell"]);
             assert_eq!(code, Some(1), "{text}: {err}");
             assert!(
                 err.contains(message),
@@ -377,4 +377,51 @@ fn values_nested_a_million_deep_print() {
         );
         assert!(o.stdout == expected.as_bytes(), "{scheduler}");
     }
+}
+
+#[test]
+fn shell_runs_only_with_allow_shell_and_check_says_so() {
+    // regression: `shell` ran anything a graph file named, with no opt-in
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran");
+    let text = serde_json::json!({
+        "x": {"call": "inc", "args": [1]},
+        "mark": {"call": "shell", "args": ["touch", marker.to_str().unwrap()]},
+        "out": [{"call": "len", "args": ["mark"]}, "x"],
+    });
+    let f = write(dir.path(), "s.json", &text.to_string());
+    for sched in ["sync", "threads", "processes"] {
+        let o = rask(&["run", f.to_str().unwrap(), "--scheduler", sched]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert_eq!(
+            stderr(&o),
+            format!(
+                "rask: error: {}: task \"mark\" calls shell, which reaches outside rask: it runs \
+                 only when allowed (rask run --allow shell; Registry::allow(\"shell\"))\n",
+                f.display()
+            )
+        );
+        assert!(!marker.exists(), "nothing runs");
+    }
+    let o = rask(&["check", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).ends_with(&format!(
+            "{}: needs --allow shell to run: 1 task(s) reach outside rask (\"mark\")\n",
+            f.display()
+        )),
+        "{}",
+        stdout(&o)
+    );
+    for cmd in ["show", "dot"] {
+        assert_eq!(
+            rask(&[cmd, f.to_str().unwrap()]).status.code(),
+            Some(0),
+            "{cmd}"
+        );
+    }
+    let o = rask(&["run", f.to_str().unwrap(), "--allow", "shell"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "{\"out\":[0,2]}\n");
+    assert!(marker.exists());
 }

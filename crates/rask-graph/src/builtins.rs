@@ -16,6 +16,10 @@
 //!
 //! Integer arithmetic that overflows is a task error, not a wrapped result.
 //!
+//! `shell` reaches outside the process: a graph file may call it only when
+//! its registry allows `"shell"` ([`Registry::allow`](crate::Registry::allow),
+//! `rask run --allow shell`).
+//!
 //! ```
 //! use rask_graph::{builtins, Value};
 //! let reg = rask_graph::Registry::with_builtins();
@@ -94,7 +98,7 @@ pub fn all() -> Vec<Function> {
                 other => format!("{other:?}"),
             }))
         }),
-        f("shell", Arity::at_least(1), shell),
+        f("shell", Arity::at_least(1), shell).needs("shell"),
     ]
 }
 

@@ -109,6 +109,22 @@ pub enum FileError {
         /// Registered names close to it.
         known: Vec<String>,
     },
+    /// A call names a function that reaches outside the process and is
+    /// not allowed by the registry.
+    #[error(
+        "{path}: task {key:?} calls {function}, which reaches outside rask: it runs only \
+         when allowed (rask run --allow {needs}; Registry::allow({needs:?}))"
+    )]
+    NotAllowed {
+        /// The file.
+        path: PathBuf,
+        /// The task.
+        key: Key,
+        /// The function.
+        function: String,
+        /// What it needs allowed.
+        needs: &'static str,
+    },
     /// A task is malformed (a bad `call` or `quote` object).
     #[error("{path}: task {key:?}: {message}")]
     Task {

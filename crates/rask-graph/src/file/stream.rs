@@ -333,6 +333,14 @@ impl<'de> Visitor<'de> for TaskSeed<'_, '_> {
                     name,
                 }));
             };
+            if let (Some(needs), false) = (f.needed(), cx.registry.allows(f)) {
+                return Err(cx.fail(FileError::NotAllowed {
+                    path: cx.path.to_path_buf(),
+                    key: cx.key.borrow().clone(),
+                    function: name,
+                    needs,
+                }));
+            }
             return Ok(Task::Call(f.clone(), args.unwrap_or_default().into()));
         }
         if let Some(q) = quote {

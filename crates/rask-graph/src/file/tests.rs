@@ -242,3 +242,20 @@ fn integers_beyond_64_bits_are_errors_naming_the_key() {
         Some(Task::Value(Value::Int(i64::MIN)))
     ));
 }
+
+#[test]
+fn shell_runs_from_a_file_only_when_allowed() {
+    let text = r#"{"x": 1, "out": [{"call": "shell", "args": ["echo", "hi"]}]}"#;
+    assert_eq!(
+        err(text),
+        "<string>: task \"out\" calls shell, which reaches outside rask: it runs only when \
+         allowed (rask run --allow shell; Registry::allow(\"shell\"))"
+    );
+    let mut r = reg();
+    r.allow("shell");
+    assert!(from_str(text, &r).is_ok());
+    let mut r = reg();
+    r.allow_all();
+    assert!(from_str(text, &r).is_ok());
+    assert_eq!(reg().needs().collect::<Vec<_>>(), ["shell"]);
+}
