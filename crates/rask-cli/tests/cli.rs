@@ -213,6 +213,11 @@ fn failing_task_exits_1_naming_key_and_cause() {
             r#"{"r": {"call": "shell", "args": ["sh", "-c", "echo bad thing >&2; exit 4"]}}"#,
             "bad thing",
         ),
+        (
+            r#"{"r": {"call": "sleep_ms", "args": [1, 4000000]}}"#,
+            "task \"r\" failed: sleep_ms: argument 2: 4000000 is not a duration in milliseconds \
+             from 0 to 3600000 (one hour)",
+        ),
     ];
     for (text, message) in cases {
         for sched in ["sync", "threads"] {
