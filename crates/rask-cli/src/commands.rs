@@ -120,7 +120,13 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         .profile
         .as_ref()
         .map(|_| (Profiler::new(), ResourceMonitor::default()));
+    let timeout = args
+        .timeout
+        .map(|limit| crate::timeout::Timeout::new(limit, path.display().to_string()));
     let mut callbacks: Vec<&dyn Callback> = Vec::new();
+    if let Some(t) = &timeout {
+        callbacks.push(t);
+    }
     if let Some(p) = &progress {
         callbacks.push(p);
     }

@@ -25,6 +25,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 mod commands;
 mod dot;
 mod show;
+mod timeout;
 
 /// Dead simple task scheduling: run graph files of tasks.
 #[derive(Debug, Parser)]
@@ -118,11 +119,25 @@ struct RunArgs {
     /// anything runs (exit 2).
     #[arg(long, value_enum, value_name = "WHAT")]
     allow: Vec<Allow>,
+    /// Stop the run when it has taken SECONDS (counted from its first
+    /// task): the tasks still running are named on stderr, nothing is
+    /// printed on stdout, and the exit status is 1.
+    #[arg(long, value_name = "SECONDS", value_parser = parse_timeout)]
+    timeout: Option<std::time::Duration>,
     /// Keep results in DIR (created if missing): a run loads what an
     /// earlier run of the same tasks finished and computes only the rest.
     /// With --stats, "executed" and "cached" count the calls run and not.
     #[arg(long, value_name = "DIR")]
     cache: Option<PathBuf>,
+}
+
+/// A `--timeout`: seconds, more than zero.
+fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|s| *s > 0.0)
+        .and_then(|s| std::time::Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| format!("{text:?} is not a number of seconds above zero"))
 }
 
 /// What `rask run --allow` allows.

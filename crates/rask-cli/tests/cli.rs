@@ -430,3 +430,51 @@ fn shell_runs_only_with_allow_shell_and_check_says_so() {
     assert_eq!(stdout(&o), "{\"out\":[0,2]}\n");
     assert!(marker.exists());
 }
+
+#[test]
+fn timeout_stops_the_run_naming_the_tasks_still_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "slow.json",
+        r#"{"x": 1, "a": {"call": "sleep_ms", "args": ["x", 20000]},
+            "b": {"call": "sleep_ms", "args": ["x", 20000]}, "out": ["a", "b"]}"#,
+    );
+    for (sched, running) in [
+        ("sync", "1 task(s) still running: \"a\""),
+        ("threads", "2 task(s) still running: \"a\", \"b\""),
+        ("processes", "2 task(s) still running: \"a\", \"b\""),
+    ] {
+        let start = std::time::Instant::now();
+        let o = rask(&[
+            "run",
+            f.to_str().unwrap(),
+            "--scheduler",
+            sched,
+            "--workers",
+            "2",
+            "--timeout",
+            "0.5",
+        ]);
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "{sched}"
+        );
+        assert_eq!(o.status.code(), Some(1), "{sched}: {}", stderr(&o));
+        assert_eq!(stdout(&o), "");
+        assert_eq!(
+            stderr(&o),
+            format!(
+                "rask: error: {}: the run took longer than --timeout 0.5 s: stopped with {running}\n",
+                f.display()
+            ),
+            "{sched}"
+        );
+    }
+    // a run within its time prints as without
+    let f = write(dir.path(), "seed.json", SEED);
+    let o = rask(&["run", f.to_str().unwrap(), "--timeout", "30"]);
+    assert_eq!(stdout(&o), "{\"z\":12}\n", "{}", stderr(&o));
+    let o = rask(&["run", f.to_str().unwrap(), "--timeout", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+}
