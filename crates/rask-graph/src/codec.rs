@@ -32,7 +32,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::value::{AnyValue, Value};
+use crate::value::{AnyValue, ToJsonError, Value};
 
 /// An opaque value has no codec for its type.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -57,7 +57,7 @@ pub enum DecodeError {
 #[derive(Clone, Copy)]
 struct Codec {
     name: &'static str,
-    json: fn(&dyn Any) -> Option<serde_json::Value>,
+    json: fn(&dyn Any) -> Option<Result<serde_json::Value, ToJsonError>>,
     encode: fn(&dyn Any) -> Option<Vec<u8>>,
     decode: fn(&[u8]) -> Option<Value>,
 }
@@ -87,8 +87,11 @@ fn add<T: Serialize + DeserializeOwned + Any + Send + Sync>(r: &mut Registry) {
     let codec = Codec {
         name: std::any::type_name::<T>(),
         json: |v| {
-            v.downcast_ref::<T>()
-                .and_then(|t| serde_json::to_value(t).ok())
+            let t = v.downcast_ref::<T>()?;
+            if let Some(value) = non_finite(t) {
+                return Some(Err(ToJsonError::NotFinite { value }));
+            }
+            serde_json::to_value(t).ok().map(Ok)
         },
         encode: |v| {
             v.downcast_ref::<T>()
@@ -188,11 +191,34 @@ pub fn has_codec(value: &dyn AnyValue) -> bool {
     codec_of(value).is_ok()
 }
 
-pub(crate) fn to_json(value: &dyn AnyValue) -> Result<serde_json::Value, NoCodec> {
+pub(crate) fn to_json(value: &dyn AnyValue) -> Result<serde_json::Value, ToJsonError> {
     let codec = codec_of(value)?;
     (codec.json)(value.as_any()).ok_or(NoCodec {
         type_name: value.type_name(),
-    })
+    })?
+}
+
+/// The first float in `value` that is not finite: serde_json writes those
+/// as `null`, so a value is looked at through a format that keeps them
+/// (CBOR) before it is written as JSON.
+fn non_finite<T: Serialize + Any>(value: &T) -> Option<f64> {
+    use ciborium::Value as C;
+    // `Vec<f64>` (an array chunk) is looked at directly
+    if let Some(floats) = (value as &dyn Any).downcast_ref::<Vec<f64>>() {
+        return floats.iter().copied().find(|f| !f.is_finite());
+    }
+    let cbor = C::serialized(value).ok()?;
+    let mut stack = vec![&cbor];
+    while let Some(v) = stack.pop() {
+        match v {
+            C::Float(f) if !f.is_finite() => return Some(*f),
+            C::Array(items) => stack.extend(items),
+            C::Map(members) => stack.extend(members.iter().flat_map(|(k, v)| [k, v])),
+            C::Tag(_, inner) => stack.push(inner),
+            _ => {}
+        }
+    }
+    None
 }
 
 const NULL: u8 = 0;

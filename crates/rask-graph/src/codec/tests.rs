@@ -131,3 +131,34 @@ proptest::proptest! {
         proptest::prop_assert_eq!(back, v);
     }
 }
+
+#[test]
+fn opaque_values_with_floats_json_cannot_hold_are_errors_not_null() {
+    // regression: serde_json wrote them as null
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Reading {
+        name: String,
+        values: Vec<Option<f64>>,
+    }
+    register::<Reading>();
+    let ok = Value::new(Reading {
+        name: "a".into(),
+        values: vec![Some(1.5), None],
+    });
+    assert_eq!(
+        ok.to_json().unwrap(),
+        serde_json::json!({"name": "a", "values": [1.5, null]})
+    );
+    let bad = Value::new(Reading {
+        name: "a".into(),
+        values: vec![Some(1.5), Some(f64::NEG_INFINITY)],
+    });
+    assert_eq!(
+        bad.to_json().err(),
+        Some(crate::ToJsonError::NotFinite {
+            value: f64::NEG_INFINITY
+        })
+    );
+    let chunk = Value::new(vec![1.0, f64::INFINITY]);
+    assert!(chunk.write_json(&mut Vec::new()).is_err());
+}
