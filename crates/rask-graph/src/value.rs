@@ -313,24 +313,73 @@ impl Value {
     }
 
     /// The value from JSON: integers that fit `i64` are `Int`, other
-    /// numbers `Float`, arrays `List`, objects `Dict`.
+    /// numbers `Float`, arrays `List`, objects `Dict`. Built with a heap
+    /// stack, so JSON of any depth converts.
     pub fn from_json(json: &serde_json::Value) -> Value {
         use serde_json::Value as J;
-        match json {
-            J::Null => Value::Null,
-            J::Bool(b) => Value::Bool(*b),
-            J::Number(n) => match n.as_i64() {
-                Some(i) => Value::Int(i),
-                None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
-            },
-            J::String(s) => Value::Str(Arc::from(s.as_str())),
-            J::Array(items) => Value::List(items.iter().map(Value::from_json).collect()),
-            J::Object(members) => Value::Dict(
-                members
-                    .iter()
-                    .map(|(k, v)| (Arc::from(k.as_str()), Value::from_json(v)))
-                    .collect(),
+        /// An array or object being converted: its items so far and the
+        /// rest to convert.
+        enum Open<'j> {
+            List(Vec<Value>, std::slice::Iter<'j, J>),
+            Dict(
+                Vec<(Arc<str>, Value)>,
+                serde_json::map::Iter<'j>,
+                Option<Arc<str>>,
             ),
+        }
+        let mut open: Vec<Open<'_>> = Vec::new();
+        let mut next = Some(json);
+        loop {
+            let mut done = match next.take() {
+                Some(J::Array(items)) => {
+                    open.push(Open::List(Vec::with_capacity(items.len()), items.iter()));
+                    None
+                }
+                Some(J::Object(members)) => {
+                    open.push(Open::Dict(
+                        Vec::with_capacity(members.len()),
+                        members.iter(),
+                        None,
+                    ));
+                    None
+                }
+                Some(J::Null) => Some(Value::Null),
+                Some(J::Bool(b)) => Some(Value::Bool(*b)),
+                Some(J::Number(n)) => Some(match n.as_i64() {
+                    Some(i) => Value::Int(i),
+                    None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+                }),
+                Some(J::String(s)) => Some(Value::Str(Arc::from(s.as_str()))),
+                None => None,
+            };
+            loop {
+                match (open.last_mut(), done.take()) {
+                    (None, Some(v)) => return v,
+                    (None, None) => return Value::Null,
+                    (Some(Open::List(items, rest)), v) => {
+                        items.extend(v);
+                        if let Some(j) = rest.next() {
+                            next = Some(j);
+                            break;
+                        }
+                    }
+                    (Some(Open::Dict(members, rest, name)), v) => {
+                        if let (Some(v), Some(k)) = (v, name.take()) {
+                            members.push((k, v));
+                        }
+                        if let Some((k, j)) = rest.next() {
+                            *name = Some(Arc::from(k.as_str()));
+                            next = Some(j);
+                            break;
+                        }
+                    }
+                }
+                done = match open.pop() {
+                    Some(Open::List(items, _)) => Some(Value::List(items.into())),
+                    Some(Open::Dict(members, _, _)) => Some(Value::Dict(members.into())),
+                    None => None,
+                };
+            }
         }
     }
 

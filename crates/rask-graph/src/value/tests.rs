@@ -122,3 +122,22 @@ fn values_nested_a_million_deep_compare_print_and_drop() {
     drop(a);
     drop(b);
 }
+
+#[test]
+fn from_json_converts_every_form_and_any_depth() {
+    let j = serde_json::json!({"a": [1, 2.5, "s", null, true, [], {}], "b": {"c": [[1]]}, "e": []});
+    let v = Value::from_json(&j);
+    assert_eq!(v.to_json().unwrap(), j);
+    assert_eq!(Value::from_json(&serde_json::json!(3)), Value::Int(3));
+    assert_eq!(Value::from_json(&serde_json::json!([])), Value::list([]));
+    // a deep JSON value (dropped by leaking: serde_json's own drop recurses)
+    let mut deep = serde_json::json!(1);
+    for _ in 0..100_000 {
+        deep = serde_json::Value::Array(vec![deep]);
+    }
+    let v = Value::from_json(&deep);
+    std::mem::forget(deep);
+    let mut out = Vec::new();
+    v.write_json(&mut out).unwrap();
+    assert_eq!(out.len(), 200_001);
+}
