@@ -9,10 +9,11 @@
 //! rask dot FILE [-o OUT.dot|OUT.svg|OUT.png] [--color order|duration] [--profile-from PROFILE.json]
 //! ```
 //!
-//! Exit status: 0 on success, 1 when a task failed, 2 for bad input
-//! (unreadable or malformed file, cycle, unknown function, wrong argument
-//! count, unknown key asked for, a closed or unwritable standard output).
-//! Every error message names the file and
+//! Exit status: 0 on success, 1 when a task failed (or a result is a
+//! float JSON cannot hold, or `--timeout` stopped the run), 2 for bad
+//! input (unreadable or malformed file, cycle, unknown function, wrong
+//! argument count, unknown key asked for, a built-in not allowed, a closed
+//! or unwritable standard output). Every error message names the file and
 //! the key.
 
 use std::io::Write;
