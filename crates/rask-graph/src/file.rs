@@ -200,7 +200,13 @@ pub(crate) fn resolve_tuple_refs(graph: &mut Graph) {
                 match t {
                     Task::Value(Value::Str(s)) if s.starts_with(['(', '\'', '"']) => {
                         let k = Key::parse(s);
-                        if !matches!(&k, Key::Str(t) if t == &**s) && graph.contains(&k) {
+                        // a tuple in any spelling; a quoted string key only
+                        // as written for it (a literal 'x' is not the key x)
+                        let names = match &k {
+                            Key::Tuple(_) => true,
+                            Key::Str(t) => t != &**s && k.to_text() == **s,
+                        };
+                        if names && graph.contains(&k) {
                             *t = Task::Key(k);
                             changed = true;
                         }

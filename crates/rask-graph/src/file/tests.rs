@@ -259,3 +259,17 @@ fn shell_runs_from_a_file_only_when_allowed() {
     assert!(from_str(text, &r).is_ok());
     assert_eq!(reg().needs().collect::<Vec<_>>(), ["shell"]);
 }
+
+#[test]
+fn a_quoted_string_refers_only_to_a_key_written_quoted() {
+    let g = from_str(
+        r#"{"x": 1, "s": "'x'", "t": "\"('a', 0)\"", "('a', 0)": 2}"#,
+        &reg(),
+    )
+    .unwrap();
+    // "'x'" is a literal: the key x is written x
+    assert!(matches!(g.get(&Key::from("s")), Some(Task::Value(Value::Str(v))) if &**v == "'x'"));
+    // the member name "('a', 0)" is a tuple key; "\"('a', 0)\"" would name
+    // the string key ('a', 0), which is not in the graph: a literal
+    assert!(matches!(g.get(&Key::from("t")), Some(Task::Value(_))));
+}
