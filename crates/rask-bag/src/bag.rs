@@ -1,7 +1,6 @@
 //! [`Bag<T>`]: a lazy, partitioned sequence of `T`, and its
 //! element-wise transformations.
 
-use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::Hash;
@@ -130,15 +129,8 @@ pub(crate) fn part_task(f: &Function, part: usize, inputs: &[Key]) -> Task {
 }
 
 /// A value as a `T`: moved out when this was its last handle, else cloned.
-pub(crate) fn take_value<R: Clone + Send + Sync + 'static>(v: Value) -> Option<R> {
-    if let Value::Opaque(any) = v {
-        let any: Arc<dyn Any + Send + Sync> = any;
-        return match any.downcast::<R>() {
-            Ok(r) => Some(Arc::try_unwrap(r).unwrap_or_else(|r| (*r).clone())),
-            Err(_) => None,
-        };
-    }
-    v.get::<R>()
+pub(crate) fn take_value<R: Clone + Send + Sync + 'static>(mut v: Value) -> Option<R> {
+    v.take_unique::<R>().or_else(|| v.get::<R>())
 }
 
 /// Computes `keys` of the graph of `fragments` with `executor`; the graph

@@ -274,6 +274,29 @@ fn has_glob(s: &str) -> bool {
     s.contains(['*', '?', '['])
 }
 
+/// Whether a path a glob or a directory gave is a file to read (not a
+/// directory); a path whose metadata cannot be read, such as a symbolic
+/// link to nothing, is an error naming it, not a file quietly left out.
+fn is_file(path: &Path) -> Result<bool, BagError> {
+    match std::fs::metadata(path) {
+        Ok(meta) => Ok(meta.is_file()),
+        Err(e) => {
+            let link = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_symlink());
+            Err(BagError::Read {
+                path: path.to_path_buf(),
+                source: if link {
+                    std::io::Error::new(
+                        e.kind(),
+                        format!("a symbolic link to a file that cannot be read: {e}"),
+                    )
+                } else {
+                    e
+                },
+            })
+        }
+    }
+}
+
 /// The files `paths` name, in order (each glob's and directory's sorted).
 fn resolve(paths: &Paths) -> Result<Vec<PathBuf>, BagError> {
     let mut files = Vec::new();
@@ -290,7 +313,7 @@ fn resolve(paths: &Paths) -> Result<Vec<PathBuf>, BagError> {
                     path: e.path().to_path_buf(),
                     source: e.into(),
                 })?;
-                if path.is_file() {
+                if is_file(&path)? {
                     files.push(path);
                 }
             }
@@ -312,7 +335,7 @@ fn resolve(paths: &Paths) -> Result<Vec<PathBuf>, BagError> {
                     .file_name()
                     .to_str()
                     .is_some_and(|n| n.starts_with('.') || n.starts_with('_'));
-                if !hidden && entry.path().is_file() {
+                if !hidden && is_file(&entry.path())? {
                     found.push(entry.path());
                 }
             }

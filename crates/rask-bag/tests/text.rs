@@ -181,6 +181,33 @@ fn a_glob_that_matches_nothing_is_an_error_naming_it() {
     assert!(err.to_string().contains("missing.txt"), "{err}");
 }
 
+#[test]
+fn a_broken_symlink_a_glob_or_directory_gives_is_an_error_naming_it() {
+    // regression: the glob skipped it silently (given as a path, it was
+    // an error already)
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir.path().join("a.txt"), b"one\n");
+    let link = dir.path().join("b.txt");
+    std::os::unix::fs::symlink(dir.path().join("gone.txt"), &link).unwrap();
+    for source in [path_str(&dir.path().join("*.txt")), path_str(dir.path())] {
+        let err = read_text(source.as_str()).unwrap_err();
+        assert!(
+            matches!(&err, BagError::Read { path, .. } if *path == link),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .starts_with(&format!("cannot read {}: a symbolic link", link.display())),
+            "{err}"
+        );
+    }
+    // a directory a glob matches is still left out
+    std::fs::create_dir(dir.path().join("c.txt")).unwrap();
+    std::fs::remove_file(&link).unwrap();
+    let bag = read_text(path_str(&dir.path().join("*.txt")).as_str()).unwrap();
+    assert_eq!(bag.compute(&Sync).unwrap(), vec!["one".to_string()]);
+}
+
 /// The `BagError` a computation failed with.
 fn failure<T: Clone + Send + std::marker::Sync + std::fmt::Debug + 'static>(
     b: &rask_bag::Bag<T>,

@@ -269,7 +269,7 @@ impl Inner {
     /// Reads and verifies the entry of `token`, and decodes it.
     pub(crate) fn read(&self, token: &Token) -> Result<Value, String> {
         let path = self.entry_path(token);
-        let bytes = fs::read(&path).map_err(|e| e.to_string())?;
+        let bytes = read_entry(&path)?;
         let payload = verify(&bytes, token)?;
         codec::from_bytes(payload).map_err(|e| e.to_string())
     }
@@ -329,6 +329,50 @@ fn header(token: &Token, payload: &[u8]) -> [u8; HEADER] {
 
 /// The payload of an entry, if the entry is whole and is the one of
 /// `token`.
+/// The bytes of a cache entry. A regular file only: a symbolic link, a
+/// FIFO or a device is refused before a byte is read (a link to
+/// `/dev/zero` would fill memory, a FIFO would block), and the length the
+/// header gives is checked against the file's before the payload is read.
+fn read_entry(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // a link is not followed, and opening a FIFO does not wait
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(|e| {
+        if fs::symlink_metadata(path).is_ok_and(|m| m.is_symlink()) {
+            "a symbolic link, not a cache entry".to_string()
+        } else {
+            e.to_string()
+        }
+    })?;
+    let meta = file.metadata().map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err(format!("not a regular file ({:?})", meta.file_type()));
+    }
+    let len = meta.len();
+    let mut bytes = Vec::with_capacity(HEADER);
+    let mut file = file.take(len);
+    (&mut file)
+        .take(HEADER as u64)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() == HEADER {
+        let mut declared = [0_u8; 8];
+        declared.copy_from_slice(&bytes[44..52]);
+        if u64::from_le_bytes(declared) != len - HEADER as u64 {
+            return Err("truncated or extended: wrong length".into());
+        }
+        bytes.reserve_exact(usize::try_from(len).unwrap_or(0).saturating_sub(HEADER));
+        file.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+    }
+    Ok(bytes)
+}
+
 fn verify<'b>(bytes: &'b [u8], token: &Token) -> Result<&'b [u8], String> {
     if bytes.len() < HEADER {
         return Err(format!("truncated: {} bytes", bytes.len()));

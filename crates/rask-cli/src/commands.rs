@@ -1,19 +1,27 @@
 //! The subcommands of `rask`.
 
-use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
 use rask::diagnostics::{ProfileFormat, Profiler, ProgressBar, ResourceMonitor};
 use rask::{
-    deps, file, optimize, Callback, ComputeError, Executor, Graph, Key, Plan, Registry, TaskId,
+    deps, file, optimize, Callback, ComputeError, Executor, Graph, Key, Plan, Registry, Task,
+    TaskId, Value,
 };
-use serde_json::{json, Map};
+use serde_json::json;
 
 use crate::{Failure, RunArgs, SchedulerName};
 
+/// Reads a graph file to inspect it, not to run it: every built-in is
+/// allowed (`rask run` allows only what `--allow` names).
 pub(crate) fn load(path: &Path) -> Result<Graph, Failure> {
-    file::read(path, &Registry::with_builtins()).map_err(|e| Failure::Input(e.to_string()))
+    let mut registry = Registry::with_builtins();
+    registry.allow_all();
+    load_with(path, &registry)
+}
+
+fn load_with(path: &Path, registry: &Registry) -> Result<Graph, Failure> {
+    file::read(path, registry).map_err(|e| Failure::Input(e.to_string()))
 }
 
 pub(crate) fn in_file(path: &Path, e: impl std::fmt::Display) -> Failure {
@@ -31,12 +39,18 @@ fn sinks(graph: &Graph, path: &Path) -> Result<Vec<Key>, Failure> {
 
 pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     let t0 = Instant::now();
+    // a closed standard output would lose the result: fail before running
+    crate::stdout_open()?;
     let path = args.file.as_path();
     let cache = args.cache.as_ref().map(rask::cache::Cache::open);
     let cache = cache
         .transpose()
         .map_err(|e| Failure::Input(e.to_string()))?;
-    let mut graph = load(path)?;
+    let mut registry = Registry::with_builtins();
+    for what in &args.allow {
+        registry.allow(what.name());
+    }
+    let mut graph = load_with(path, &registry)?;
     let keys: Vec<Key> = if args.get.is_empty() {
         sinks(&graph, path)?
     } else {
@@ -106,7 +120,13 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         .profile
         .as_ref()
         .map(|_| (Profiler::new(), ResourceMonitor::default()));
+    let timeout = args
+        .timeout
+        .map(|limit| crate::timeout::Timeout::new(limit, path.display().to_string()));
     let mut callbacks: Vec<&dyn Callback> = Vec::new();
+    if let Some(t) = &timeout {
+        callbacks.push(t);
+    }
     if let Some(p) = &progress {
         callbacks.push(p);
     }
@@ -147,31 +167,120 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         ComputeError::Graph(g) => in_file(path, g),
         other => Failure::Task(format!("{}: {other}", path.display())),
     })?;
-    let mut out = Map::new();
+    // one JSON object, written without building it: values of any depth
+    // print, and a float JSON cannot hold fails naming its key
+    let mut text = b"{".to_vec();
+    let mut seen = std::collections::HashSet::new();
     for (key, value) in keys.iter().zip(values) {
-        let json = value
-            .to_json()
-            .map_err(|e| Failure::Task(format!("{}: key {key:?}: {e}", path.display())))?;
-        out.insert(key.to_text(), json);
+        let name = key.to_text();
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        if seen.len() > 1 {
+            text.push(b',');
+        }
+        text.extend_from_slice(serde_json::Value::String(name).to_string().as_bytes());
+        text.push(b':');
+        value
+            .write_json(&mut text)
+            .map_err(|e| Failure::Task(format!("{}: task {key:?}: {e}", path.display())))?;
     }
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{}", serde_json::Value::Object(out))
-        .map_err(|e| Failure::Input(format!("cannot write the result: {e}")))
+    text.extend_from_slice(b"}\n");
+    crate::print(&text)
 }
 
 pub(crate) fn check(path: &Path) -> Result<(), Failure> {
     let graph = load(path)?;
+    for (key, name) in tuple_style_lists(&graph, &Registry::with_builtins()) {
+        eprintln!(
+            "rask: warning: {}: task {key:?}: the list [\"{name}\", ...] is a list, not a call: \
+             a call is written {{\"call\": \"{name}\", \"args\": [...]}} (Dask's tuple form \
+             is not read as a call)",
+            path.display()
+        );
+    }
     let all: Vec<TaskId> = (0..graph.len() as TaskId).collect();
     Plan::new(&graph, &all).map_err(|e| in_file(path, e))?;
     let outputs = sinks(&graph, path)?;
     let plan = Plan::for_keys(&graph, &outputs).map_err(|e| in_file(path, e))?;
-    println!(
-        "{}: ok: {} tasks, {} edges, {} outputs, peak {} live values in priority order",
+    let mut text = format!(
+        "{}: ok: {} tasks, {} edges, {} outputs, peak {} live values in priority order\n",
         path.display(),
         plan.len(),
         plan.deps().edges(),
         outputs.len(),
         plan.peak_live()
     );
-    Ok(())
+    for (needs, keys) in needed(&graph) {
+        let shown: Vec<String> = keys.iter().take(5).map(|k| format!("{k:?}")).collect();
+        let more = keys.len().saturating_sub(shown.len());
+        text.push_str(&format!(
+            "{}: needs --allow {needs} to run: {} task(s) reach outside rask ({}{})\n",
+            path.display(),
+            keys.len(),
+            shown.join(", "),
+            if more > 0 {
+                format!(", and {more} more")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    crate::print(text.as_bytes())
+}
+
+/// The tasks with a list that starts with the name of a registered
+/// function (and not of a key): Dask's tuple form of a call, `["inc", "x"]`,
+/// which a graph file reads as a list. Each task once, with the name.
+fn tuple_style_lists(graph: &Graph, registry: &Registry) -> Vec<(Key, String)> {
+    let mut found = Vec::new();
+    for (key, task) in graph.iter() {
+        let mut stack = vec![task];
+        while let Some(t) = stack.pop() {
+            match t {
+                Task::List(items) => {
+                    if let Some(Task::Value(Value::Str(name))) = items.first() {
+                        if registry.get(name).is_some() && graph.id_of_str(name).is_none() {
+                            found.push((key.clone(), name.to_string()));
+                            break;
+                        }
+                    }
+                    stack.extend(items.iter());
+                }
+                Task::Call(_, args) => stack.extend(args.iter()),
+                _ => {}
+            }
+        }
+    }
+    found
+}
+
+/// What the calls of a graph need allowed to run (see
+/// [`rask::Function::needs`]), each with the keys of its tasks, in file
+/// order.
+fn needed(graph: &Graph) -> Vec<(&'static str, Vec<Key>)> {
+    let mut found: Vec<(&'static str, Vec<Key>)> = Vec::new();
+    for (key, task) in graph.iter() {
+        let mut stack = vec![task];
+        let mut here: Vec<&'static str> = Vec::new();
+        while let Some(t) = stack.pop() {
+            match t {
+                Task::Call(f, args) => {
+                    here.extend(f.needed());
+                    stack.extend(args.iter());
+                }
+                Task::List(items) => stack.extend(items.iter()),
+                _ => {}
+            }
+        }
+        here.sort_unstable();
+        here.dedup();
+        for needs in here {
+            match found.iter_mut().find(|(n, _)| *n == needs) {
+                Some((_, keys)) => keys.push(key.clone()),
+                None => found.push((needs, vec![key.clone()])),
+            }
+        }
+    }
+    found
 }

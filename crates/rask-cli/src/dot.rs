@@ -4,8 +4,6 @@
 //! `-o x.svg`, `x.png` or `x.pdf` runs Graphviz's `dot`, and says how to
 //! install Graphviz where it is missing.
 
-use std::io::Write;
-
 use rask::diagnostics::trace;
 use rask::diagnostics::visualize::{self, Coloring, DotOptions, PictureFormat};
 
@@ -40,9 +38,6 @@ pub(crate) fn dot(args: &DotArgs) -> Result<(), Failure> {
         visualize::to_dot(&graph, &DotOptions { coloring }).map_err(|e| in_file(&args.file, e))?;
     match &args.output {
         Some(out) => visualize::write(&text, out).map_err(input),
-        None => std::io::stdout()
-            .lock()
-            .write_all(text.as_bytes())
-            .map_err(|e| Failure::Input(format!("cannot write to stdout: {e}"))),
+        None => crate::print(text.as_bytes()),
     }
 }

@@ -3,24 +3,30 @@
 //! ```text
 //! rask run FILE [--get KEY]... [--scheduler sync|threads] [--workers N] [--stats] [--optimize]
 //!          [--progress] [--profile PROFILE.json|PROFILE.html] [--cache DIR]
+//!          [--allow shell] [--timeout SECONDS]
 //! rask check FILE
 //! rask show FILE [--json]
 //! rask dot FILE [-o OUT.dot|OUT.svg|OUT.png] [--color order|duration] [--profile-from PROFILE.json]
 //! ```
 //!
-//! Exit status: 0 on success, 1 when a task failed, 2 for bad input
-//! (unreadable or malformed file, cycle, unknown function, wrong argument
-//! count, unknown key asked for). Every error message names the file and
+//! Exit status: 0 on success, 1 when a task failed (or a result is a
+//! float JSON cannot hold, or `--timeout` stopped the run), 2 for bad
+//! input (unreadable or malformed file, cycle, unknown function, wrong
+//! argument count, unknown key asked for, a built-in not allowed, a closed
+//! or unwritable standard output). Every error message names the file and
 //! the key.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod commands;
 mod dot;
 mod show;
+mod timeout;
 
 /// Dead simple task scheduling: run graph files of tasks.
 #[derive(Debug, Parser)]
@@ -109,11 +115,46 @@ struct RunArgs {
     /// a self-contained HTML timeline with CPU and memory (.html).
     #[arg(long, value_name = "FILE")]
     profile: Option<PathBuf>,
+    /// Allow the built-ins that reach outside rask: `shell` runs programs
+    /// (repeatable). A file that calls one not allowed stops before
+    /// anything runs (exit 2).
+    #[arg(long, value_enum, value_name = "WHAT")]
+    allow: Vec<Allow>,
+    /// Stop the run when it has taken SECONDS (counted from its first
+    /// task): the tasks still running are named on stderr, nothing is
+    /// printed on stdout, and the exit status is 1.
+    #[arg(long, value_name = "SECONDS", value_parser = parse_timeout)]
+    timeout: Option<std::time::Duration>,
     /// Keep results in DIR (created if missing): a run loads what an
     /// earlier run of the same tasks finished and computes only the rest.
     /// With --stats, "executed" and "cached" count the calls run and not.
     #[arg(long, value_name = "DIR")]
     cache: Option<PathBuf>,
+}
+
+/// A `--timeout`: seconds, more than zero.
+fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|s| *s > 0.0)
+        .and_then(|s| std::time::Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| format!("{text:?} is not a number of seconds above zero"))
+}
+
+/// What `rask run --allow` allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Allow {
+    /// The `shell` built-in: runs programs, as the user running rask.
+    Shell,
+}
+
+impl Allow {
+    /// The name the registry knows it by.
+    fn name(self) -> &'static str {
+        match self {
+            Allow::Shell => "shell",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -137,6 +178,41 @@ enum Failure {
     Input(String),
     /// A task failed: exit 1.
     Task(String),
+}
+
+/// Whether standard output was closed when the program started. Rust's
+/// runtime points a closed standard output at `/dev/null` before `main`,
+/// where every write succeeds: only a look before it tells.
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+#[cfg(unix)]
+#[ctor::ctor(unsafe)]
+fn note_closed_stdout() {
+    // SAFETY: fcntl(F_GETFD) only reads the flags of descriptor 1 (or fails
+    // with EBADF when it is closed); it needs nothing of Rust's runtime.
+    let closed = unsafe { libc::fcntl(1, libc::F_GETFD) } == -1;
+    STDOUT_CLOSED.store(closed, Ordering::Relaxed);
+}
+
+/// Fails (exit 2) when standard output was closed at start: whatever the
+/// command prints would be lost.
+pub(crate) fn stdout_open() -> Result<(), Failure> {
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return Err(Failure::Input(
+            "standard output is closed: nothing could be printed".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Writes `text` to standard output and flushes it; a closed standard
+/// output or a failed write (a full disk, a closed pipe) is exit 2.
+pub(crate) fn print(text: &[u8]) -> Result<(), Failure> {
+    stdout_open()?;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text)
+        .and_then(|()| out.flush())
+        .map_err(|e| Failure::Input(format!("cannot write to standard output: {e}")))
 }
 
 fn main() -> ExitCode {

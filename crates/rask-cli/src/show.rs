@@ -3,7 +3,6 @@
 //! that `order` predicts (see [`rask::diagnostics::summary`]). For people
 //! by default, one JSON object with `--json`.
 
-use std::io::Write;
 use std::path::Path;
 
 use rask::diagnostics::summarize;
@@ -21,8 +20,5 @@ pub(crate) fn show(path: &Path, json: bool) -> Result<(), Failure> {
     } else {
         format!("{}\n{}", path.display(), summary.to_text())
     };
-    std::io::stdout()
-        .lock()
-        .write_all(text.as_bytes())
-        .map_err(|e| Failure::Input(format!("cannot write to stdout: {e}")))
+    crate::print(text.as_bytes())
 }

@@ -19,6 +19,8 @@ fn run_cached(file: &Path, cache: &Path, extra: &[&str]) -> (Output, Option<(u64
         "--cache",
         cache.to_str().unwrap(),
         "--stats",
+        "--allow",
+        "shell",
     ];
     args.extend_from_slice(extra);
     let o = rask(&args);
@@ -150,6 +152,8 @@ fn a_killed_run_resumes_computing_only_what_did_not_finish() {
             f.to_str().unwrap(),
             "--cache",
             cache.to_str().unwrap(),
+            "--allow",
+            "shell",
         ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())

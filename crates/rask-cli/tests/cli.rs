@@ -213,10 +213,15 @@ fn failing_task_exits_1_naming_key_and_cause() {
             r#"{"r": {"call": "shell", "args": ["sh", "-c", "echo bad thing >&2; exit 4"]}}"#,
             "bad thing",
         ),
+        (
+            r#"{"r": {"call": "sleep_ms", "args": [1, 4000000]}}"#,
+            "task \"r\" failed: sleep_ms: argument 2: 4000000 is not a duration in milliseconds \
+             from 0 to 3600000 (one hour)",
+        ),
     ];
     for (text, message) in cases {
         for sched in ["sync", "threads"] {
-            let (code, err, _) = bad(text, &["--scheduler", sched]);
+            let (code, err, _) = bad(text, &["--scheduler", sched, "--allow", "shell"]);
             assert_eq!(code, Some(1), "{text}: {err}");
             assert!(
                 err.contains(message),
@@ -235,4 +240,241 @@ fn the_shipped_demo_runs() {
     assert_eq!(v["largest-order"], 500);
     assert_eq!(v["smallest-order"], 45);
     assert_eq!(v["best-region-mean"], 307.5);
+}
+
+#[test]
+fn a_float_json_cannot_hold_fails_naming_its_key() {
+    // regression: these printed {"y":null} with exit 0
+    for (args, shown) in [("[1e308, 10.0]", "inf"), ("[-1e308, 10.0]", "-inf")] {
+        let text = format!(r#"{{"y": {{"call": "mul", "args": {args}}}}}"#);
+        let (code, err, path) = bad(&text, &[]);
+        assert_eq!(code, Some(1), "{text}: {err}");
+        assert!(
+            err.starts_with(&format!(
+                "rask: error: {path}: task \"y\": the float {shown} is not a finite number"
+            )),
+            "{err}"
+        );
+    }
+    let (code, err, _) = bad(
+        r#"{"a": {"call": "mul", "args": [1e308, 10.0]}, "y": [1, {"call": "sub", "args": ["a", "a"]}]}"#,
+        &[],
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("task \"y\": the float NaN is not a finite number"),
+        "{err}"
+    );
+    let (code, err, _) = bad(r#"{"y": {"call": "div", "args": [1e308, 1e-10]}}"#, &[]);
+    assert_eq!(code, Some(1), "{err}");
+}
+
+#[test]
+fn keys_that_printed_alike_print_apart() {
+    // regression: the two keys printed as the same member, one was lost;
+    // ("it's", 0) printed as ('it's', 0), which does not parse back
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "k.json",
+        r#"{"(\"a', 'b\", 0)": 1, "('a', 'b', 0)": 2, "(\"it's\", 0)": 3}"#,
+    );
+    let o = rask(&["run", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({"(\"a', 'b\", 0)": 1, "('a', 'b', 0)": 2, "(\"it's\", 0)": 3})
+    );
+    let o = rask(&["run", f.to_str().unwrap(), "--get", "(\"it's\", 0)"]);
+    assert_eq!(stdout(&o), "{\"(\\\"it's\\\", 0)\":3}\n", "{}", stderr(&o));
+}
+
+#[test]
+fn a_closed_or_failing_stdout_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "seed.json", SEED);
+    // regression: `rask run f.json >&-` exited 0 having written nothing
+    let o = std::process::Command::new("sh")
+        .args(["-c", "\"$0\" run \"$1\" >&-"])
+        .args([env!("CARGO_BIN_EXE_rask"), f.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("standard output is closed"),
+        "{}",
+        stderr(&o)
+    );
+    if let Ok(full) = std::fs::File::create("/dev/full") {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_rask"))
+            .args(["run", f.to_str().unwrap()])
+            .stdout(full)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("cannot write to standard output"),
+            "{}",
+            stderr(&o)
+        );
+    }
+}
+
+#[test]
+fn graph_files_are_strict_and_check_warns_of_dask_tuples() {
+    // regression: a typo ran as a literal object with exit 0
+    let (code, err, path) = bad(r#"{"x": 1, "y": {"cal": "inc", "args": ["x"]}}"#, &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "rask: error: {path}: task \"y\": unknown member `cal` in an object: did you mean `call`?"
+        )),
+        "{err}"
+    );
+    // Dask's tuple style is a list here: check says so, and is still ok
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "d.json",
+        r#"{"x": 1, "y": ["inc", "x"], "z": {"call": "len", "args": [["sum", "y"]]}}"#,
+    );
+    let o = rask(&["check", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains(&format!(
+            "rask: warning: {}: task \"y\": the list [\"inc\", ...] is a list, not a call: \
+             a call is written {{\"call\": \"inc\", \"args\": [...]}}",
+            f.display()
+        )),
+        "{err}"
+    );
+    assert!(err.contains("task \"z\": the list [\"sum\", ...]"), "{err}");
+    assert!(stdout(&o).contains(": ok: "), "{}", stdout(&o));
+    let f = write(dir.path(), "ok.json", SEED);
+    assert_eq!(stderr(&rask(&["check", f.to_str().unwrap()])), "");
+}
+
+/// A graph file of the chain `k_i = [k_{i-1}]`, `k_0 = 1`.
+fn nested_chain(depth: usize) -> String {
+    let mut text = String::from("{\"k0\": 1");
+    for i in 1..=depth {
+        text.push_str(&format!(", \"k{i}\": [\"k{}\"]", i - 1));
+    }
+    text.push('}');
+    text
+}
+
+#[test]
+fn values_nested_a_million_deep_print() {
+    // regression: a value nested 15,000 deep aborted with a stack overflow
+    // when written as JSON or encoded for a worker (exit 134)
+    let dir = tempfile::tempdir().unwrap();
+    for (depth, scheduler) in [(1_000_000, "threads"), (20_000, "processes")] {
+        let f = write(dir.path(), "deep.json", &nested_chain(depth));
+        let o = rask(&["run", f.to_str().unwrap(), "--scheduler", scheduler]);
+        assert_eq!(o.status.code(), Some(0), "{scheduler}: {}", stderr(&o));
+        let expected = format!(
+            "{{\"k{depth}\":{}1{}}}\n",
+            "[".repeat(depth),
+            "]".repeat(depth)
+        );
+        assert!(o.stdout == expected.as_bytes(), "{scheduler}");
+    }
+}
+
+#[test]
+fn shell_runs_only_with_allow_shell_and_check_says_so() {
+    // regression: `shell` ran anything a graph file named, with no opt-in
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran");
+    let text = serde_json::json!({
+        "x": {"call": "inc", "args": [1]},
+        "mark": {"call": "shell", "args": ["touch", marker.to_str().unwrap()]},
+        "out": [{"call": "len", "args": ["mark"]}, "x"],
+    });
+    let f = write(dir.path(), "s.json", &text.to_string());
+    for sched in ["sync", "threads", "processes"] {
+        let o = rask(&["run", f.to_str().unwrap(), "--scheduler", sched]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert_eq!(
+            stderr(&o),
+            format!(
+                "rask: error: {}: task \"mark\" calls shell, which reaches outside rask: it runs \
+                 only when allowed (rask run --allow shell; Registry::allow(\"shell\"))\n",
+                f.display()
+            )
+        );
+        assert!(!marker.exists(), "nothing runs");
+    }
+    let o = rask(&["check", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).ends_with(&format!(
+            "{}: needs --allow shell to run: 1 task(s) reach outside rask (\"mark\")\n",
+            f.display()
+        )),
+        "{}",
+        stdout(&o)
+    );
+    for cmd in ["show", "dot"] {
+        assert_eq!(
+            rask(&[cmd, f.to_str().unwrap()]).status.code(),
+            Some(0),
+            "{cmd}"
+        );
+    }
+    let o = rask(&["run", f.to_str().unwrap(), "--allow", "shell"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "{\"out\":[0,2]}\n");
+    assert!(marker.exists());
+}
+
+#[test]
+fn timeout_stops_the_run_naming_the_tasks_still_running() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "slow.json",
+        r#"{"x": 1, "a": {"call": "sleep_ms", "args": ["x", 20000]},
+            "b": {"call": "sleep_ms", "args": ["x", 20000]}, "out": ["a", "b"]}"#,
+    );
+    for (sched, running) in [
+        ("sync", "1 task(s) still running: \"a\""),
+        ("threads", "2 task(s) still running: \"a\", \"b\""),
+        ("processes", "2 task(s) still running: \"a\", \"b\""),
+    ] {
+        let start = std::time::Instant::now();
+        let o = rask(&[
+            "run",
+            f.to_str().unwrap(),
+            "--scheduler",
+            sched,
+            "--workers",
+            "2",
+            "--timeout",
+            "0.5",
+        ]);
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "{sched}"
+        );
+        assert_eq!(o.status.code(), Some(1), "{sched}: {}", stderr(&o));
+        assert_eq!(stdout(&o), "");
+        assert_eq!(
+            stderr(&o),
+            format!(
+                "rask: error: {}: the run took longer than --timeout 0.5 s: stopped with {running}\n",
+                f.display()
+            ),
+            "{sched}"
+        );
+    }
+    // a run within its time prints as without
+    let f = write(dir.path(), "seed.json", SEED);
+    let o = rask(&["run", f.to_str().unwrap(), "--timeout", "30"]);
+    assert_eq!(stdout(&o), "{\"z\":12}\n", "{}", stderr(&o));
+    let o = rask(&["run", f.to_str().unwrap(), "--timeout", "0"]);
+    assert_eq!(o.status.code(), Some(2));
 }

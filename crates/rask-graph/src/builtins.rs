@@ -9,12 +9,16 @@
 //! | `len(x)` | items of a list or object, characters of a string |
 //! | `concat(a, b, ...)` | two or more lists, or two or more strings, joined in order |
 //! | `identity(x)` | `x` |
-//! | `sleep_ms(value, ms)` | `value`, after sleeping `ms` milliseconds |
-//! | `spin_ms(value, ms)` | `value`, after keeping a core busy for `ms` milliseconds |
+//! | `sleep_ms(value, ms)` | `value`, after sleeping `ms` milliseconds (at most an hour, [`MAX_MILLIS`]) |
+//! | `spin_ms(value, ms)` | `value`, after keeping a core busy for `ms` milliseconds (at most an hour) |
 //! | `fail(message)` | a task error with that message |
 //! | `shell(command, args...)` | runs `command` (no shell) with the arguments as given, returns its standard output; a non-zero exit is a task error carrying its standard error |
 //!
 //! Integer arithmetic that overflows is a task error, not a wrapped result.
+//!
+//! `shell` reaches outside the process: a graph file may call it only when
+//! its registry allows `"shell"` ([`Registry::allow`](crate::Registry::allow),
+//! `rask run --allow shell`).
 //!
 //! ```
 //! use rask_graph::{builtins, Value};
@@ -94,7 +98,7 @@ pub fn all() -> Vec<Function> {
                 other => format!("{other:?}"),
             }))
         }),
-        f("shell", Arity::at_least(1), shell),
+        f("shell", Arity::at_least(1), shell).needs("shell"),
     ]
 }
 
@@ -282,11 +286,15 @@ fn concat(args: &[Value]) -> Result<Value, CallError> {
     )))
 }
 
+/// The longest `sleep_ms` or `spin_ms` may take: one hour.
+pub const MAX_MILLIS: f64 = 3_600_000.0;
+
 fn millis(v: &Value, position: usize) -> Result<Duration, CallError> {
     let ms = float(num(v, position)?);
-    if !(0.0..=1e9).contains(&ms) {
+    if !(0.0..=MAX_MILLIS).contains(&ms) {
         return Err(CallError::msg(format!(
-            "argument {position}: {ms} is not a duration in milliseconds"
+            "argument {position}: {ms} is not a duration in milliseconds from 0 to {MAX_MILLIS} \
+             (one hour)"
         )));
     }
     Ok(Duration::from_secs_f64(ms / 1000.0))

@@ -32,7 +32,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::value::{AnyValue, Value};
+use crate::value::{AnyValue, ToJsonError, Value};
 
 /// An opaque value has no codec for its type.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -57,7 +57,7 @@ pub enum DecodeError {
 #[derive(Clone, Copy)]
 struct Codec {
     name: &'static str,
-    json: fn(&dyn Any) -> Option<serde_json::Value>,
+    json: fn(&dyn Any) -> Option<Result<serde_json::Value, ToJsonError>>,
     encode: fn(&dyn Any) -> Option<Vec<u8>>,
     decode: fn(&[u8]) -> Option<Value>,
 }
@@ -87,8 +87,11 @@ fn add<T: Serialize + DeserializeOwned + Any + Send + Sync>(r: &mut Registry) {
     let codec = Codec {
         name: std::any::type_name::<T>(),
         json: |v| {
-            v.downcast_ref::<T>()
-                .and_then(|t| serde_json::to_value(t).ok())
+            let t = v.downcast_ref::<T>()?;
+            if let Some(value) = non_finite(t) {
+                return Some(Err(ToJsonError::NotFinite { value }));
+            }
+            serde_json::to_value(t).ok().map(Ok)
         },
         encode: |v| {
             v.downcast_ref::<T>()
@@ -188,11 +191,34 @@ pub fn has_codec(value: &dyn AnyValue) -> bool {
     codec_of(value).is_ok()
 }
 
-pub(crate) fn to_json(value: &dyn AnyValue) -> Result<serde_json::Value, NoCodec> {
+pub(crate) fn to_json(value: &dyn AnyValue) -> Result<serde_json::Value, ToJsonError> {
     let codec = codec_of(value)?;
     (codec.json)(value.as_any()).ok_or(NoCodec {
         type_name: value.type_name(),
-    })
+    })?
+}
+
+/// The first float in `value` that is not finite: serde_json writes those
+/// as `null`, so a value is looked at through a format that keeps them
+/// (CBOR) before it is written as JSON.
+fn non_finite<T: Serialize + Any>(value: &T) -> Option<f64> {
+    use ciborium::Value as C;
+    // `Vec<f64>` (an array chunk) is looked at directly
+    if let Some(floats) = (value as &dyn Any).downcast_ref::<Vec<f64>>() {
+        return floats.iter().copied().find(|f| !f.is_finite());
+    }
+    let cbor = C::serialized(value).ok()?;
+    let mut stack = vec![&cbor];
+    while let Some(v) = stack.pop() {
+        match v {
+            C::Float(f) if !f.is_finite() => return Some(*f),
+            C::Array(items) => stack.extend(items),
+            C::Map(members) => stack.extend(members.iter().flat_map(|(k, v)| [k, v])),
+            C::Tag(_, inner) => stack.push(inner),
+            _ => {}
+        }
+    }
+    None
 }
 
 const NULL: u8 = 0;
@@ -212,50 +238,51 @@ pub fn to_bytes(value: &Value) -> Result<Vec<u8>, NoCodec> {
     Ok(out)
 }
 
-/// Appends the binary form of `value` to `out`.
+/// Appends the binary form of `value` to `out`. The value is walked
+/// without recursion ([`Value::visit`]), so values of any depth encode.
 pub fn write(value: &Value, out: &mut Vec<u8>) -> Result<(), NoCodec> {
-    match value {
-        Value::Null => out.push(NULL),
-        Value::Bool(b) => out.push(if *b { TRUE } else { FALSE }),
-        Value::Int(i) => {
-            out.push(INT);
-            out.extend_from_slice(&i.to_le_bytes());
-        }
-        Value::Float(f) => {
-            out.push(FLOAT);
-            out.extend_from_slice(&f.to_le_bytes());
-        }
-        Value::Str(s) => {
-            out.push(STR);
-            write_bytes(s.as_bytes(), out);
-        }
-        Value::List(items) => {
-            out.push(LIST);
-            out.extend_from_slice(&(items.len() as u64).to_le_bytes());
-            for item in items.iter() {
-                write(item, out)?;
+    use crate::value::Visit;
+    value.visit(|step| {
+        match step {
+            Visit::Leaf(Value::Null) => out.push(NULL),
+            Visit::Leaf(Value::Bool(b)) => out.push(if *b { TRUE } else { FALSE }),
+            Visit::Leaf(Value::Int(i)) => {
+                out.push(INT);
+                out.extend_from_slice(&i.to_le_bytes());
             }
-        }
-        Value::Dict(members) => {
-            out.push(DICT);
-            out.extend_from_slice(&(members.len() as u64).to_le_bytes());
-            for (k, v) in members.iter() {
-                write_bytes(k.as_bytes(), out);
-                write(v, out)?;
+            Visit::Leaf(Value::Float(f)) => {
+                out.push(FLOAT);
+                out.extend_from_slice(&f.to_le_bytes());
             }
+            Visit::Leaf(Value::Str(s)) => {
+                out.push(STR);
+                write_bytes(s.as_bytes(), out);
+            }
+            Visit::Leaf(Value::Opaque(v)) => {
+                let v: &dyn AnyValue = v.as_ref();
+                let codec = codec_of(v)?;
+                let payload = (codec.encode)(v.as_any()).ok_or(NoCodec {
+                    type_name: v.type_name(),
+                })?;
+                out.push(OPAQUE);
+                write_bytes(codec.name.as_bytes(), out);
+                write_bytes(&payload, out);
+            }
+            // a walk gives lists and objects as the steps below
+            Visit::Leaf(Value::List(_) | Value::Dict(_)) => {}
+            Visit::List(n) => {
+                out.push(LIST);
+                out.extend_from_slice(&(n as u64).to_le_bytes());
+            }
+            Visit::Dict(n) => {
+                out.push(DICT);
+                out.extend_from_slice(&(n as u64).to_le_bytes());
+            }
+            Visit::Member(k) => write_bytes(k.as_bytes(), out),
+            Visit::End => {}
         }
-        Value::Opaque(v) => {
-            let v: &dyn AnyValue = v.as_ref();
-            let codec = codec_of(v)?;
-            let payload = (codec.encode)(v.as_any()).ok_or(NoCodec {
-                type_name: v.type_name(),
-            })?;
-            out.push(OPAQUE);
-            write_bytes(codec.name.as_bytes(), out);
-            write_bytes(&payload, out);
-        }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 fn write_bytes(b: &[u8], out: &mut Vec<u8>) {
@@ -311,46 +338,98 @@ impl<'a> Reader<'a> {
         std::str::from_utf8(self.take(n)?).map_err(|e| DecodeError::Corrupt(e.to_string()))
     }
 
+    /// One value, read with a heap stack of the lists and objects still
+    /// open, so values of any depth decode.
     fn value(&mut self) -> Result<Value, DecodeError> {
-        let tag = self.take(1)?[0];
-        Ok(match tag {
-            NULL => Value::Null,
-            FALSE => Value::Bool(false),
-            TRUE => Value::Bool(true),
-            INT => Value::Int(self.u64()? as i64),
-            FLOAT => Value::Float(f64::from_bits(self.u64()?)),
-            STR => Value::Str(Arc::from(self.str()?)),
-            LIST => {
-                let n = self.len()?;
-                let mut items = Vec::with_capacity(n.min(1 << 16));
-                for _ in 0..n {
-                    items.push(self.value()?);
+        enum Open {
+            List(Vec<Value>, usize),
+            Dict(Vec<(Arc<str>, Value)>, usize),
+        }
+        let mut open: Vec<Open> = Vec::new();
+        loop {
+            // an object's member name comes before its value
+            let mut name: Option<Arc<str>> = match open.last() {
+                Some(Open::Dict(..)) => Some(Arc::from(self.str()?)),
+                _ => None,
+            };
+            let tag = self.take(1)?[0];
+            let mut done = match tag {
+                NULL => Some(Value::Null),
+                FALSE => Some(Value::Bool(false)),
+                TRUE => Some(Value::Bool(true)),
+                INT => Some(Value::Int(self.u64()? as i64)),
+                FLOAT => Some(Value::Float(f64::from_bits(self.u64()?))),
+                STR => Some(Value::Str(Arc::from(self.str()?))),
+                LIST => match self.len()? {
+                    0 => Some(Value::List(Arc::from([]))),
+                    n => {
+                        open.push(Open::List(Vec::with_capacity(n.min(1 << 16)), n));
+                        None
+                    }
+                },
+                DICT => match self.len()? {
+                    0 => Some(Value::Dict(Arc::from([]))),
+                    n => {
+                        open.push(Open::Dict(Vec::with_capacity(n.min(1 << 16)), n));
+                        None
+                    }
+                },
+                OPAQUE => {
+                    let name = self.str()?;
+                    let n = self.len()?;
+                    let payload = self.take(n)?;
+                    let codec = {
+                        let r = registry().read().unwrap_or_else(|e| e.into_inner());
+                        r.by_name.get(name).copied()
+                    };
+                    let codec = codec.ok_or_else(|| DecodeError::UnknownType(name.to_string()))?;
+                    Some(
+                        (codec.decode)(payload).ok_or_else(|| {
+                            DecodeError::Corrupt(format!("bad encoding of a {name}"))
+                        })?,
+                    )
                 }
-                Value::List(items.into())
-            }
-            DICT => {
-                let n = self.len()?;
-                let mut members = Vec::with_capacity(n.min(1 << 16));
-                for _ in 0..n {
-                    let k: Arc<str> = Arc::from(self.str()?);
-                    members.push((k, self.value()?));
+                other => return Err(DecodeError::Corrupt(format!("unknown tag {other}"))),
+            };
+            if done.is_none() {
+                // a container just opened: its member name goes into the
+                // object below it now, its value when it is complete
+                if let Some(n) = name.take() {
+                    let at = open.len() - 2;
+                    if let Open::Dict(members, _) = &mut open[at] {
+                        members.push((n, Value::Null));
+                    }
                 }
-                Value::Dict(members.into())
             }
-            OPAQUE => {
-                let name = self.str()?;
-                let n = self.len()?;
-                let payload = self.take(n)?;
-                let codec = {
-                    let r = registry().read().unwrap_or_else(|e| e.into_inner());
-                    r.by_name.get(name).copied()
+            while let Some(v) = done.take() {
+                let full = match open.last_mut() {
+                    None => return Ok(v),
+                    Some(Open::List(items, n)) => {
+                        items.push(v);
+                        items.len() == *n
+                    }
+                    Some(Open::Dict(members, n)) => {
+                        match name.take() {
+                            Some(k) => members.push((k, v)),
+                            // the value of the member pushed when it opened
+                            None => {
+                                if let Some(last) = members.last_mut() {
+                                    last.1 = v;
+                                }
+                            }
+                        }
+                        members.len() == *n
+                    }
                 };
-                let codec = codec.ok_or_else(|| DecodeError::UnknownType(name.to_string()))?;
-                (codec.decode)(payload)
-                    .ok_or_else(|| DecodeError::Corrupt(format!("bad encoding of a {name}")))?
+                if full {
+                    done = match open.pop() {
+                        Some(Open::List(items, _)) => Some(Value::List(items.into())),
+                        Some(Open::Dict(members, _)) => Some(Value::Dict(members.into())),
+                        None => None,
+                    };
+                }
             }
-            other => return Err(DecodeError::Corrupt(format!("unknown tag {other}"))),
-        })
+        }
     }
 }
 

@@ -11,13 +11,27 @@
 //! | `{"call": "NAME", "args": [ ... ]}` | a call of the registered function `NAME` on the arguments (`args` may be omitted for none) |
 //! | a string equal to a key of the file | a reference to that key (at top level: an alias) |
 //! | an array | a list of arguments, each again of any form; its value is the list of their values |
-//! | `{"quote": V}` | `V` taken literally: never a reference, never a call |
-//! | anything else | a literal (numbers, other strings, `true`, `false`, `null`, other objects) |
+//! | `{"quote": V}` | `V` taken literally: never a reference, never a call (the only way to write an object value) |
+//! | anything else | a literal (numbers, other strings, `true`, `false`, `null`) |
+//!
+//! An object is a call or a quote and nothing else: any other member
+//! (`{"cal": "inc"}`), `args` without `call`, or `{}` is an error naming
+//! the key and the member, with the member meant when one is near
+//! ("did you mean `call`?"). Dask's tuple form, `["inc", "x"]`, is a plain
+//! list here (of the string `"inc"` and the value of `x`); `rask check`
+//! warns where a list starts with the name of a built-in function.
+//!
+//! Integers are 64-bit (`i64`): an integer literal beyond that range is an
+//! error naming the key, never silently a float (write `1e20` or
+//! `100000000000000000000.0` for the float).
 //!
 //! Tuple keys are written in Python's notation, `"('x', 0)"` (strings in
-//! single or double quotes, integers, separated by commas), both as member
-//! names and as references. A string key whose text reads as a tuple
-//! cannot be written.
+//! single or double quotes with Python's backslash escapes, `("it's", 0)`,
+//! integers, separated by commas), both as member names and as
+//! references. A string key whose text would read as a tuple or as a
+//! quoted string is written quoted as Python writes a string,
+//! `"\"('x', 0)\""` (see [`Key::to_text`]), so every key reads back as
+//! itself and no two keys are written the same.
 //!
 //! ```json
 //! {
@@ -95,6 +109,22 @@ pub enum FileError {
         /// Registered names close to it.
         known: Vec<String>,
     },
+    /// A call names a function that reaches outside the process and is
+    /// not allowed by the registry.
+    #[error(
+        "{path}: task {key:?} calls {function}, which reaches outside rask: it runs only \
+         when allowed (rask run --allow {needs}; Registry::allow({needs:?}))"
+    )]
+    NotAllowed {
+        /// The file.
+        path: PathBuf,
+        /// The task.
+        key: Key,
+        /// The function.
+        function: String,
+        /// What it needs allowed.
+        needs: &'static str,
+    },
     /// A task is malformed (a bad `call` or `quote` object).
     #[error("{path}: task {key:?}: {message}")]
     Task {
@@ -112,7 +142,7 @@ pub enum FileError {
         key: Key,
         /// Why.
         #[source]
-        source: crate::codec::NoCodec,
+        source: crate::value::ToJsonError,
     },
 }
 
@@ -158,7 +188,8 @@ pub fn from_json(json: &Json, path: &Path, registry: &Registry) -> Result<Graph,
     stream::from_json(json, path, registry)
 }
 
-/// Turns string literals that name tuple keys of the graph into references.
+/// Turns string literals that name tuple keys of the graph (or quote
+/// string keys) into references.
 pub(crate) fn resolve_tuple_refs(graph: &mut Graph) {
     let names: Vec<(TaskId, Task)> = (0..graph.len() as TaskId)
         .filter_map(|id| {
@@ -167,9 +198,15 @@ pub(crate) fn resolve_tuple_refs(graph: &mut Graph) {
             let mut stack: Vec<&mut Task> = vec![&mut task];
             while let Some(t) = stack.pop() {
                 match t {
-                    Task::Value(Value::Str(s)) if s.starts_with('(') => {
+                    Task::Value(Value::Str(s)) if s.starts_with(['(', '\'', '"']) => {
                         let k = Key::parse(s);
-                        if matches!(k, Key::Tuple(_)) && graph.contains(&k) {
+                        // a tuple in any spelling; a quoted string key only
+                        // as written for it (a literal 'x' is not the key x)
+                        let names = match &k {
+                            Key::Tuple(_) => true,
+                            Key::Str(t) => t != &**s && k.to_text() == **s,
+                        };
+                        if names && graph.contains(&k) {
                             *t = Task::Key(k);
                             changed = true;
                         }
@@ -255,13 +292,12 @@ fn quote(j: Json) -> Json {
     Json::Object(m)
 }
 
-fn task_json(task: &Task) -> Result<Json, crate::codec::NoCodec> {
+fn task_json(task: &Task) -> Result<Json, crate::value::ToJsonError> {
     Ok(match task {
         Task::Value(v) => {
             let j = v.to_json()?;
             match &j {
-                Json::Array(_) => quote(j),
-                Json::Object(m) if m.contains_key("call") || m.contains_key("quote") => quote(j),
+                Json::Array(_) | Json::Object(_) => quote(j),
                 _ => j,
             }
         }

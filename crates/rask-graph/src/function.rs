@@ -137,6 +137,9 @@ struct Inner {
     name: Arc<str>,
     arity: Arity,
     cheap: bool,
+    /// What the function reaches outside the process for (`"shell"`), so
+    /// that a graph file may call it only where allowed.
+    needs: Option<&'static str>,
     imp: Imp,
 }
 
@@ -225,6 +228,7 @@ impl Function {
             name: Arc::from(name),
             arity,
             cheap: false,
+            needs: None,
             imp,
         }))
     }
@@ -243,11 +247,42 @@ impl Function {
                     name: shared.name.clone(),
                     arity: shared.arity,
                     cheap: true,
+                    needs: shared.needs,
                     imp: Imp::Owning(Box::new(move |args| f.invoke(args))),
                 }
             }
         };
         Function(Arc::new(inner))
+    }
+
+    /// Marks the function as reaching outside the process (running
+    /// programs, touching files) under the permission `what`: a graph file
+    /// read with a [`Registry`] may call it only when the registry
+    /// [allows](Registry::allow) `what`. The built-in `shell` needs
+    /// `"shell"`.
+    pub fn needs(self, what: &'static str) -> Function {
+        match Arc::try_unwrap(self.0) {
+            Ok(mut inner) => {
+                inner.needs = Some(what);
+                Function(Arc::new(inner))
+            }
+            Err(shared) => {
+                let f = shared.clone();
+                Function(Arc::new(Inner {
+                    name: shared.name.clone(),
+                    arity: shared.arity,
+                    cheap: shared.cheap,
+                    needs: Some(what),
+                    imp: Imp::Owning(Box::new(move |args| f.invoke(args))),
+                }))
+            }
+        }
+    }
+
+    /// The permission the function needs to run from a graph file (see
+    /// [`Function::needs`]), if any.
+    pub fn needed(&self) -> Option<&'static str> {
+        self.0.needs
     }
 
     /// The name the function is registered and printed under.
@@ -394,9 +429,25 @@ typed_adapter!(8; A 0, B 1, C 2, D 3, E4 4, F5 5, G 6, H 7);
 /// reg.register("double", |x: i64| 2 * x);
 /// assert!(reg.get("double").is_some() && reg.get("inc").is_some());
 /// ```
+///
+/// Functions that reach outside the process (the built-in `shell`) are
+/// registered but not allowed: a graph file that calls one is an error
+/// naming the task and the permission, before anything runs, unless the
+/// registry [allows](Registry::allow) it (`rask run --allow shell`).
+///
+/// ```
+/// use rask_graph::{file, Registry};
+/// let text = r#"{"out": {"call": "shell", "args": ["echo", "hi"]}}"#;
+/// let e = file::from_str(text, &Registry::with_builtins()).unwrap_err();
+/// assert!(e.to_string().contains("--allow shell"));
+/// let mut reg = Registry::with_builtins();
+/// reg.allow("shell");
+/// assert!(file::from_str(text, &reg).is_ok());
+/// ```
 #[derive(Clone, Default)]
 pub struct Registry {
     functions: BTreeMap<String, Function>,
+    allowed: std::collections::BTreeSet<String>,
 }
 
 impl Registry {
@@ -433,6 +484,37 @@ impl Registry {
     /// The function named `name`.
     pub fn get(&self, name: &str) -> Option<&Function> {
         self.functions.get(name)
+    }
+
+    /// Allows graph files to call the functions that need `what` (see
+    /// [`Function::needs`]), `"shell"` for the built-in `shell`.
+    pub fn allow(&mut self, what: &str) -> &mut Registry {
+        self.allowed.insert(what.to_string());
+        self
+    }
+
+    /// Allows everything any registered function needs: for reading a
+    /// file to inspect it, not to run it.
+    pub fn allow_all(&mut self) -> &mut Registry {
+        let needed: Vec<String> = self.needs().map(str::to_string).collect();
+        self.allowed.extend(needed);
+        self
+    }
+
+    /// Whether graph files may call `f`: it needs nothing, or what it
+    /// needs is allowed.
+    pub fn allows(&self, f: &Function) -> bool {
+        f.needed().is_none_or(|what| self.allowed.contains(what))
+    }
+
+    /// What the registered functions need, sorted, each once.
+    pub fn needs(&self) -> impl Iterator<Item = &'static str> + '_ {
+        let set: std::collections::BTreeSet<&'static str> = self
+            .functions
+            .values()
+            .filter_map(Function::needed)
+            .collect();
+        set.into_iter()
     }
 
     /// The names of all functions, sorted.

@@ -58,18 +58,107 @@ impl Key {
         }
     }
 
-    /// The key as a graph file writes it: a string key as is, a tuple key
-    /// in Python's notation, `('x', 0)`.
+    /// The key as a graph file writes it, which [`Key::parse`] reads back
+    /// to the same key: a string key as is, a tuple key in Python's
+    /// notation, `('x', 0)`, with its strings written as Python writes
+    /// them (`("it's", 0)`, `('a\\b', 1)`). A string key whose text would
+    /// read as something else (a tuple, or a quoted string) is written as
+    /// a quoted Python string, `"('x', 0)"`, so that two keys never print
+    /// the same.
     pub fn to_text(&self) -> String {
         self.to_string()
     }
 
     /// Reads a key from its text: `('x', 0)` is a tuple key (strings in
-    /// single or double quotes, integers, separated by commas); anything
-    /// else is a string key.
+    /// single or double quotes with Python's backslash escapes, integers,
+    /// separated by commas; `()` is the empty tuple); a whole text in
+    /// quotes, `'x'` or `"('x', 0)"`, is the string key it quotes;
+    /// anything else is a string key as it is.
     pub fn parse(text: &str) -> Key {
-        parse_tuple(text).unwrap_or_else(|| Key::Str(SmolStr::new(text)))
+        parse_tuple(text)
+            .or_else(|| parse_quoted(text).map(|s| Key::Str(SmolStr::from(s))))
+            .unwrap_or_else(|| Key::Str(SmolStr::new(text)))
     }
+}
+
+/// Whether `text` reads as a key other than the string key `text`.
+fn reads_as_other(text: &str) -> bool {
+    match text.as_bytes().first() {
+        Some(b'(') => parse_tuple(text).is_some(),
+        Some(b'\'' | b'"') => parse_quoted(text).is_some(),
+        _ => false,
+    }
+}
+
+/// The whole of `text` as one quoted string literal.
+fn parse_quoted(text: &str) -> Option<String> {
+    let (s, rest) = quoted(text)?;
+    rest.is_empty().then_some(s)
+}
+
+/// A Python string literal at the start of `text` (in `'` or `"`, with the
+/// escapes `\\ \' \" \n \r \t \0 \xNN \uNNNN \UNNNNNNNN`): its value and
+/// the text after it.
+fn quoted(text: &str) -> Option<(String, &str)> {
+    let mut chars = text.char_indices();
+    let (_, q) = chars.next().filter(|(_, c)| *c == '\'' || *c == '"')?;
+    let mut out = String::new();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            c if c == q => return Some((out, &text[i + 1..])),
+            '\\' => {
+                let (_, e) = chars.next()?;
+                let hex = |chars: &mut std::str::CharIndices<'_>, n: usize| {
+                    let mut v = 0_u32;
+                    for _ in 0..n {
+                        v = v * 16 + chars.next()?.1.to_digit(16)?;
+                    }
+                    char::from_u32(v)
+                };
+                out.push(match e {
+                    '\\' | '\'' | '"' => e,
+                    'n' => '\n',
+                    'r' => '\r',
+                    't' => '\t',
+                    '0' => '\0',
+                    'x' => hex(&mut chars, 2)?,
+                    'u' => hex(&mut chars, 4)?,
+                    'U' => hex(&mut chars, 8)?,
+                    _ => return None,
+                });
+            }
+            c => out.push(c),
+        }
+    }
+    None
+}
+
+/// Writes `s` as Python's `repr` does: in single quotes, or in double
+/// quotes when it holds a single quote and no double quote; backslashes,
+/// the quote and control characters escaped.
+fn write_quoted(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
+    use fmt::Write;
+    let q = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    f.write_char(q)?;
+    for c in s.chars() {
+        match c {
+            '\\' => f.write_str("\\\\")?,
+            '\n' => f.write_str("\\n")?,
+            '\r' => f.write_str("\\r")?,
+            '\t' => f.write_str("\\t")?,
+            c if c == q => {
+                f.write_char('\\')?;
+                f.write_char(c)?;
+            }
+            c if (c as u32) < 0x20 || c == '\u{7f}' => write!(f, "\\x{:02x}", c as u32)?,
+            c => f.write_char(c)?,
+        }
+    }
+    f.write_char(q)
 }
 
 fn parse_tuple(text: &str) -> Option<Key> {
@@ -77,11 +166,9 @@ fn parse_tuple(text: &str) -> Option<Key> {
     let mut parts = Vec::new();
     let mut rest = inner.trim_start();
     while !rest.is_empty() {
-        let (part, after) = if let Some(q) = rest.chars().next().filter(|c| *c == '\'' || *c == '"')
-        {
-            let body = &rest[1..];
-            let end = body.find(q)?;
-            (KeyPart::Str(SmolStr::new(&body[..end])), &body[end + 1..])
+        let (part, after) = if rest.starts_with(['\'', '"']) {
+            let (s, after) = quoted(rest)?;
+            (KeyPart::Str(SmolStr::from(s)), after)
         } else {
             let end = rest.find(',').unwrap_or(rest.len());
             let n: i64 = rest[..end].trim().parse().ok()?;
@@ -94,9 +181,6 @@ fn parse_tuple(text: &str) -> Option<Key> {
             None if after.is_empty() => after,
             None => return None,
         };
-    }
-    if parts.is_empty() {
-        return None;
     }
     Some(Key::Tuple(parts.into()))
 }
@@ -118,7 +202,7 @@ impl std::hash::Hash for Key {
 impl fmt::Display for KeyPart {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            KeyPart::Str(s) => write!(f, "'{s}'"),
+            KeyPart::Str(s) => write_quoted(f, s),
             KeyPart::Int(i) => write!(f, "{i}"),
         }
     }
@@ -127,6 +211,7 @@ impl fmt::Display for KeyPart {
 impl fmt::Display for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Key::Str(s) if reads_as_other(s) => write_quoted(f, s),
             Key::Str(s) => f.write_str(s),
             Key::Tuple(parts) => {
                 f.write_str("(")?;

@@ -39,4 +39,4 @@ pub use graph::{Graph, TaskId};
 pub use key::{Key, KeyPart};
 pub use plan::Plan;
 pub use task::{EvalError, Task};
-pub use value::{AnyValue, Value};
+pub use value::{AnyValue, ToJsonError, Value, Visit, MAX_JSON_DEPTH};

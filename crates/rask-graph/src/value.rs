@@ -271,10 +271,13 @@ impl Value {
         if !(**v).as_any().is::<T>() || Arc::get_mut(v).is_none() {
             return None;
         }
-        let Value::Opaque(v) = std::mem::take(self) else {
-            return None;
-        };
+        // `Value` has a `Drop`, so the `Arc` is swapped out for a shared
+        // placeholder rather than moved out of the variant
+        static PLACEHOLDER: std::sync::OnceLock<Arc<dyn AnyValue>> = std::sync::OnceLock::new();
+        let placeholder = PLACEHOLDER.get_or_init(|| Arc::new(())).clone();
+        let v = std::mem::replace(v, placeholder);
         let v: Arc<dyn Any + Send + Sync> = v;
+        *self = Value::Null;
         v.downcast::<T>().ok().and_then(|v| Arc::try_unwrap(v).ok())
     }
 
@@ -310,87 +313,423 @@ impl Value {
     }
 
     /// The value from JSON: integers that fit `i64` are `Int`, other
-    /// numbers `Float`, arrays `List`, objects `Dict`.
+    /// numbers `Float`, arrays `List`, objects `Dict`. Built with a heap
+    /// stack, so JSON of any depth converts.
     pub fn from_json(json: &serde_json::Value) -> Value {
         use serde_json::Value as J;
-        match json {
-            J::Null => Value::Null,
-            J::Bool(b) => Value::Bool(*b),
-            J::Number(n) => match n.as_i64() {
-                Some(i) => Value::Int(i),
-                None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
-            },
-            J::String(s) => Value::Str(Arc::from(s.as_str())),
-            J::Array(items) => Value::List(items.iter().map(Value::from_json).collect()),
-            J::Object(members) => Value::Dict(
-                members
-                    .iter()
-                    .map(|(k, v)| (Arc::from(k.as_str()), Value::from_json(v)))
-                    .collect(),
+        /// An array or object being converted: its items so far and the
+        /// rest to convert.
+        enum Open<'j> {
+            List(Vec<Value>, std::slice::Iter<'j, J>),
+            Dict(
+                Vec<(Arc<str>, Value)>,
+                serde_json::map::Iter<'j>,
+                Option<Arc<str>>,
             ),
+        }
+        let mut open: Vec<Open<'_>> = Vec::new();
+        let mut next = Some(json);
+        loop {
+            let mut done = match next.take() {
+                Some(J::Array(items)) => {
+                    open.push(Open::List(Vec::with_capacity(items.len()), items.iter()));
+                    None
+                }
+                Some(J::Object(members)) => {
+                    open.push(Open::Dict(
+                        Vec::with_capacity(members.len()),
+                        members.iter(),
+                        None,
+                    ));
+                    None
+                }
+                Some(J::Null) => Some(Value::Null),
+                Some(J::Bool(b)) => Some(Value::Bool(*b)),
+                Some(J::Number(n)) => Some(match n.as_i64() {
+                    Some(i) => Value::Int(i),
+                    None => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+                }),
+                Some(J::String(s)) => Some(Value::Str(Arc::from(s.as_str()))),
+                None => None,
+            };
+            loop {
+                match (open.last_mut(), done.take()) {
+                    (None, Some(v)) => return v,
+                    (None, None) => return Value::Null,
+                    (Some(Open::List(items, rest)), v) => {
+                        items.extend(v);
+                        if let Some(j) = rest.next() {
+                            next = Some(j);
+                            break;
+                        }
+                    }
+                    (Some(Open::Dict(members, rest, name)), v) => {
+                        if let (Some(v), Some(k)) = (v, name.take()) {
+                            members.push((k, v));
+                        }
+                        if let Some((k, j)) = rest.next() {
+                            *name = Some(Arc::from(k.as_str()));
+                            next = Some(j);
+                            break;
+                        }
+                    }
+                }
+                done = match open.pop() {
+                    Some(Open::List(items, _)) => Some(Value::List(items.into())),
+                    Some(Open::Dict(members, _, _)) => Some(Value::Dict(members.into())),
+                    None => None,
+                };
+            }
         }
     }
 
     /// The value as JSON. Opaque values convert through the JSON codec of
     /// their type ([`codec::register`]); one without a codec is an
-    /// error naming its type. Floats that are not finite become `null`.
-    pub fn to_json(&self) -> Result<serde_json::Value, codec::NoCodec> {
+    /// error naming its type. A float that is not finite (`inf`, `nan`)
+    /// is an error, since JSON has no number for it, and so is a value
+    /// nested deeper than [`MAX_JSON_DEPTH`] (a `serde_json::Value` that
+    /// deep could not even be dropped safely); [`Value::write_json`]
+    /// writes values of any depth.
+    pub fn to_json(&self) -> Result<serde_json::Value, ToJsonError> {
         use serde_json::Value as J;
-        Ok(match self {
-            Value::Null => J::Null,
-            Value::Bool(b) => J::Bool(*b),
-            Value::Int(i) => J::from(*i),
-            Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
-            Value::Str(s) => J::String(s.to_string()),
-            Value::List(items) => {
-                J::Array(items.iter().map(Value::to_json).collect::<Result<_, _>>()?)
+        enum Open {
+            List(Vec<J>),
+            Dict(serde_json::Map<String, J>, String),
+        }
+        let mut open: Vec<Open> = Vec::new();
+        let mut done: Option<J> = None;
+        self.visit(|step| {
+            let leaf = match step {
+                Visit::Leaf(v) => Some(match v {
+                    Value::Null => J::Null,
+                    Value::Bool(b) => J::Bool(*b),
+                    Value::Int(i) => J::from(*i),
+                    Value::Float(f) => J::Number(finite(*f)?),
+                    Value::Str(s) => J::String(s.to_string()),
+                    Value::Opaque(v) => codec::to_json(v.as_ref())?,
+                    Value::List(_) | Value::Dict(_) => unreachable_leaf(),
+                }),
+                Visit::List(n) | Visit::Dict(n) => {
+                    if open.len() >= MAX_JSON_DEPTH {
+                        return Err(ToJsonError::TooDeep {
+                            limit: MAX_JSON_DEPTH,
+                        });
+                    }
+                    open.push(match step {
+                        Visit::List(_) => Open::List(Vec::with_capacity(n)),
+                        _ => Open::Dict(serde_json::Map::with_capacity(n), String::new()),
+                    });
+                    None
+                }
+                Visit::Member(k) => {
+                    if let Some(Open::Dict(_, key)) = open.last_mut() {
+                        *key = k.to_string();
+                    }
+                    None
+                }
+                Visit::End => match open.pop() {
+                    Some(Open::List(items)) => Some(J::Array(items)),
+                    Some(Open::Dict(members, _)) => Some(J::Object(members)),
+                    None => None,
+                },
+            };
+            if let Some(j) = leaf {
+                match open.last_mut() {
+                    Some(Open::List(items)) => items.push(j),
+                    Some(Open::Dict(members, key)) => {
+                        members.insert(std::mem::take(key), j);
+                    }
+                    None => done = Some(j),
+                }
             }
-            Value::Dict(members) => J::Object(
-                members
-                    .iter()
-                    .map(|(k, v)| Ok((k.to_string(), v.to_json()?)))
-                    .collect::<Result<_, codec::NoCodec>>()?,
-            ),
-            Value::Opaque(v) => codec::to_json(v.as_ref())?,
+            Ok(())
+        })?;
+        Ok(done.unwrap_or(J::Null))
+    }
+
+    /// Appends the value as compact JSON text to `out`, as
+    /// `serde_json::to_writer` would write [`Value::to_json`], but without
+    /// building it and at any depth (the walk keeps its place on the heap,
+    /// not on the stack). A float that is not finite is an error, as in
+    /// [`Value::to_json`].
+    ///
+    /// ```
+    /// use rask_graph::Value;
+    /// let v = Value::list([Value::Int(1), Value::from("a"), Value::list([])]);
+    /// let mut out = Vec::new();
+    /// v.write_json(&mut out).unwrap();
+    /// assert_eq!(out, br#"[1,"a",[]]"#);
+    /// assert!(Value::Float(f64::INFINITY).write_json(&mut out).is_err());
+    /// ```
+    pub fn write_json(&self, out: &mut Vec<u8>) -> Result<(), ToJsonError> {
+        // per open list or object: whether it is an object, and whether
+        // nothing was written in it yet
+        let mut open: Vec<(bool, bool)> = Vec::new();
+        self.visit(|step| {
+            let item = matches!(step, Visit::Leaf(_) | Visit::List(_) | Visit::Dict(_));
+            if let Some((dict, first)) = open.last_mut() {
+                // an item of a list, or a member's name, after the first
+                if (item && !*dict) || matches!(step, Visit::Member(_)) {
+                    if !*first {
+                        out.push(b',');
+                    }
+                    *first = false;
+                }
+            }
+            match step {
+                Visit::Leaf(v) => match v {
+                    Value::Null => out.extend_from_slice(b"null"),
+                    Value::Bool(b) => put(out, b),
+                    Value::Int(i) => put(out, i),
+                    Value::Float(f) => put(out, &finite(*f)?),
+                    Value::Str(s) => put(out, &**s),
+                    Value::Opaque(v) => put(out, &codec::to_json(v.as_ref())?),
+                    Value::List(_) | Value::Dict(_) => unreachable_leaf(),
+                },
+                Visit::List(_) => {
+                    out.push(b'[');
+                    open.push((false, true));
+                }
+                Visit::Dict(_) => {
+                    out.push(b'{');
+                    open.push((true, true));
+                }
+                Visit::Member(k) => {
+                    put(out, k);
+                    out.push(b':');
+                }
+                Visit::End => {
+                    if let Some((dict, _)) = open.pop() {
+                        out.push(if dict { b'}' } else { b']' });
+                    }
+                }
+            }
+            Ok(())
         })
     }
+
+    /// Walks the value depth first without recursion, calling `f` with
+    /// each step: a scalar or opaque value ([`Visit::Leaf`]), the start
+    /// of a list or object with its length, the name of each object
+    /// member before its value, and the end of each list or object. The
+    /// walk's place is kept on the heap, so values of any depth are
+    /// walked; the first error of `f` stops it.
+    ///
+    /// ```
+    /// use rask_graph::{Value, Visit};
+    /// let v = Value::list([Value::Int(1), Value::list([])]);
+    /// let mut steps = Vec::new();
+    /// v.visit(|s| -> Result<(), ()> {
+    ///     steps.push(format!("{s:?}"));
+    ///     Ok(())
+    /// }).unwrap();
+    /// assert_eq!(steps, ["List(2)", "Leaf(1)", "List(0)", "End", "End"]);
+    /// ```
+    pub fn visit<'v, E>(&'v self, mut f: impl FnMut(Visit<'v>) -> Result<(), E>) -> Result<(), E> {
+        enum Open<'v> {
+            List(std::slice::Iter<'v, Value>),
+            Dict(std::slice::Iter<'v, (Arc<str>, Value)>),
+        }
+        let mut open: Vec<Open<'v>> = Vec::new();
+        let mut next = Some(self);
+        loop {
+            if let Some(v) = next.take() {
+                match v {
+                    Value::List(items) => {
+                        f(Visit::List(items.len()))?;
+                        open.push(Open::List(items.iter()));
+                    }
+                    Value::Dict(members) => {
+                        f(Visit::Dict(members.len()))?;
+                        open.push(Open::Dict(members.iter()));
+                    }
+                    leaf => f(Visit::Leaf(leaf))?,
+                }
+            }
+            match open.last_mut() {
+                None => return Ok(()),
+                Some(Open::List(items)) => next = items.next(),
+                Some(Open::Dict(members)) => {
+                    if let Some((k, v)) = members.next() {
+                        f(Visit::Member(k))?;
+                        next = Some(v);
+                    }
+                }
+            }
+            if next.is_none() {
+                open.pop();
+                f(Visit::End)?;
+            }
+        }
+    }
+}
+
+/// Writes a JSON scalar or string to `out`; writing to a `Vec` cannot
+/// fail, nor can serializing these types.
+fn put<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    let _ = serde_json::to_writer(out, value);
+}
+
+/// How deep [`Value::to_json`] goes: values nested deeper are refused.
+pub const MAX_JSON_DEPTH: usize = 1000;
+
+/// One step of [`Value::visit`].
+#[derive(Debug, Clone, Copy)]
+pub enum Visit<'v> {
+    /// A value that holds no other values (not a list, not an object).
+    Leaf(&'v Value),
+    /// The start of a list of so many items.
+    List(usize),
+    /// The start of an object of so many members.
+    Dict(usize),
+    /// The name of the object member whose value comes next.
+    Member(&'v str),
+    /// The end of the innermost open list or object.
+    End,
+}
+
+/// Why a value cannot be written as JSON.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ToJsonError {
+    /// An opaque value's type has no codec.
+    #[error(transparent)]
+    NoCodec(#[from] codec::NoCodec),
+    /// A float is infinite or not a number, which JSON cannot hold.
+    #[error("the float {value} is not a finite number, which JSON cannot hold")]
+    NotFinite {
+        /// The float.
+        value: f64,
+    },
+    /// The value is nested deeper than JSON values may be.
+    #[error("the value is nested more than {limit} deep")]
+    TooDeep {
+        /// The deepest nesting allowed.
+        limit: usize,
+    },
+}
+
+fn finite(f: f64) -> Result<serde_json::Number, ToJsonError> {
+    serde_json::Number::from_f64(f).ok_or(ToJsonError::NotFinite { value: f })
+}
+
+fn unreachable_leaf() -> ! {
+    unreachable!("lists and objects are not leaves of a walk")
 }
 
 impl PartialEq for Value {
     /// Structural equality; opaque values are equal when they are the same
-    /// shared value.
+    /// shared value. Compares pairs from a heap stack, so values of any
+    /// depth compare.
     fn eq(&self, other: &Value) -> bool {
-        match (self, other) {
-            (Value::Null, Value::Null) => true,
-            (Value::Bool(a), Value::Bool(b)) => a == b,
-            (Value::Int(a), Value::Int(b)) => a == b,
-            (Value::Float(a), Value::Float(b)) => a == b,
-            (Value::Str(a), Value::Str(b)) => a == b,
-            (Value::List(a), Value::List(b)) => a == b,
-            (Value::Dict(a), Value::Dict(b)) => a == b,
-            (Value::Opaque(a), Value::Opaque(b)) => {
-                std::ptr::addr_eq(Arc::as_ptr(a), Arc::as_ptr(b))
+        let mut pairs = vec![(self, other)];
+        while let Some(pair) = pairs.pop() {
+            let same = match pair {
+                (Value::Null, Value::Null) => true,
+                (Value::Bool(a), Value::Bool(b)) => a == b,
+                (Value::Int(a), Value::Int(b)) => a == b,
+                (Value::Float(a), Value::Float(b)) => a == b,
+                (Value::Str(a), Value::Str(b)) => a == b,
+                (Value::List(a), Value::List(b)) => {
+                    pairs.extend(a.iter().zip(b.iter()));
+                    a.len() == b.len()
+                }
+                (Value::Dict(a), Value::Dict(b)) => {
+                    pairs.extend(a.iter().zip(b.iter()).map(|((_, x), (_, y))| (x, y)));
+                    a.len() == b.len() && a.iter().zip(b.iter()).all(|((j, _), (k, _))| j == k)
+                }
+                (Value::Opaque(a), Value::Opaque(b)) => {
+                    std::ptr::addr_eq(Arc::as_ptr(a), Arc::as_ptr(b))
+                }
+                _ => false,
+            };
+            if !same {
+                return false;
             }
-            _ => false,
         }
+        true
     }
 }
 
 impl fmt::Debug for Value {
+    /// As `{:?}` of the items would print them (`[1, "a", {"k": null}]`),
+    /// written from a walk without recursion, so values of any depth print.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Value::Null => f.write_str("null"),
-            Value::Bool(b) => write!(f, "{b}"),
-            Value::Int(i) => write!(f, "{i}"),
-            Value::Float(x) => write!(f, "{x:?}"),
-            Value::Str(s) => write!(f, "{s:?}"),
-            Value::List(items) => f.debug_list().entries(items.iter()).finish(),
-            Value::Dict(members) => f
-                .debug_map()
-                .entries(members.iter().map(|(k, v)| (k, v)))
-                .finish(),
-            Value::Opaque(v) => write!(f, "<{}>", (**v).type_name()),
+        // per open list or object: whether nothing was written in it yet,
+        // and whether it is an object
+        let mut open: Vec<(bool, bool)> = Vec::new();
+        self.visit(|step| {
+            let item = matches!(step, Visit::Leaf(_) | Visit::List(_) | Visit::Dict(_));
+            if let Some((first, dict)) = open.last_mut() {
+                if (item && !*dict) || matches!(step, Visit::Member(_)) {
+                    if !*first {
+                        f.write_str(", ")?;
+                    }
+                    *first = false;
+                }
+            }
+            match step {
+                Visit::Leaf(v) => match v {
+                    Value::Null => f.write_str("null"),
+                    Value::Bool(b) => write!(f, "{b}"),
+                    Value::Int(i) => write!(f, "{i}"),
+                    Value::Float(x) => write!(f, "{x:?}"),
+                    Value::Str(s) => write!(f, "{s:?}"),
+                    Value::Opaque(v) => write!(f, "<{}>", (**v).type_name()),
+                    Value::List(_) | Value::Dict(_) => Ok(()),
+                },
+                Visit::List(_) => {
+                    open.push((true, false));
+                    f.write_str("[")
+                }
+                Visit::Dict(_) => {
+                    open.push((true, true));
+                    f.write_str("{")
+                }
+                Visit::Member(k) => write!(f, "{k:?}: "),
+                Visit::End => match open.pop() {
+                    Some((_, true)) => f.write_str("}"),
+                    _ => f.write_str("]"),
+                },
+            }
+        })
+    }
+}
+
+impl Drop for Value {
+    /// Dropping a list drops its items, and theirs: a value nested a
+    /// million deep would take a million stack frames. The nested items
+    /// of a list or object whose last reference this is are moved out to
+    /// a heap stack first, so that every drop below is shallow.
+    fn drop(&mut self) {
+        let mut stack: Vec<Value> = Vec::new();
+        take_nested(self, &mut stack);
+        while let Some(mut v) = stack.pop() {
+            take_nested(&mut v, &mut stack);
+            // `v` drops here, holding nothing nested any more
         }
+    }
+}
+
+/// Moves the lists and objects held by `v` to `stack` when `v` is the
+/// last reference to them (leaving `Null` in their place).
+fn take_nested(v: &mut Value, stack: &mut Vec<Value>) {
+    let nested = |v: &Value| matches!(v, Value::List(_) | Value::Dict(_));
+    match v {
+        Value::List(items) => {
+            if let Some(items) = Arc::get_mut(items) {
+                for item in items.iter_mut().filter(|i| nested(i)) {
+                    stack.push(std::mem::take(item));
+                }
+            }
+        }
+        Value::Dict(members) => {
+            if let Some(members) = Arc::get_mut(members) {
+                for (_, item) in members.iter_mut().filter(|(_, i)| nested(i)) {
+                    stack.push(std::mem::take(item));
+                }
+            }
+        }
+        _ => {}
     }
 }
 

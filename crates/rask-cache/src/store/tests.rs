@@ -92,3 +92,46 @@ fn an_unwritable_directory_is_an_error_naming_it() {
         );
     }
 }
+
+#[test]
+fn a_value_nested_a_million_deep_stores_and_loads() {
+    // regression: encoding, decoding and dropping recursed on depth
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::open(dir.path()).unwrap();
+    let mut v = Value::from("leaf");
+    for _ in 0..1_000_000 {
+        v = Value::list([v]);
+    }
+    cache.store(&token(9), &v).unwrap();
+    assert!(cache.load(&token(9)) == Some(v));
+}
+
+#[test]
+fn an_entry_that_is_not_a_regular_file_is_a_miss_read_at_once() {
+    // regression: a link to /dev/zero grew memory without bound, and a
+    // FIFO would block the run
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::open(dir.path()).unwrap();
+    cache.store(&token(3), &Value::Int(3)).unwrap();
+    let path = cache.entry_path(&token(3));
+    let start = std::time::Instant::now();
+    std::fs::remove_file(&path).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &path).unwrap();
+    assert_eq!(cache.load(&token(3)), None);
+    assert!(!cache.contains(&token(3)));
+    std::fs::remove_file(&path).unwrap();
+    let made = std::process::Command::new("mkfifo").arg(&path).status();
+    if made.is_ok_and(|s| s.success()) {
+        assert_eq!(cache.load(&token(3)), None);
+    }
+    assert!(start.elapsed() < std::time::Duration::from_secs(5));
+    // a regular file longer than its header says is refused too
+    std::fs::remove_file(&path).unwrap();
+    cache.store(&token(3), &Value::Int(3)).unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.extend_from_slice(&[0; 1000]);
+    std::fs::write(&path, bytes).unwrap();
+    assert_eq!(cache.load(&token(3)), None);
+    cache.store(&token(3), &Value::Int(3)).unwrap();
+    assert_eq!(cache.load(&token(3)), Some(Value::Int(3)));
+}

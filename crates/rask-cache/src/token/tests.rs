@@ -141,3 +141,30 @@ fn calls_are_found_in_lists() {
     assert!(!calls_a_function(&Task::list(["x", "y"])));
     assert!(!calls_a_function(&Task::from(1)));
 }
+
+#[test]
+fn a_literal_nested_a_million_deep_has_a_token() {
+    // regression: the token's encoding of a literal recursed on its depth
+    let deep = |leaf: i64| {
+        let mut v = Value::Int(leaf);
+        for _ in 0..1_000_000 {
+            v = Value::list([v]);
+        }
+        v
+    };
+    let mut a = Graph::new();
+    a.insert("x", deep(1));
+    a.insert(
+        "y",
+        Task::call(&Function::new("len", |v: Vec<Value>| v.len() as i64), ["x"]),
+    );
+    let mut b = Graph::new();
+    b.insert("x", deep(2));
+    b.insert(
+        "y",
+        Task::call(&Function::new("len", |v: Vec<Value>| v.len() as i64), ["x"]),
+    );
+    let (ta, tb) = (token_of(&a, "y"), token_of(&b, "y"));
+    assert!(ta.is_some());
+    assert_ne!(ta, tb);
+}

@@ -106,3 +106,24 @@ fn fail_and_sleep() {
     );
     assert!(call("sleep_ms", &[Value::Int(7), Value::Int(-1)]).is_err());
 }
+
+#[test]
+fn sleeps_and_spins_are_at_most_an_hour() {
+    // regression: sleep_ms accepted 11 days
+    for name in ["sleep_ms", "spin_ms"] {
+        for ms in [3_600_001.0, 1e9, f64::NAN, -1.0] {
+            let e = call(name, &[Value::Int(1), Value::Float(ms)])
+                .map_err(|e| e.to_string())
+                .err()
+                .unwrap_or_default();
+            assert!(
+                e.contains("is not a duration in milliseconds from 0 to 3600000 (one hour)"),
+                "{name} {ms}: {e}"
+            );
+        }
+        assert_eq!(
+            call(name, &[Value::Int(1), Value::Int(0)]).ok(),
+            Some(Value::Int(1))
+        );
+    }
+}

@@ -80,3 +80,85 @@ fn registering_a_numeric_vector_keeps_its_raw_words() {
     let back = from_bytes(&to_bytes(&i).unwrap()).unwrap();
     assert_eq!(back.get::<Vec<i64>>(), Some(vec![3, -4]));
 }
+
+/// A list nested `depth` deep around `1`, and an object chain as deep.
+fn deep(depth: usize) -> (Value, Value) {
+    let mut list = Value::Int(1);
+    let mut dict = Value::Null;
+    for _ in 0..depth {
+        list = Value::list([list]);
+        dict = Value::Dict(vec![(Arc::from("k"), dict), (Arc::from("n"), Value::Int(2))].into());
+    }
+    (list, dict)
+}
+
+#[test]
+fn values_nested_a_million_deep_encode_and_decode() {
+    // regression: write and read recursed, a stack overflow at 15,000
+    let (list, dict) = deep(1_000_000);
+    for v in [list, dict] {
+        let bytes = to_bytes(&v).unwrap();
+        let back = from_bytes(&bytes).unwrap();
+        assert!(back == v);
+    }
+}
+
+fn json_like() -> impl proptest::strategy::Strategy<Value = Value> {
+    use proptest::prelude::*;
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::Int),
+        any::<f64>()
+            .prop_filter("NaN is not equal to itself", |f| !f.is_nan())
+            .prop_map(Value::Float),
+        "[a-z]{0,3}".prop_map(Value::from),
+    ];
+    leaf.prop_recursive(6, 64, 4, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::list),
+            proptest::collection::vec(("[a-z]{0,2}", inner), 0..4).prop_map(|m| {
+                Value::Dict(m.into_iter().map(|(k, v)| (Arc::from(k), v)).collect())
+            }),
+        ]
+    })
+}
+
+proptest::proptest! {
+    #[test]
+    fn random_values_round_trip(v in json_like()) {
+        let back = from_bytes(&to_bytes(&v).unwrap()).unwrap();
+        proptest::prop_assert_eq!(back, v);
+    }
+}
+
+#[test]
+fn opaque_values_with_floats_json_cannot_hold_are_errors_not_null() {
+    // regression: serde_json wrote them as null
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Reading {
+        name: String,
+        values: Vec<Option<f64>>,
+    }
+    register::<Reading>();
+    let ok = Value::new(Reading {
+        name: "a".into(),
+        values: vec![Some(1.5), None],
+    });
+    assert_eq!(
+        ok.to_json().unwrap(),
+        serde_json::json!({"name": "a", "values": [1.5, null]})
+    );
+    let bad = Value::new(Reading {
+        name: "a".into(),
+        values: vec![Some(1.5), Some(f64::NEG_INFINITY)],
+    });
+    assert_eq!(
+        bad.to_json().err(),
+        Some(crate::ToJsonError::NotFinite {
+            value: f64::NEG_INFINITY
+        })
+    );
+    let chunk = Value::new(vec![1.0, f64::INFINITY]);
+    assert!(chunk.write_json(&mut Vec::new()).is_err());
+}

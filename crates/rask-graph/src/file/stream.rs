@@ -24,6 +24,9 @@ struct Context<'a> {
     path: &'a Path,
     key: RefCell<Key>,
     tuple_like: Cell<bool>,
+    /// A float read that may have been written as an integer beyond 64
+    /// bits (serde_json reads those as floats): the text is then scanned.
+    big_float: Cell<bool>,
     error: RefCell<Option<FileError>>,
 }
 
@@ -41,24 +44,109 @@ impl Context<'_> {
             message,
         })
     }
+
+    /// An integer of the file that does not fit in 64 bits.
+    fn too_big<E: de::Error>(&self, literal: &str) -> E {
+        self.task_error(too_big_message(literal))
+    }
+
+    /// Notes a float that is integral and beyond `i64`.
+    fn float(&self, v: f64) {
+        if v.fract() == 0.0 && v.abs() >= 2_f64.powi(63) {
+            self.big_float.set(true);
+        }
+    }
+
+    /// Checks the integers in a parsed JSON value (a quoted literal).
+    fn check_json<E: de::Error>(&self, json: &Json) -> Result<(), E> {
+        let mut stack = vec![json];
+        while let Some(j) = stack.pop() {
+            match j {
+                Json::Number(n) if n.is_u64() && !n.is_i64() => {
+                    return Err(self.too_big(&n.to_string()))
+                }
+                Json::Number(n) => self.float(n.as_f64().unwrap_or(0.0)),
+                Json::Array(items) => stack.extend(items),
+                Json::Object(members) => stack.extend(members.values()),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+fn too_big_message(literal: &str) -> String {
+    format!(
+        "the integer {literal} does not fit in 64 bits ({} to {}): write it as a float \
+         ({literal}.0) or as a string",
+        i64::MIN,
+        i64::MAX
+    )
+}
+
+/// The first integer literal of the JSON `text` (no fraction, no exponent)
+/// that does not fit an `i64`, with the name of the top-level member it is
+/// in. A plain scan of the bytes, run only when a float read could be such
+/// an integer.
+fn big_integer(text: &str) -> Option<(String, &str)> {
+    let b = text.as_bytes();
+    let (mut depth, mut i) = (0_usize, 0);
+    let mut member = String::new();
+    let mut last_string = (0, 0);
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                let start = i;
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                if depth == 1 {
+                    last_string = (start, (i + 1).min(b.len()));
+                }
+            }
+            b':' if depth == 1 => {
+                let (s, e) = last_string;
+                member = serde_json::from_str(&text[s..e]).unwrap_or_default();
+            }
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                while i < b.len() && matches!(b[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                {
+                    i += 1;
+                }
+                let literal = &text[start..i];
+                if !literal.contains(['.', 'e', 'E']) && literal.parse::<i64>().is_err() {
+                    return Some((member, literal));
+                }
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Parses `text` into a graph.
 pub(super) fn parse(text: &str, path: &Path, registry: &Registry) -> Result<Graph, FileError> {
     let mut de = serde_json::Deserializer::from_str(text);
-    read(path, registry, |seed| {
+    read(path, registry, Some(text), |seed| {
         seed.deserialize(&mut de).and_then(|g| de.end().map(|()| g))
     })
 }
 
 /// Builds a graph from parsed JSON.
 pub(super) fn from_json(json: &Json, path: &Path, registry: &Registry) -> Result<Graph, FileError> {
-    read(path, registry, |seed| seed.deserialize(json))
+    read(path, registry, None, |seed| seed.deserialize(json))
 }
 
 fn read(
     path: &Path,
     registry: &Registry,
+    text: Option<&str>,
     run: impl FnOnce(GraphSeed<'_, '_>) -> Result<Graph, serde_json::Error>,
 ) -> Result<Graph, FileError> {
     let cx = Context {
@@ -66,11 +154,21 @@ fn read(
         path,
         key: RefCell::new(Key::from("")),
         tuple_like: Cell::new(false),
+        big_float: Cell::new(false),
         error: RefCell::new(None),
     };
     let result = run(GraphSeed(&cx));
     match result {
         Ok(mut graph) => {
+            if let Some((member, literal)) =
+                text.filter(|_| cx.big_float.get()).and_then(big_integer)
+            {
+                return Err(FileError::Task {
+                    path: path.to_path_buf(),
+                    key: Key::parse(&member),
+                    message: too_big_message(literal),
+                });
+            }
             if cx.tuple_like.get() {
                 resolve_tuple_refs(&mut graph);
             }
@@ -170,19 +268,20 @@ impl<'de> Visitor<'de> for TaskSeed<'_, '_> {
         Ok(Task::Value(Value::Int(v)))
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Task, E> {
-        Ok(Task::Value(match i64::try_from(v) {
-            Ok(i) => Value::Int(i),
-            Err(_) => Value::Float(v as f64),
-        }))
+        match i64::try_from(v) {
+            Ok(i) => Ok(Task::Value(Value::Int(i))),
+            Err(_) => Err(self.0.too_big(&v.to_string())),
+        }
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Task, E> {
+        self.0.float(v);
         Ok(Task::Value(Value::Float(v)))
     }
     fn visit_unit<E: de::Error>(self) -> Result<Task, E> {
         Ok(Task::Value(Value::Null))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Task, E> {
-        if v.starts_with('(') {
+        if v.starts_with(['(', '\'', '"']) {
             self.0.tuple_like.set(true);
         }
         Ok(Task::Value(Value::Str(v.into())))
@@ -210,12 +309,10 @@ impl<'de> Visitor<'de> for TaskSeed<'_, '_> {
                 _ => others.push((name.into_owned(), map.next_value()?)),
             }
         }
+        if let Some((extra, _)) = others.first() {
+            return Err(cx.task_error(unknown_member(extra)));
+        }
         if let Some(call) = call {
-            if let Some((extra, _)) = others.first() {
-                return Err(cx.task_error(format!(
-                    "a call object has the members \"call\" and \"args\" only, not {extra:?}"
-                )));
-            }
             if quote.is_some() {
                 return Err(cx.task_error(
                     "a call object has the members \"call\" and \"args\" only, not \"quote\""
@@ -236,26 +333,45 @@ impl<'de> Visitor<'de> for TaskSeed<'_, '_> {
                     name,
                 }));
             };
+            if let (Some(needs), false) = (f.needed(), cx.registry.allows(f)) {
+                return Err(cx.fail(FileError::NotAllowed {
+                    path: cx.path.to_path_buf(),
+                    key: cx.key.borrow().clone(),
+                    function: name,
+                    needs,
+                }));
+            }
             return Ok(Task::Call(f.clone(), args.unwrap_or_default().into()));
         }
         if let Some(q) = quote {
-            if !others.is_empty() || args.is_some() {
+            if args.is_some() {
                 return Err(cx.task_error("a {\"quote\": V} object has no other member".into()));
             }
+            cx.check_json(&q)?;
             return Ok(Task::Quote(Value::from_json(&q)));
         }
-        // any other object is a literal
-        let mut members = serde_json::Map::new();
-        if let Some(args) = args {
-            let items = args
-                .iter()
-                .map(super::task_json)
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| cx.task_error(e.to_string()))?;
-            members.insert("args".into(), Json::Array(items));
-        }
-        members.extend(others);
-        Ok(Task::Value(Value::from_json(&Json::Object(members))))
+        Err(cx.task_error(if args.is_some() {
+            format!("\"args\" without \"call\": {OBJECTS}")
+        } else {
+            format!("an empty object: {OBJECTS}")
+        }))
+    }
+}
+
+/// What an object in a task may be, for messages.
+pub(super) const OBJECTS: &str =
+    "an object in a task is a call {\"call\": NAME, \"args\": [...]} or a \
+                       quote {\"quote\": V} (write an object value as {\"quote\": {...}})";
+
+/// The message for a member of a task object that is neither `call`,
+/// `args` nor `quote`, with the closest of those when one is near.
+fn unknown_member(name: &str) -> String {
+    let near = ["call", "args", "quote"]
+        .into_iter()
+        .find(|m| super::edit_distance(m, name) <= 2);
+    match near {
+        Some(m) => format!("unknown member `{name}` in an object: did you mean `{m}`? ({OBJECTS})"),
+        None => format!("unknown member `{name}` in an object: {OBJECTS}"),
     }
 }
 

@@ -23,7 +23,7 @@ fn roundtrip_keeps_every_form() {
         "q": {"quote": "x"},
         "ql": {"quote": [1, "x"]},
         "s": "not a key",
-        "d": {"a": [1, 2], "b": null},
+        "d": {"quote": {"a": [1, 2], "b": null}},
         "t": "('p', 0)",
         "f": 2.5,
         "n": {"call": "concat", "args": [[1], {"quote": ["x"]}]}
@@ -64,10 +64,13 @@ fn malformed_files_name_the_location() {
     );
     assert_eq!(
         err(r#"{"y": {"call": "inc", "arg": [3]}}"#),
-        "<string>: task \"y\": a call object has the members \"call\" and \"args\" only, not \"arg\""
+        format!(
+            "<string>: task \"y\": unknown member `arg` in an object: did you mean `args`? ({})",
+            stream::OBJECTS
+        )
     );
     assert_eq!(
-        err(r#"{"y": {"quote": 1, "x": 2}}"#),
+        err(r#"{"y": {"quote": 1, "args": [2]}}"#),
         "<string>: task \"y\": a {\"quote\": V} object has no other member"
     );
 }
@@ -102,16 +105,37 @@ fn duplicate_keys_are_an_error() {
 }
 
 #[test]
-fn objects_that_are_not_calls_are_literals() {
+fn objects_that_are_not_calls_or_quotes_are_errors_naming_the_member() {
+    // regression: {"cal": ...} and {"args": ...} ran as literal objects
+    assert_eq!(
+        err(r#"{"x": 1, "y": {"cal": "inc", "args": ["x"]}}"#),
+        format!(
+            "<string>: task \"y\": unknown member `cal` in an object: did you mean `call`? ({})",
+            stream::OBJECTS
+        )
+    );
+    assert!(err(r#"{"y": {"call": "inc", "args": [1], "qoute": 1}}"#)
+        .contains("unknown member `qoute` in an object: did you mean `quote`?"));
+    assert!(err(r#"{"y": [1, {"n": {"k": null}}]}"#)
+        .starts_with("<string>: task \"y\": unknown member `n` in an object: an object in a task"));
+    assert!(err(r#"{"y": {"args": [1]}}"#).contains("task \"y\": \"args\" without \"call\""));
+    assert!(err(r#"{"y": {}}"#).contains("task \"y\": an empty object"));
+    // an object value is written quoted, and reads back
     let g = from_str(
-        r#"{"d": {"args": [1, "x"], "n": {"k": null}}, "x": 0}"#,
+        r#"{"d": {"quote": {"args": [1, "x"], "n": {"k": null}}}, "x": 0}"#,
         &reg(),
     )
     .unwrap();
     let back = to_json(&g).unwrap();
     assert_eq!(
         back["d"],
-        serde_json::json!({"args": [1, "x"], "n": {"k": null}})
+        serde_json::json!({"quote": {"args": [1, "x"], "n": {"k": null}}})
+    );
+    let mut g = Graph::new();
+    g.insert("e", Value::from_json(&serde_json::json!({"a": 1})));
+    assert_eq!(
+        to_json(&g).unwrap()["e"],
+        serde_json::json!({"quote": {"a": 1}})
     );
 }
 
@@ -128,4 +152,124 @@ fn from_json_reads_parsed_values_the_same_way() {
         e.as_deref(),
         Some("mem: a graph file is a JSON object of \"key\": task members, not an array")
     );
+}
+
+#[test]
+fn keys_that_print_alike_before_stay_apart_and_round_trip() {
+    // regression: the tuple ("a', 'b", 0) and the tuple ('a', 'b', 0)
+    // were written as the same member name
+    let text = r#"{
+        "(\"a', 'b\", 0)": 1,
+        "('a', 'b', 0)": 2,
+        "(\"it's\", 0)": 3,
+        "\"('x', 0)\"": 4,
+        "r": {"call": "add", "args": ["\"('x', 0)\"", "(\"it's\", 0)"]}
+    }"#;
+    let g = from_str(text, &reg()).unwrap();
+    assert_eq!(g.len(), 5);
+    assert!(g.contains(&Key::from("('x', 0)")));
+    let back = to_json(&g).unwrap();
+    let members: Vec<&String> = back.as_object().unwrap().keys().collect();
+    assert_eq!(members.len(), 5);
+    let again = from_json(&back, Path::new("mem"), &reg()).unwrap();
+    for (k, _) in g.iter() {
+        assert!(again.contains(k), "{k:?}");
+    }
+    let Some(Task::Call(_, args)) = again.get(&Key::from("r")) else {
+        panic!("r is a call")
+    };
+    assert!(matches!(&args[0], Task::Key(k) if *k == Key::from("('x', 0)")));
+    assert!(matches!(&args[1], Task::Key(k) if *k == Key::from(("it's", 0))));
+}
+
+#[test]
+fn integers_beyond_64_bits_are_errors_naming_the_key() {
+    // regression: they became floats, inc(9223372036854775808) gave 9.2e18
+    let msg = |lit: &str| {
+        format!(
+            "does not fit in 64 bits (-9223372036854775808 to 9223372036854775807): \
+             write it as a float ({lit}.0) or as a string"
+        )
+    };
+    for (text, key, lit) in [
+        (
+            r#"{"x": 1, "y": {"call": "inc", "args": [9223372036854775808]}}"#,
+            "y",
+            "9223372036854775808",
+        ),
+        (
+            r#"{"y": [1, 2], "z": {"quote": [18446744073709551615]}}"#,
+            "z",
+            "18446744073709551615",
+        ),
+        (
+            r#"{"a": 1, "y": {"call": "inc", "args": [100000000000000000000]}, "b": 2}"#,
+            "y",
+            "100000000000000000000",
+        ),
+        (
+            r#"{"('t', 0)": -100000000000000000000}"#,
+            "('t', 0)",
+            "-100000000000000000000",
+        ),
+    ] {
+        let e = err(text);
+        assert!(
+            e.starts_with(&format!(
+                "<string>: task {:?}: the integer {lit} ",
+                Key::parse(key)
+            )),
+            "{e}"
+        );
+        assert!(e.ends_with(&msg(lit)), "{e}");
+    }
+    // floats that large, and i64's own bounds, are fine
+    let g = from_str(
+        r#"{"f": 1e20, "g": 100000000000000000000.0, "min": -9223372036854775808, "max": 9223372036854775807}"#,
+        &reg(),
+    )
+    .unwrap();
+    assert!(matches!(
+        g.get(&Key::from("f")),
+        Some(Task::Value(Value::Float(_)))
+    ));
+    assert!(matches!(
+        g.get(&Key::from("max")),
+        Some(Task::Value(Value::Int(i64::MAX)))
+    ));
+    assert!(matches!(
+        g.get(&Key::from("min")),
+        Some(Task::Value(Value::Int(i64::MIN)))
+    ));
+}
+
+#[test]
+fn shell_runs_from_a_file_only_when_allowed() {
+    let text = r#"{"x": 1, "out": [{"call": "shell", "args": ["echo", "hi"]}]}"#;
+    assert_eq!(
+        err(text),
+        "<string>: task \"out\" calls shell, which reaches outside rask: it runs only when \
+         allowed (rask run --allow shell; Registry::allow(\"shell\"))"
+    );
+    let mut r = reg();
+    r.allow("shell");
+    assert!(from_str(text, &r).is_ok());
+    let mut r = reg();
+    r.allow_all();
+    assert!(from_str(text, &r).is_ok());
+    assert_eq!(reg().needs().collect::<Vec<_>>(), ["shell"]);
+}
+
+#[test]
+fn a_quoted_string_refers_only_to_a_key_written_quoted() {
+    let g = from_str(
+        r#"{"x": 1, "s": "'x'", "t": "\"('a', 0)\"", "('a', 0)": 2}"#,
+        &reg(),
+    )
+    .unwrap();
+    // "'x'" is a literal: the key x is written x
+    assert!(matches!(g.get(&Key::from("s")), Some(Task::Value(Value::Str(v))) if &**v == "'x'"));
+    // the member name "('a', 0)" is a tuple key; "\"('a', 0)\"" would name
+    // the string key ('a', 0), which is not in the graph: a literal
+    assert!(matches!(g.get(&Key::from("t")), Some(Task::Value(_))));
 }

@@ -45,3 +45,99 @@ fn opaque_without_codec_is_an_error_naming_the_type() {
         .unwrap_or_default();
     assert!(err.contains("Secret"), "{err}");
 }
+
+#[test]
+fn write_json_writes_what_to_json_builds() {
+    let v = Value::list([
+        Value::Int(-3),
+        Value::Float(2.5),
+        Value::from("a\"b\n"),
+        Value::Null,
+        Value::Bool(true),
+        Value::list([]),
+        Value::Dict(
+            vec![
+                (Arc::from("k"), Value::list([Value::Int(1), Value::Int(2)])),
+                (Arc::from("e"), Value::Dict(Vec::new().into())),
+                (Arc::from("s"), Value::from("x")),
+            ]
+            .into(),
+        ),
+        Value::new(vec![1_i64, 2]),
+    ]);
+    let mut out = Vec::new();
+    v.write_json(&mut out).unwrap();
+    let expected = serde_json::to_vec(&v.to_json().unwrap()).unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(expected).unwrap()
+    );
+}
+
+#[test]
+fn floats_json_cannot_hold_are_errors_not_null() {
+    // regression: to_json wrote inf and nan as null
+    for f in [f64::INFINITY, f64::NEG_INFINITY, f64::NAN] {
+        let v = Value::list([Value::Int(1), Value::Float(f)]);
+        assert!(matches!(v.to_json(), Err(ToJsonError::NotFinite { .. })));
+        assert!(matches!(
+            v.write_json(&mut Vec::new()),
+            Err(ToJsonError::NotFinite { .. })
+        ));
+    }
+}
+
+#[test]
+fn values_nested_a_million_deep_compare_print_and_drop() {
+    // regression: equality, Debug, JSON and drop recursed on depth
+    let build = || {
+        let mut v = Value::Int(1);
+        for i in 0..1_000_000 {
+            v = if i % 2 == 0 {
+                Value::list([v])
+            } else {
+                Value::Dict(vec![(Arc::from("k"), v)].into())
+            };
+        }
+        v
+    };
+    let (a, b) = (build(), build());
+    assert!(a == b);
+    assert!(a != Value::list([Value::Int(1)]));
+    let text = format!("{a:?}");
+    assert!(
+        text.starts_with("{\"k\": [{\"k\": [") && text.contains("[1]"),
+        "{}",
+        &text[..40]
+    );
+    let mut json = Vec::new();
+    a.write_json(&mut json).unwrap();
+    assert!(json.starts_with(br#"{"k":[{"k":["#));
+    assert_eq!(
+        a.to_json().err(),
+        Some(ToJsonError::TooDeep {
+            limit: MAX_JSON_DEPTH
+        })
+    );
+    drop(a);
+    drop(b);
+}
+
+#[test]
+fn from_json_converts_every_form_and_any_depth() {
+    let j = serde_json::json!({"a": [1, 2.5, "s", null, true, [], {}], "b": {"c": [[1]]}, "e": []});
+    let v = Value::from_json(&j);
+    assert_eq!(v.to_json().unwrap(), j);
+    assert_eq!(Value::from_json(&serde_json::json!(3)), Value::Int(3));
+    assert_eq!(Value::from_json(&serde_json::json!([])), Value::list([]));
+    // a deep JSON value (dropped by leaking: serde_json's own drop recurses)
+    let mut deep = serde_json::json!(1);
+    for _ in 0..100_000 {
+        deep = serde_json::Value::Array(vec![deep]);
+    }
+    let v = Value::from_json(&deep);
+    std::mem::forget(deep);
+    let mut out = Vec::new();
+    v.write_json(&mut out).unwrap();
+    assert_eq!(out.len(), 200_001);
+}
