@@ -198,8 +198,8 @@ impl<T: Element> Bag<T> {
     /// The number of items.
     ///
     /// ```
-    /// let b = rask_bag::from_sequence((0..100).collect::<Vec<i32>>(), 7);
-    /// assert_eq!(b.filter(|x| x % 3 == 0).count().compute(&rask_scheduler::Sync).unwrap(), 34);
+    /// let b = rask::bag::from_sequence((0..100).collect::<Vec<i32>>(), 7);
+    /// assert_eq!(b.filter(|x| x % 3 == 0).count().compute(&rask::Sync).unwrap(), 34);
     /// ```
     pub fn count(&self) -> Item<usize> {
         let name = token::name("count", self.name());
@@ -280,8 +280,8 @@ impl<T: Element> Bag<T> {
     /// The mean of the items (`None` for an empty bag).
     ///
     /// ```
-    /// let b = rask_bag::from_sequence(vec![1, 2, 3, 4], 3);
-    /// assert_eq!(b.mean().compute(&rask_scheduler::Sync).unwrap(), Some(2.5));
+    /// let b = rask::bag::from_sequence(vec![1, 2, 3, 4], 3);
+    /// assert_eq!(b.mean().compute(&rask::Sync).unwrap(), Some(2.5));
     /// ```
     pub fn mean(&self) -> Item<Option<f64>>
     where
@@ -308,9 +308,9 @@ impl<T: Element> Bag<T> {
     /// `init()` its identity).
     ///
     /// ```
-    /// let words = rask_bag::from_sequence(vec!["a", "bb", "ccc"], 2);
+    /// let words = rask::bag::from_sequence(vec!["a", "bb", "ccc"], 2);
     /// let letters = words.fold(|| 0, |n, w| *n += w.len(), |n, m| *n += m);
-    /// assert_eq!(letters.compute(&rask_scheduler::Sync).unwrap(), 6);
+    /// assert_eq!(letters.compute(&rask::Sync).unwrap(), 6);
     /// ```
     pub fn fold<A: Element>(
         &self,
@@ -334,9 +334,9 @@ impl<T: Element> Bag<T> {
     /// level of the tree.
     ///
     /// ```
-    /// let b = rask_bag::from_sequence((1..=10).collect::<Vec<u64>>(), 3);
+    /// let b = rask::bag::from_sequence((1..=10).collect::<Vec<u64>>(), 3);
     /// let top = b.reduction(|p| p.into_iter().max().unwrap_or(0), |xs| xs.into_iter().max().unwrap_or(0));
-    /// assert_eq!(top.compute(&rask_scheduler::Sync).unwrap(), 10);
+    /// assert_eq!(top.compute(&rask::Sync).unwrap(), 10);
     /// ```
     pub fn reduction<A: Element>(
         &self,
@@ -367,9 +367,9 @@ impl<T: Element> Bag<T> {
     /// partition sends one accumulator per key.
     ///
     /// ```
-    /// let b = rask_bag::from_sequence((1..=10).collect::<Vec<i64>>(), 3);
+    /// let b = rask::bag::from_sequence((1..=10).collect::<Vec<i64>>(), 3);
     /// let sums = b.foldby(|x| x % 2 == 0, || 0, |s, x| *s += x, |s, t| *s += t);
-    /// assert_eq!(sums.compute(&rask_scheduler::Sync).unwrap(), [(false, 25), (true, 30)]);
+    /// assert_eq!(sums.compute(&rask::Sync).unwrap(), [(false, 25), (true, 30)]);
     /// ```
     pub fn foldby<K, A>(
         &self,
@@ -402,8 +402,8 @@ impl<T: Element> Bag<T> {
     /// they first appear).
     ///
     /// ```
-    /// let b = rask_bag::from_sequence(vec!["a", "b", "a", "c", "b", "a"], 4);
-    /// let f = b.frequencies(true).compute(&rask_scheduler::Sync).unwrap();
+    /// let b = rask::bag::from_sequence(vec!["a", "b", "a", "c", "b", "a"], 4);
+    /// let f = b.frequencies(true).compute(&rask::Sync).unwrap();
     /// assert_eq!(f, [("a", 3), ("b", 2), ("c", 1)]);
     /// ```
     pub fn frequencies(&self, sort: bool) -> Bag<(T, u64)>
@@ -446,11 +446,11 @@ impl<T: Element> Bag<T> {
     ///
     /// ```
     /// use std::cmp::Reverse;
-    /// let b = rask_bag::from_sequence(vec![("a", 1), ("b", 5), ("c", 5), ("d", 3)], 3);
-    /// let top = b.topk(2, |x| x.1).compute(&rask_scheduler::Sync).unwrap();
+    /// let b = rask::bag::from_sequence(vec![("a", 1), ("b", 5), ("c", 5), ("d", 3)], 3);
+    /// let top = b.topk(2, |x| x.1).compute(&rask::Sync).unwrap();
     /// assert_eq!(top, [("b", 5), ("c", 5)]);
     /// // smallest instead: reverse the key
-    /// assert_eq!(b.topk(1, |x| Reverse(x.1)).compute(&rask_scheduler::Sync).unwrap(), [("a", 1)]);
+    /// assert_eq!(b.topk(1, |x| Reverse(x.1)).compute(&rask::Sync).unwrap(), [("a", 1)]);
     /// ```
     pub fn topk<K>(&self, k: usize, key: impl Fn(&T) -> K + Send + Sync + 'static) -> Bag<T>
     where
@@ -496,8 +496,8 @@ impl<T: Element> Bag<T> {
     /// The distinct items, in the order they first appear: one partition.
     ///
     /// ```
-    /// let b = rask_bag::from_sequence(vec![3, 1, 3, 2, 1], 2);
-    /// assert_eq!(b.distinct().compute(&rask_scheduler::Sync).unwrap(), [3, 1, 2]);
+    /// let b = rask::bag::from_sequence(vec![3, 1, 3, 2, 1], 2);
+    /// assert_eq!(b.distinct().compute(&rask::Sync).unwrap(), [3, 1, 2]);
     /// ```
     pub fn distinct(&self) -> Bag<T>
     where
@@ -532,8 +532,8 @@ impl<T: Element> Bag<T> {
     /// computed as a whole before.)
     ///
     /// ```
-    /// let b = rask_bag::from_sequence((0..100).collect::<Vec<i32>>(), 10);
-    /// assert_eq!(b.map(|x| x * 2).take(3).compute(&rask_scheduler::Sync).unwrap(), [0, 2, 4]);
+    /// let b = rask::bag::from_sequence((0..100).collect::<Vec<i32>>(), 10);
+    /// assert_eq!(b.map(|x| x * 2).take(3).compute(&rask::Sync).unwrap(), [0, 2, 4]);
     /// ```
     pub fn take(&self, n: usize) -> Bag<T> {
         let name = token::name("take", (self.name(), n));

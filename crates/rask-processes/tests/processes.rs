@@ -178,6 +178,7 @@ fn killed_worker_is_retried() {
 }
 
 fn values_without_codec() {
+    #[derive(Clone)]
     struct Handle;
     fn make(_: i64) -> Handle {
         Handle
