@@ -1,7 +1,7 @@
 //! rask: dead simple task scheduling for Rust, in the spirit of Dask.
 //!
 //! A computation is a plain graph, a map from keys to tasks; collections
-//! (such as [`delayed`] values) build graphs, and executors run them.
+//! (such as [`delayed`](mod@delayed) values) build graphs, and executors run them.
 //!
 //! ```
 //! use rask::{graph, get, Value};
@@ -18,9 +18,10 @@
 //!
 //! One dependency gives all of it: the executors ([`Sync`], [`Threads`],
 //! [`Processes`], and `Mpi` behind the cargo feature `mpi`), the
-//! collections ([`array`], [`bag`], [`delayed`]), the diagnostics and the
-//! result cache, and the [`ndarray`] crate the arrays are made of (use
-//! `rask::ndarray`, not a second copy, so that the types agree):
+//! collections ([`array`](mod@array), [`bag`],
+//! [`delayed`](mod@delayed)), the diagnostics and the result cache, and
+//! the [`ndarray`] crate the arrays are made of (use `rask::ndarray`, not
+//! a second copy, so that the types agree):
 //!
 //! ```
 //! use rask::array::arange;
