@@ -30,7 +30,8 @@
 //!   tile by tile in cache and sums, plus the tree of partial sums.
 //! - **Reductions** (`sum prod min max mean var std argmin argmax`, the
 //!   NaN-skipping `nansum nanmean nanmin nanmax nanvar nanstd`, `any all
-//!   count_nonzero`) over
+//!   count_nonzero`; the cumulative `cumsum cumprod` and `diff` across
+//!   chunks) over
 //!   one, several or all axes, as trees of configurable fan-in
 //!   ([`Reduce`]).
 //! - **Shape**: slicing with steps and negative indices, integer
@@ -51,6 +52,7 @@ mod array;
 mod blocks;
 mod chunks;
 mod creation;
+mod cumulative;
 mod element;
 mod elementwise;
 mod error;

@@ -256,6 +256,37 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+
+    #[test]
+    fn cumulative_operations_across_chunks((a, c) in array(3), axis in 0usize..3, n in 0usize..3) {
+        prop_assume!(a.ndim() > 0);
+        let axis = axis % a.ndim();
+        let ai = a.mapv(|v| v as i64);
+        let x = from_ndarray(&ai, c).unwrap();
+        let mut sum = ai.clone();
+        sum.accumulate_axis_inplace(Axis(axis), |&p, c| *c += p);
+        prop_assert_eq!(both(&x.cumsum(axis as isize).unwrap()), sum);
+        let small = ai.mapv(|v| v.clamp(-2, 2));
+        let xs = from_ndarray(&small, x.chunks().to_vec()).unwrap();
+        let mut prod = small.clone();
+        prod.accumulate_axis_inplace(Axis(axis), |&p, c| *c *= p);
+        prop_assert_eq!(both(&xs.cumprod(axis as isize - a.ndim() as isize).unwrap()), prod);
+        let mut d = ai.clone();
+        for _ in 0..n {
+            let len = d.len_of(Axis(axis));
+            if len == 0 {
+                break;
+            }
+            let hi = d.slice_axis(Axis(axis), ndarray::Slice::from(1..));
+            let lo = d.slice_axis(Axis(axis), ndarray::Slice::from(..len - 1));
+            d = &hi - &lo;
+        }
+        prop_assert_eq!(both(&x.diff(n, axis as isize).unwrap()), d);
+    }
+}
+
 #[test]
 fn integer_arange_and_its_repr() {
     let x = arange(15, 5);
