@@ -373,6 +373,17 @@ impl<T: Element> Bag<T> {
         self.derive("filter", |inner| Filter { inner, f })
     }
 
+    /// Drops the items for which `f` is true (Dask's `remove`; the
+    /// opposite of [`filter`](Bag::filter)).
+    ///
+    /// ```
+    /// let b = rask::bag::from_sequence((0..6).collect::<Vec<i64>>(), 4).remove(|x| x % 2 == 0);
+    /// assert_eq!(b.compute(&rask::Sync).unwrap(), [1, 3, 5]);
+    /// ```
+    pub fn remove(&self, f: impl Fn(&T) -> bool + Send + Sync + 'static) -> Bag<T> {
+        self.filter(move |x| !f(x))
+    }
+
     /// Replaces every item by the items of `f(item)`.
     ///
     /// ```

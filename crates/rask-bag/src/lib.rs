@@ -11,7 +11,7 @@
 //! use rask::bag::from_sequence;
 //! use rask::Threads;
 //! let words = from_sequence(vec!["apple", "bob", "cat", "apple", "bob", "apple"], 2);
-//! let counts = words.frequencies(true).compute(&Threads::new(2)).unwrap();
+//! let counts = words.frequencies_sorted().compute(&Threads::new(2)).unwrap();
 //! assert_eq!(counts, [("apple", 3), ("bob", 2), ("cat", 1)]);
 //! ```
 //!
@@ -35,7 +35,7 @@
 //! that a single task per partition runs, so
 //!
 //! ```text
-//! read_text("logs/*.gz").json::<Event>().filter(f).map(g).frequencies(false)
+//! read_text("logs/*.gz").json::<Event>().filter(f).map(g).frequencies()
 //! ```
 //!
 //! over 3 files is the graph
