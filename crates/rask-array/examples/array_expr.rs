@@ -7,7 +7,7 @@
 
 use std::time::Instant;
 
-use rask_array::arange;
+use rask_array::Array;
 use rask_scheduler::Threads;
 
 fn main() {
@@ -20,7 +20,8 @@ fn main() {
         .next()
         .and_then(|a| a.parse().ok())
         .unwrap_or(10_000_000);
-    let x = arange(n, chunk) / n as f64;
+    // a float range, as `arange(N) / N` is in NumPy
+    let x = Array::<f64>::arange(0.0, n as f64, 1.0, chunk).expect("chunk > 0") / n as f64;
     let y = ((2.0 * &x + 1.0).powi(3)).sum();
     let executor = Threads::default();
     let start = Instant::now();

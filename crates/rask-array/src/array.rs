@@ -7,7 +7,9 @@ use ndarray::{ArrayD, IxDyn, SliceInfoElem};
 use rask_graph::{Graph, Key, Task, Value};
 use rask_scheduler::{get_with, Callback, Executor, Keys};
 
-use crate::chunks::{all_blocks, block_shape, fmt_grid, fmt_shape, numblocks, offsets, Idx};
+use crate::chunks::{
+    all_blocks, block_shape, chunksize, fmt_grid_short, fmt_shape, numblocks, offsets, Idx,
+};
 use crate::element::Element;
 use crate::error::ArrayError;
 use crate::expr::{blockwise_tasks, fill_body, Expr, Input, MAX_FUSE_DEPTH};
@@ -22,14 +24,17 @@ use crate::node::{build_graph, LazyTasks, Node, NodeKind};
 /// expressions that the next operation fuses into its own tasks.
 ///
 /// ```
-/// use rask_array::arange;
-/// use rask_scheduler::Sync;
+/// use rask::array::arange;
+/// use rask::Sync;
 /// let x = arange(15, 5).named("x");
-/// assert_eq!(x.to_string(), "rask.array<x, shape=(15,), chunks=((5, 5, 5)), dtype=f64>");
+/// assert_eq!(x.to_string(), "rask.array<x, shape=(15,), chunks=((5, 5, 5)), chunksize=(5,), dtype=i64>");
 /// assert_eq!(x.graph().len(), 3);              // ('x', 0), ('x', 1), ('x', 2)
-/// assert_eq!((&x + 100.0).graph().len(), 6);   // one task per chunk more
+/// assert_eq!((&x + 100).graph().len(), 6);     // one task per chunk more
 /// assert_eq!(x.sum().graph().len(), 7);         // per-chunk sums and a final one
-/// assert_eq!(x.sum().compute_scalar(&Sync).unwrap(), 105.0);
+/// assert_eq!(x.sum().compute_scalar(&Sync).unwrap(), 105);
+/// // a long axis shows a few chunks, as Dask's repr
+/// let big = arange(1_000_000, 100).named("big");
+/// assert_eq!(big.to_string(), "rask.array<big, shape=(1000000,), chunks=((100, 100, 100, ..., 100)), chunksize=(100,), dtype=i64>");
 /// ```
 ///
 /// [`compute`]: Array::compute
@@ -52,10 +57,11 @@ impl<T: Element> fmt::Display for Array<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "rask.array<{}, shape={}, chunks={}, dtype={}>",
+            "rask.array<{}, shape={}, chunks={}, chunksize={}, dtype={}>",
             self.node.name,
             fmt_shape(&self.node.shape),
-            fmt_grid(&self.node.chunks),
+            fmt_grid_short(&self.node.chunks),
+            fmt_shape(&chunksize(&self.node.chunks)),
             T::DTYPE
         )
     }
@@ -242,7 +248,7 @@ impl<T: Element> Array<T> {
     /// `(name, i, ...)`.
     ///
     /// ```
-    /// let x = rask_array::arange(4, 2).named("x");
+    /// let x = rask::array::arange(4, 2).named("x");
     /// assert_eq!(x.keys()[1].to_string(), "('x', 1)");
     /// ```
     pub fn named(&self, name: &str) -> Array<T> {
@@ -287,9 +293,9 @@ impl<T: Element> Array<T> {
     /// Computes the array with `executor`.
     ///
     /// ```
-    /// use rask_array::arange;
-    /// let y = (arange(6, 4) * 2.0).compute(&rask_scheduler::Sync).unwrap();
-    /// assert_eq!(y.as_slice().unwrap(), &[0.0, 2.0, 4.0, 6.0, 8.0, 10.0]);
+    /// use rask::array::arange;
+    /// let y = (arange(6, 4) * 2).compute(&rask::Sync).unwrap();
+    /// assert_eq!(y.as_slice().unwrap(), &[0, 2, 4, 6, 8, 10]);
     /// ```
     pub fn compute(&self, executor: &dyn Executor) -> Result<ArrayD<T>, ArrayError> {
         self.compute_with(executor, &[])
@@ -381,9 +387,9 @@ impl<T: Element> Array<T> {
 /// once, as Dask's `compute(a, b)` does.
 ///
 /// ```
-/// use rask_array::{compute_many, RandomState};
+/// use rask::array::{compute_many, RandomState};
 /// let x = RandomState::new(0).random(&[1000], 100).unwrap().materialize();
-/// let [m, s] = compute_many(&[&x.mean(), &x.std()], &rask_scheduler::Sync).unwrap().try_into().unwrap();
+/// let [m, s] = compute_many(&[&x.mean(), &x.std()], &rask::Sync).unwrap().try_into().unwrap();
 /// assert!((m[[]] - 0.5).abs() < 0.05 && (s[[]] - 0.29).abs() < 0.05);
 /// ```
 pub fn compute_many<T: Element>(

@@ -74,12 +74,12 @@ impl<T: Element> Array<T> {
     /// fused expression.
     ///
     /// ```
-    /// use rask_array::arange;
+    /// use rask::array::arange;
     /// let y = arange(6, 4).map_blocks("cumsum", |c, _| {
-    ///     let mut acc = 0.0;
+    ///     let mut acc = 0;
     ///     c.mapv(|v| { acc += v; acc })
     /// });
-    /// assert_eq!(y.compute(&rask_scheduler::Sync).unwrap().as_slice().unwrap(), &[0.0, 1.0, 3.0, 6.0, 4.0, 9.0]);
+    /// assert_eq!(y.compute(&rask::Sync).unwrap().as_slice().unwrap(), &[0, 1, 3, 6, 4, 9]);
     /// ```
     pub fn map_blocks<U: Element, F>(&self, name: &str, f: F) -> Array<U>
     where
@@ -136,11 +136,11 @@ impl<T: Number> Array<T> {
     /// `(k, j)`, after cutting the inner axis of both alike.
     ///
     /// ```
-    /// use ndarray::array;
-    /// use rask_array::from_ndarray;
+    /// use rask::ndarray::array;
+    /// use rask::array::from_ndarray;
     /// let a = from_ndarray(&array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], [2, 1]).unwrap();
     /// let b = from_ndarray(&array![[1.0, 0.0, 2.0], [0.0, 1.0, 3.0]], 2).unwrap();
-    /// let c = a.matmul(&b).unwrap().compute(&rask_scheduler::Sync).unwrap();
+    /// let c = a.matmul(&b).unwrap().compute(&rask::Sync).unwrap();
     /// assert_eq!(c, array![[1.0, 2.0, 8.0], [3.0, 4.0, 18.0], [5.0, 6.0, 28.0]].into_dyn());
     /// ```
     pub fn matmul(&self, other: &Array<T>) -> Result<Array<T>, ArrayError> {

@@ -6,7 +6,7 @@
 //! normalized against a shape into the explicit grid, checked there:
 //!
 //! ```
-//! use rask_array::{zeros, FULL};
+//! use rask::array::{zeros, FULL};
 //! assert_eq!(zeros(&[7, 4], [3, FULL]).unwrap().chunks(), &[vec![3, 3, 1], vec![4]]);
 //! assert_eq!(zeros(&[7], vec![vec![2, 5]]).unwrap().chunks(), &[vec![2, 5]]);
 //! ```
@@ -216,20 +216,32 @@ pub(crate) fn refine(a: &[usize], b: &[usize]) -> Vec<usize> {
     }
 }
 
-/// Writes a grid as Dask prints it: `((5, 5, 5))`, `((2, 2), (3,))`.
-pub(crate) fn fmt_grid(chunks: &[Vec<usize>]) -> String {
+/// The chunks for a repr: an axis of more than [`REPR_CHUNKS`] chunks shows
+/// its first three and its last, `(5, 5, 5, ..., 2)`.
+pub(crate) fn fmt_grid_short(chunks: &[Vec<usize>]) -> String {
     let axes: Vec<String> = chunks
         .iter()
-        .map(|c| {
-            let items: Vec<String> = c.iter().map(usize::to_string).collect();
-            if items.len() == 1 {
-                format!("({},)", items[0])
-            } else {
+        .map(|c| match c.len() {
+            1 => format!("({},)", c[0]),
+            n if n > REPR_CHUNKS => format!("({}, {}, {}, ..., {})", c[0], c[1], c[2], c[n - 1]),
+            _ => {
+                let items: Vec<String> = c.iter().map(usize::to_string).collect();
                 format!("({})", items.join(", "))
             }
         })
         .collect();
     format!("({})", axes.join(", "))
+}
+
+/// The most chunks of an axis a repr lists.
+pub(crate) const REPR_CHUNKS: usize = 6;
+
+/// The largest chunk along each axis (Dask's `chunksize`).
+pub(crate) fn chunksize(chunks: &[Vec<usize>]) -> Vec<usize> {
+    chunks
+        .iter()
+        .map(|c| c.iter().copied().max().unwrap_or(0))
+        .collect()
 }
 
 /// A shape as Python prints a tuple: `(15,)`, `(3, 4)`, `()`.

@@ -39,19 +39,22 @@ fn generated<T: Element>(
     ))
 }
 
-/// `0, 1, ..., n-1` as `f64`, in chunks of `chunk` (NumPy's
-/// `arange(n)`); see [`Array::arange`] for other types and steps.
+/// `0, 1, ..., n-1` as `i64`, in chunks of `chunk`: an integer array for
+/// integer arguments, as NumPy's and Dask's `arange(n)`; see
+/// [`Array::arange`] for other types and steps (`Array::<f64>::arange`).
 ///
 /// ```
-/// let x = rask_array::arange(15, 5);
+/// let x = rask::array::arange(15, 5);
 /// assert_eq!(x.chunks(), &[vec![5, 5, 5]]);
+/// assert_eq!(x.dtype(), "i64");
 /// assert!(x.name().starts_with("arange-"));
+/// assert_eq!((&x + 100).sum().compute_scalar(&rask::Sync).unwrap(), 105 + 100 * 15);
 /// ```
 ///
 /// # Panics
 ///
 /// When `chunk` is 0 and `n` is not.
-pub fn arange(n: usize, chunk: usize) -> Array<f64> {
+pub fn arange(n: usize, chunk: usize) -> Array<i64> {
     Array::arange(0.0, n as f64, 1.0, chunk).unwrap_or_else(|e| panic!("{e}"))
 }
 
@@ -110,9 +113,9 @@ impl<T: Number> Array<T> {
     /// `arange(start, stop, step)`: element `i` is `start + i * step`.
     ///
     /// ```
-    /// use rask_array::Array;
+    /// use rask::array::Array;
     /// let x = Array::<i64>::arange(0.0, 10.0, 3.0, 2).unwrap();
-    /// assert_eq!(x.compute(&rask_scheduler::Sync).unwrap().as_slice().unwrap(), &[0, 3, 6, 9]);
+    /// assert_eq!(x.compute(&rask::Sync).unwrap().as_slice().unwrap(), &[0, 3, 6, 9]);
     /// ```
     pub fn arange(
         start: f64,
@@ -192,9 +195,9 @@ impl<T: Element> Array<T> {
     /// different names.
     ///
     /// ```
-    /// use rask_array::Array;
+    /// use rask::array::Array;
     /// let a = Array::fromfunction("i-plus-10j", &[2, 3], 2, |i: &[usize]| (i[0] + 10 * i[1]) as i64).unwrap();
-    /// assert_eq!(a.compute(&rask_scheduler::Sync).unwrap(), ndarray::arr2(&[[0, 10, 20], [1, 11, 21]]).into_dyn());
+    /// assert_eq!(a.compute(&rask::Sync).unwrap(), rask::ndarray::arr2(&[[0, 10, 20], [1, 11, 21]]).into_dyn());
     /// ```
     pub fn fromfunction<F>(
         name: &str,
@@ -217,11 +220,11 @@ impl<T: Element> Array<T> {
     /// keys.
     ///
     /// ```
-    /// use rask_array::Array;
+    /// use rask::array::Array;
     /// let a = Array::from_block_fn("block-number", &[5], 2, |b| {
-    ///     ndarray::ArrayD::from_elem(b.shape, b.block[0] as i64)
+    ///     rask::ndarray::ArrayD::from_elem(b.shape, b.block[0] as i64)
     /// }).unwrap();
-    /// assert_eq!(a.compute(&rask_scheduler::Sync).unwrap().as_slice().unwrap(), &[0, 0, 1, 1, 2]);
+    /// assert_eq!(a.compute(&rask::Sync).unwrap().as_slice().unwrap(), &[0, 0, 1, 1, 2]);
     /// ```
     pub fn from_block_fn<F>(
         name: &str,
@@ -319,8 +322,8 @@ impl<T: Element> Array<T> {
 /// seed's stream), as Dask's `RandomState` is not.
 ///
 /// ```
-/// use rask_array::RandomState;
-/// use rask_scheduler::Sync;
+/// use rask::array::RandomState;
+/// use rask::Sync;
 /// let a = RandomState::new(42).random(&[10, 10], 3).unwrap().compute(&Sync).unwrap();
 /// let b = RandomState::new(42).random(&[10, 10], [7, 2]).unwrap().compute(&Sync).unwrap();
 /// assert_eq!(a, b);

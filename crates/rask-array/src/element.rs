@@ -31,6 +31,11 @@ pub trait Element:
     const NPY_DESCR: &'static str;
     /// Bytes per element.
     const SIZE: usize;
+    /// NaN for floats; the default value for the other types (what an
+    /// all-NaN `nanmin` gives).
+    fn nan() -> Self {
+        Self::default()
+    }
     /// Whether the value is a NaN (never, for integers and booleans).
     fn is_nan(self) -> bool {
         false
@@ -68,6 +73,20 @@ pub trait Number:
     fn powi(self, n: i32) -> Self;
     /// The absolute value.
     fn abs(self) -> Self;
+    /// NumPy's `sign`: -1, 0 or 1 (NaN stays NaN).
+    fn sign(self) -> Self {
+        if self > Self::ZERO {
+            Self::ONE
+        } else if self < Self::ZERO {
+            -Self::ONE
+        } else {
+            self
+        }
+    }
+    /// Whether the value is infinite (never, for integers).
+    fn is_infinite(self) -> bool {
+        false
+    }
     /// The value as `f64`.
     fn to_f64(self) -> f64;
     /// The nearest value of this type to `v` (`as`).
@@ -86,6 +105,43 @@ pub trait Float: Number {
     fn powf(self, p: Self) -> Self;
     /// Not a number.
     const NAN: Self;
+    /// The functions of real numbers, as the primitive types' methods of
+    /// the same names (`round_ties_even` for NumPy's `round`).
+    fn sin(self) -> Self;
+    /// See [`Float::sin`].
+    fn cos(self) -> Self;
+    /// See [`Float::sin`].
+    fn tan(self) -> Self;
+    /// See [`Float::sin`].
+    fn asin(self) -> Self;
+    /// See [`Float::sin`].
+    fn acos(self) -> Self;
+    /// See [`Float::sin`].
+    fn atan(self) -> Self;
+    /// See [`Float::sin`].
+    fn sinh(self) -> Self;
+    /// See [`Float::sin`].
+    fn cosh(self) -> Self;
+    /// See [`Float::sin`].
+    fn tanh(self) -> Self;
+    /// See [`Float::sin`].
+    fn exp_m1(self) -> Self;
+    /// See [`Float::sin`].
+    fn ln_1p(self) -> Self;
+    /// See [`Float::sin`].
+    fn log2(self) -> Self;
+    /// See [`Float::sin`].
+    fn log10(self) -> Self;
+    /// See [`Float::sin`].
+    fn cbrt(self) -> Self;
+    /// See [`Float::sin`].
+    fn floor(self) -> Self;
+    /// See [`Float::sin`].
+    fn ceil(self) -> Self;
+    /// See [`Float::sin`].
+    fn round_ties_even(self) -> Self;
+    /// See [`Float::sin`].
+    fn trunc(self) -> Self;
 }
 
 /// Conversion of one element type into another, as Rust's `as` does
@@ -93,6 +149,15 @@ pub trait Float: Number {
 pub trait Cast<U> {
     /// The converted value.
     fn cast(self) -> U;
+}
+
+macro_rules! float_fns {
+    ($t:ty; $($f:ident)*) => {$(
+        #[inline(always)]
+        fn $f(self) -> Self {
+            <$t>::$f(self)
+        }
+    )*};
 }
 
 macro_rules! float {
@@ -103,6 +168,9 @@ macro_rules! float {
             const SIZE: usize = std::mem::size_of::<$t>();
             fn is_nan(self) -> bool {
                 self.is_nan()
+            }
+            fn nan() -> Self {
+                <$t>::NAN
             }
             fn bits(self) -> u64 {
                 self.to_bits() as u64
@@ -129,6 +197,9 @@ macro_rules! float {
             fn abs(self) -> Self {
                 <$t>::abs(self)
             }
+            fn is_infinite(self) -> bool {
+                <$t>::is_infinite(self)
+            }
             fn to_f64(self) -> f64 {
                 self as f64
             }
@@ -150,6 +221,8 @@ macro_rules! float {
                 <$t>::powf(self, p)
             }
             const NAN: Self = <$t>::NAN;
+            float_fns!($t; sin cos tan asin acos atan sinh cosh tanh exp_m1 ln_1p log2 log10
+                cbrt floor ceil round_ties_even trunc);
         }
     };
 }

@@ -100,16 +100,49 @@ impl<'a, T: Element> From<&'a Array<T>> for Operand<'a, T> {
         Operand::Array(a)
     }
 }
-macro_rules! operand_scalar {
-    ($($t:ty),*) => {$(
-        impl<'a> From<$t> for Operand<'a, $t> {
-            fn from(v: $t) -> Self {
-                Operand::Scalar(v)
+impl<'a> From<bool> for Operand<'a, bool> {
+    fn from(v: bool) -> Self {
+        Operand::Scalar(v)
+    }
+}
+
+/// A Rust number usable as a scalar operand of an array of `T`: every
+/// primitive number for a float array, every integer for an `i64` array
+/// (a float scalar with an integer array: cast the array with
+/// [`Array::astype`] first). It is converted to `T` as `as` does.
+///
+/// ```
+/// use rask::array::arange;
+/// let x = arange(4, 2);                           // i64
+/// let y = (&x + 100_u8) * 2;                      // any integer type
+/// assert_eq!(y.compute(&rask::Sync).unwrap().as_slice().unwrap(), &[200, 202, 204, 206]);
+/// let z = 0.5 * &x.astype::<f64>() + 1;           // an integer with a float array
+/// assert_eq!(z.compute(&rask::Sync).unwrap().as_slice().unwrap(), &[1.0, 1.5, 2.0, 2.5]);
+/// ```
+pub trait Scalar<T>: Copy {
+    /// The scalar as a `T`.
+    fn to_element(self) -> T;
+}
+
+macro_rules! scalars {
+    ($t:ty; $($s:ty),*) => {$(
+        impl Scalar<$t> for $s {
+            #[inline(always)]
+            fn to_element(self) -> $t {
+                self as $t
             }
         }
-    )*};
+    )*
+        impl<'a, S: Scalar<$t>> From<S> for Operand<'a, $t> {
+            fn from(v: S) -> Self {
+                Operand::Scalar(v.to_element())
+            }
+        }
+    };
 }
-operand_scalar!(f64, f32, i64, bool);
+scalars!(f64; f64, f32, i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
+scalars!(f32; f64, f32, i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
+scalars!(i64; i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
 
 impl<T: Element> Array<T> {
     /// The expression of an operand of a result of shape `shape`: fused
@@ -218,6 +251,24 @@ impl<T: Element> Array<T> {
         ))
     }
 
+    /// `f(a, b)` of two broadcast arrays of any types, named `op` with
+    /// `tok` (which must hold whatever `f` captures).
+    pub(crate) fn zip_tok<U: Element, V: Element, F>(
+        &self,
+        other: &Array<U>,
+        op: &'static str,
+        mut tok: Tokenizer,
+        f: F,
+    ) -> Result<Array<V>, ArrayError>
+    where
+        F: Fn(T, U) -> V + Clone + Send + Sync + 'static,
+    {
+        let (shape, grid, t) = unify(&[&self.node, &other.node])?;
+        let (a, b) = (self.cut(&t[0]), other.cut(&t[1]));
+        tok.str(a.name()).str(b.name());
+        Ok(zipped(&a, &b, shape, grid, tok.finish(), op, f))
+    }
+
     /// `f(a, b)` of two broadcast arrays of any types.
     pub fn zip_with<U: Element, V: Element, F>(
         &self,
@@ -293,8 +344,8 @@ impl<T: Element> Array<T> {
     /// different names.
     ///
     /// ```
-    /// let y = rask_array::arange(4, 2).map("half-up", |v| (v / 2.0).ceil());
-    /// assert_eq!(y.compute(&rask_scheduler::Sync).unwrap().as_slice().unwrap(), &[0.0, 1.0, 1.0, 2.0]);
+    /// let y = rask::array::arange(4, 2).map("half-up", |v| (v as f64 / 2.0).ceil());
+    /// assert_eq!(y.compute(&rask::Sync).unwrap().as_slice().unwrap(), &[0.0, 1.0, 1.0, 2.0]);
     /// ```
     pub fn map<U: Element, F>(&self, name: &str, f: F) -> Array<U>
     where
@@ -319,10 +370,10 @@ impl Array<bool> {
     /// all three broadcast together.
     ///
     /// ```
-    /// use rask_array::arange;
+    /// use rask::array::arange;
     /// let x = arange(5, 2);
-    /// let y = x.gt(2.0).unwrap().select(&x, &(&x * 10.0)).unwrap();
-    /// assert_eq!(y.compute(&rask_scheduler::Sync).unwrap().as_slice().unwrap(), &[0.0, 10.0, 20.0, 3.0, 4.0]);
+    /// let y = x.gt(2).unwrap().select(&x, &(&x * 10)).unwrap();
+    /// assert_eq!(y.compute(&rask::Sync).unwrap().as_slice().unwrap(), &[0, 10, 20, 3, 4]);
     /// ```
     pub fn select<T: Element>(&self, a: &Array<T>, b: &Array<T>) -> Result<Array<T>, ArrayError> {
         let (shape, grid, t) = unify(&[&self.node, &a.node, &b.node])?;
@@ -377,36 +428,45 @@ impl<T: Number> Array<T> {
     pub fn try_rem(&self, other: &Array<T>) -> Result<Array<T>, ArrayError> {
         self.zip_same(other, "mod", |a, b| a % b)
     }
-    /// The larger of each pair of elements (NumPy's `maximum`).
-    pub fn maximum(&self, other: &Array<T>) -> Result<Array<T>, ArrayError> {
-        self.zip_same(
-            other,
-            "maximum",
-            |a, b| {
-                if a.is_nan() || a >= b {
-                    a
-                } else {
-                    b
-                }
-            },
-        )
+    /// The larger of each pair of elements (NumPy's `maximum`; NaN wins),
+    /// with an array (broadcast) or a scalar of any numeric type.
+    ///
+    /// ```
+    /// use rask::array::arange;
+    /// let x = arange(5, 2).astype::<f64>();
+    /// let y = x.maximum(2).unwrap().minimum(&(&x * 0.5 + 2)).unwrap();
+    /// assert_eq!(y.compute(&rask::Sync).unwrap().as_slice().unwrap(), &[2.0, 2.0, 2.0, 3.0, 4.0]);
+    /// ```
+    pub fn maximum<'a>(&self, other: impl Into<Operand<'a, T>>) -> Result<Array<T>, ArrayError> {
+        let f = |a: T, b: T| {
+            if a.is_nan() || a >= b {
+                a
+            } else {
+                b
+            }
+        };
+        match other.into() {
+            Operand::Array(b) => self.zip_same(b, "maximum", f),
+            Operand::Scalar(c) => Ok(self.scalar_op("maximum", c, false, move |v| f(v, c))),
+        }
     }
-    /// The smaller of each pair of elements (NumPy's `minimum`).
-    pub fn minimum(&self, other: &Array<T>) -> Result<Array<T>, ArrayError> {
-        self.zip_same(
-            other,
-            "minimum",
-            |a, b| {
-                if a.is_nan() || a <= b {
-                    a
-                } else {
-                    b
-                }
-            },
-        )
+    /// The smaller of each pair of elements (NumPy's `minimum`; NaN
+    /// wins), with an array or a scalar.
+    pub fn minimum<'a>(&self, other: impl Into<Operand<'a, T>>) -> Result<Array<T>, ArrayError> {
+        let f = |a: T, b: T| {
+            if a.is_nan() || a <= b {
+                a
+            } else {
+                b
+            }
+        };
+        match other.into() {
+            Operand::Array(b) => self.zip_same(b, "minimum", f),
+            Operand::Scalar(c) => Ok(self.scalar_op("minimum", c, false, move |v| f(v, c))),
+        }
     }
 
-    fn scalar_op<F>(&self, op: &'static str, c: T, left: bool, f: F) -> Array<T>
+    pub(crate) fn scalar_op<F>(&self, op: &'static str, c: T, left: bool, f: F) -> Array<T>
     where
         F: Fn(T) -> T + Clone + Send + Sync + 'static,
     {
@@ -493,38 +553,49 @@ macro_rules! binary_ops {
                 self.$method(&rhs)
             }
         }
-        impl<T: Number> $trait<T> for &Array<T> {
-            type Output = Array<T>;
-            fn $method(self, c: T) -> Array<T> {
-                self.scalar_op($op, c, false, move |v| v $sym c)
-            }
-        }
-        impl<T: Number> $trait<T> for Array<T> {
-            type Output = Array<T>;
-            fn $method(self, c: T) -> Array<T> {
-                (&self).$method(c)
-            }
-        }
-        scalar_left!($trait $method $op $sym $rop; f64 f32 i64);
+        scalar_right!($trait $method $op $sym; f64 f32 i64);
+        scalar_left!($trait $method $rop $sym; f64: f64 i64, f32: f32 i64, i64: i64);
     )*};
 }
 
+// `&x + 100`: any scalar type `S: Scalar<T>` on the right (the output
+// type does not depend on `S`, so a literal of any kind infers)
+macro_rules! scalar_right {
+    ($trait:ident $method:ident $op:literal $sym:tt; $($t:ty)*) => {$(
+        impl<S: Scalar<$t>> $trait<S> for &Array<$t> {
+            type Output = Array<$t>;
+            fn $method(self, c: S) -> Array<$t> {
+                let c: $t = c.to_element();
+                self.scalar_op($op, c, false, move |v| v $sym c)
+            }
+        }
+        impl<S: Scalar<$t>> $trait<S> for Array<$t> {
+            type Output = Array<$t>;
+            fn $method(self, c: S) -> Array<$t> {
+                (&self).$method(c)
+            }
+        }
+    )*};
+}
+
+// `2 * &x`: on the left one float type (the array's) and one integer type
+// (`i64`) per array type, so that an unsuffixed literal infers
 macro_rules! scalar_left {
-    ($trait:ident $method:ident $op:literal $sym:tt $rop:literal; $($t:ty)*) => {$(
-        impl $trait<&Array<$t>> for $t {
+    ($trait:ident $method:ident $rop:literal $sym:tt; $($t:ty: $($s:ty)*),*) => {$($(
+        impl $trait<&Array<$t>> for $s {
             type Output = Array<$t>;
             fn $method(self, a: &Array<$t>) -> Array<$t> {
-                let c = self;
+                let c: $t = self.to_element();
                 a.scalar_op($rop, c, true, move |v| c $sym v)
             }
         }
-        impl $trait<Array<$t>> for $t {
+        impl $trait<Array<$t>> for $s {
             type Output = Array<$t>;
             fn $method(self, a: Array<$t>) -> Array<$t> {
                 self.$method(&a)
             }
         }
-    )*};
+    )*)*};
 }
 
 binary_ops! {

@@ -7,28 +7,37 @@
 //! executor and assembles an `ndarray::ArrayD<T>`. The seed's example:
 //!
 //! ```
-//! use rask_array::arange;
-//! use rask_scheduler::Threads;
+//! use rask::array::arange;
+//! use rask::Threads;
 //! let x = arange(15, 5).named("x");
-//! assert_eq!(x.to_string(), "rask.array<x, shape=(15,), chunks=((5, 5, 5)), dtype=f64>");
+//! assert_eq!(x.to_string(), "rask.array<x, shape=(15,), chunks=((5, 5, 5)), chunksize=(5,), dtype=i64>");
 //! let keys: Vec<String> = x.graph().keys().iter().map(|k| k.to_string()).collect();
 //! assert_eq!(keys.len(), 3);
 //! assert!(keys.contains(&"('x', 0)".to_string()));
-//! let y = ((2.0 * &x + 1.0).powi(3)).sum();
-//! assert_eq!(y.compute_scalar(&Threads::new(2)).unwrap(), (0..15).map(|i| ((2 * i + 1) as f64).powi(3)).sum::<f64>());
+//! let y = ((2 * &x + 1).powi(3)).sum();
+//! assert_eq!(y.compute_scalar(&Threads::new(2)).unwrap(), (0..15_i64).map(|i| (2 * i + 1).pow(3)).sum::<i64>());
 //! ```
 //!
-//! - **Elementwise** operations (`+ - * / %` with scalars and arrays,
-//!   broadcast as in NumPy; `powi`, `powf`, `sqrt`, `exp`, `abs`,
-//!   comparisons, `select`, `map`, `astype`) stay lazy expressions that
+//! - **Elementwise** operations (`+ - * / %` with arrays, broadcast as in
+//!   NumPy, and with scalars of any numeric type on either side: `&x +
+//!   100`, `2 * &x`; NumPy's ufuncs `sin cos tan arcsin arccos arctan
+//!   sinh cosh tanh exp expm1 log log1p log2 log10 sqrt cbrt floor ceil
+//!   round trunc sign abs clip isnan isinf isfinite`, `maximum`/`minimum`
+//!   and [`where_`] with scalars or arrays, `powi`, `powf`, comparisons,
+//!   `map`, `astype`) stay lazy expressions that
 //!   the next operation fuses into its own tasks: `((2*x + 1)**3).sum()`
 //!   is one task per chunk that generates `x`, evaluates the expression
 //!   tile by tile in cache and sums, plus the tree of partial sums.
-//! - **Reductions** (`sum prod min max mean var std argmin argmax`) over
+//! - **Reductions** (`sum prod min max mean var std argmin argmax`, the
+//!   NaN-skipping `nansum nanmean nanmin nanmax nanvar nanstd`, `any all
+//!   count_nonzero`; the cumulative `cumsum cumprod` and `diff` across
+//!   chunks) over
 //!   one, several or all axes, as trees of configurable fan-in
 //!   ([`Reduce`]).
 //! - **Shape**: slicing with steps and negative indices, integer
-//!   indexing, `transpose`, `reshape`, `rechunk`, `concatenate`, `stack`,
+//!   indexing (slices past the ends clamped, as NumPy's), `transpose`,
+//!   `reshape`, `squeeze`, `expand_dims`, `broadcast_to`, `rechunk`,
+//!   `concatenate`, `stack`, `eye`, `diag`, `tril`, `triu`,
 //!   `matmul` by blocks.
 //! - **Storage**: Zarr v3 (the `zarrs` crate) and `.npy`, read and written
 //!   chunk by chunk; [`Array::store`] streams any array into a
@@ -43,10 +52,12 @@ mod array;
 mod blocks;
 mod chunks;
 mod creation;
+mod cumulative;
 mod element;
 mod elementwise;
 mod error;
 mod expr;
+mod matrix;
 mod node;
 mod rechunk;
 mod reduction;
@@ -55,13 +66,20 @@ mod simd;
 mod slicing;
 mod storage;
 mod token;
+mod ufunc;
+
+/// The `ndarray` crate this one is built on, re-exported so that users
+/// name the same version (`use rask::ndarray::s;`).
+pub use ndarray;
 
 pub use array::{compute_many, Array};
 pub use chunks::{ChunkSpec, FULL};
 pub use creation::{arange, from_ndarray, full, linspace, ones, zeros, BlockInfo, RandomState};
 pub use element::{Cast, Element, Float, Number};
-pub use elementwise::Operand;
+pub use elementwise::{Operand, Scalar};
 pub use error::ArrayError;
+pub use matrix::{diag, eye};
 pub use reduction::{Reduce, SPLIT_EVERY};
 pub use shape::{concatenate, stack};
 pub use storage::{ChunkSink, NpySink};
+pub use ufunc::where_;

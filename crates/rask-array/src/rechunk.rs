@@ -62,10 +62,10 @@ impl<T: Element> Array<T> {
     /// The same array in other chunks (Dask's `rechunk`).
     ///
     /// ```
-    /// use rask_array::arange;
+    /// use rask::array::arange;
     /// let x = arange(10, 3).rechunk(5).unwrap();
     /// assert_eq!(x.chunks(), &[vec![5, 5]]);
-    /// assert_eq!(x.compute(&rask_scheduler::Sync).unwrap(), ndarray::Array::range(0.0, 10.0, 1.0).into_dyn());
+    /// assert_eq!(x.compute(&rask::Sync).unwrap(), rask::ndarray::Array::from_iter(0..10_i64).into_dyn());
     /// ```
     pub fn rechunk(&self, chunks: impl Into<ChunkSpec>) -> Result<Array<T>, ArrayError> {
         let grid = chunks.into().normalize(self.shape(), self.name())?;

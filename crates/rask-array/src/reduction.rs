@@ -40,7 +40,7 @@ pub const SPLIT_EVERY: usize = 16;
 /// Which axes a reduction runs over, and how.
 ///
 /// ```
-/// use rask_array::{Reduce, RandomState};
+/// use rask::array::{Reduce, RandomState};
 /// let x = RandomState::new(0).random(&[6, 4], 2).unwrap();
 /// let m = x.mean_with(&Reduce::axis(0).keepdims(true).split_every(2)).unwrap();
 /// assert_eq!(m.shape(), &[1, 4]);
@@ -96,6 +96,8 @@ pub(crate) trait Reducer<T: Element>: Clone + Send + Sync + 'static {
     type Out: Element;
     /// The operation's name (`sum`, ...).
     const NAME: &'static str;
+    /// The name of the operation skipping NaNs (`nansum`, ...).
+    const NAN_NAME: &'static str = Self::NAME;
     /// Whether folding needs each element's index (`argmin`).
     const INDEXED: bool = false;
     /// Whether an empty reduction is an error (no identity).
@@ -122,6 +124,7 @@ impl<T: Number> Reducer<T> for Sum {
     type Acc = T;
     type Out = T;
     const NAME: &'static str = "sum";
+    const NAN_NAME: &'static str = "nansum";
     fn init(&self) -> T {
         T::ZERO
     }
@@ -192,12 +195,133 @@ impl<T: Element, const MAX: bool> Reducer<T> for Extreme<MAX> {
     }
 }
 
+/// `R` over the elements that are not NaN (`nansum`, `nanmean`,
+/// `nanvar`): an all-NaN sum is 0, an all-NaN mean or variance NaN, as
+/// NumPy's.
+#[derive(Clone, Copy)]
+pub(crate) struct SkipNan<R>(pub(crate) R);
+impl<T: Element, R: Reducer<T>> Reducer<T> for SkipNan<R> {
+    type Acc = R::Acc;
+    type Out = R::Out;
+    const NAME: &'static str = R::NAN_NAME;
+    const NONEMPTY: bool = R::NONEMPTY;
+    fn init(&self) -> R::Acc {
+        self.0.init()
+    }
+    #[inline]
+    fn fold(&self, acc: &mut R::Acc, x: T) {
+        if !x.is_nan() {
+            self.0.fold(acc, x);
+        }
+    }
+    fn merge(&self, a: &mut R::Acc, b: &R::Acc) {
+        self.0.merge(a, b);
+    }
+    fn finish(&self, a: &R::Acc) -> R::Out {
+        self.0.finish(a)
+    }
+    fn tokenize(&self, tok: &mut Tokenizer) {
+        self.0.tokenize(tok);
+    }
+}
+
+/// `nanmin` (`MAX = false`) or `nanmax`: NaNs are skipped; an all-NaN
+/// slice gives NaN, as NumPy's (which warns).
+#[derive(Clone, Copy)]
+pub(crate) struct NanExtreme<const MAX: bool>;
+impl<T: Element, const MAX: bool> Reducer<T> for NanExtreme<MAX> {
+    type Acc = Option<T>;
+    type Out = T;
+    const NAME: &'static str = if MAX { "nanmax" } else { "nanmin" };
+    const NONEMPTY: bool = true;
+    fn init(&self) -> Option<T> {
+        None
+    }
+    #[inline]
+    fn fold(&self, acc: &mut Option<T>, x: T) {
+        if x.is_nan() {
+            return;
+        }
+        match acc {
+            None => *acc = Some(x),
+            Some(a) => {
+                if if MAX { x > *a } else { x < *a } {
+                    *a = x;
+                }
+            }
+        }
+    }
+    fn merge(&self, a: &mut Option<T>, b: &Option<T>) {
+        if let Some(b) = b {
+            self.fold(a, *b);
+        }
+    }
+    fn finish(&self, a: &Option<T>) -> T {
+        a.unwrap_or_else(T::nan)
+    }
+}
+
+/// `any` (`ALL = false`) or `all`: whether any (every) element is not
+/// zero (`false` for booleans); `any` of nothing is false, `all` true.
+#[derive(Clone, Copy)]
+pub(crate) struct Truth<const ALL: bool>;
+impl<T: Element, const ALL: bool> Reducer<T> for Truth<ALL> {
+    type Acc = bool;
+    type Out = bool;
+    const NAME: &'static str = if ALL { "all" } else { "any" };
+    fn init(&self) -> bool {
+        ALL
+    }
+    #[inline]
+    fn fold(&self, acc: &mut bool, x: T) {
+        let nonzero = x != T::default();
+        if ALL {
+            *acc &= nonzero;
+        } else {
+            *acc |= nonzero;
+        }
+    }
+    fn merge(&self, a: &mut bool, b: &bool) {
+        if ALL {
+            *a &= *b;
+        } else {
+            *a |= *b;
+        }
+    }
+    fn finish(&self, a: &bool) -> bool {
+        *a
+    }
+}
+
+/// `count_nonzero`: the elements that are not zero (NaN counts).
+#[derive(Clone, Copy)]
+pub(crate) struct CountNonzero;
+impl<T: Element> Reducer<T> for CountNonzero {
+    type Acc = i64;
+    type Out = i64;
+    const NAME: &'static str = "count_nonzero";
+    fn init(&self) -> i64 {
+        0
+    }
+    #[inline]
+    fn fold(&self, acc: &mut i64, x: T) {
+        *acc += (x != T::default()) as i64;
+    }
+    fn merge(&self, a: &mut i64, b: &i64) {
+        *a += *b;
+    }
+    fn finish(&self, a: &i64) -> i64 {
+        *a
+    }
+}
+
 #[derive(Clone, Copy)]
 pub(crate) struct Mean;
 impl<T: Number> Reducer<T> for Mean {
     type Acc = (f64, f64);
     type Out = f64;
     const NAME: &'static str = "mean";
+    const NAN_NAME: &'static str = "nanmean";
     fn init(&self) -> (f64, f64) {
         (0.0, 0.0)
     }
@@ -255,6 +379,7 @@ impl<T: Number> Reducer<T> for Var {
     type Acc = (f64, f64, f64);
     type Out = f64;
     const NAME: &'static str = "var";
+    const NAN_NAME: &'static str = "nanvar";
     fn init(&self) -> (f64, f64, f64) {
         (0.0, 0.0, 0.0)
     }
@@ -838,5 +963,121 @@ impl<T: Number> Array<T> {
             },
             opts,
         )
+    }
+}
+
+/// The three spellings of a reduction: over all axes, along one axis, as
+/// a [`Reduce`] says.
+macro_rules! reductions {
+    ($bound:ident; $($all:ident $axis:ident $with:ident -> $out:ty = $make:expr, $doc:literal;)*) => {
+        impl<T: $bound> Array<T> {$(
+            #[doc = concat!($doc, ", over all axes (a 0-d array).")]
+            pub fn $all(&self) -> Array<$out> {
+                all_axes(self.reduction($make, &Reduce::all()))
+            }
+            #[doc = concat!($doc, ", along `axis`.")]
+            pub fn $axis(&self, axis: isize) -> Result<Array<$out>, ArrayError> {
+                self.reduction($make, &Reduce::axis(axis))
+            }
+            #[doc = concat!($doc, ", as `opts` say.")]
+            pub fn $with(&self, opts: &Reduce) -> Result<Array<$out>, ArrayError> {
+                self.reduction($make, opts)
+            }
+        )*}
+    };
+}
+
+reductions! { Number;
+    nansum nansum_axis nansum_with -> T = SkipNan(Sum),
+        "The sum of the elements that are not NaN (NumPy's `nansum`; 0 if none is)";
+    nanmean nanmean_axis nanmean_with -> f64 = SkipNan(Mean),
+        "The mean of the elements that are not NaN, as `f64` (NumPy's `nanmean`)";
+}
+
+reductions! { Element;
+    any any_axis any_with -> bool = Truth::<false>,
+        "Whether any element is not zero (NumPy's `any`; false for no element)";
+    all all_axis all_with -> bool = Truth::<true>,
+        "Whether every element is not zero (NumPy's `all`; true for no element)";
+    count_nonzero count_nonzero_axis count_nonzero_with -> i64 = CountNonzero,
+        "The number of elements that are not zero (NumPy's `count_nonzero`; NaN counts)";
+}
+
+impl<T: Element> Array<T> {
+    /// The smallest element that is not NaN (NumPy's `nanmin`; NaN if all
+    /// are), over all axes; an error for an empty array.
+    ///
+    /// ```
+    /// use rask::array::from_ndarray;
+    /// let x = from_ndarray(&rask::ndarray::arr1(&[3.0, f64::NAN, 1.0, 2.0]), 2).unwrap();
+    /// assert_eq!(x.nanmin().unwrap().compute_scalar(&rask::Sync).unwrap(), 1.0);
+    /// assert_eq!(x.nanmax().unwrap().compute_scalar(&rask::Sync).unwrap(), 3.0);
+    /// assert_eq!(x.nansum().compute_scalar(&rask::Sync).unwrap(), 6.0);
+    /// assert_eq!(x.nanmean().compute_scalar(&rask::Sync).unwrap(), 2.0);
+    /// assert!(x.min().unwrap().compute_scalar(&rask::Sync).unwrap().is_nan());
+    /// ```
+    pub fn nanmin(&self) -> Result<Array<T>, ArrayError> {
+        self.reduction(NanExtreme::<false>, &Reduce::all())
+    }
+    /// The smallest elements that are not NaN along `axis`.
+    pub fn nanmin_axis(&self, axis: isize) -> Result<Array<T>, ArrayError> {
+        self.reduction(NanExtreme::<false>, &Reduce::axis(axis))
+    }
+    /// The smallest elements that are not NaN as `opts` say.
+    pub fn nanmin_with(&self, opts: &Reduce) -> Result<Array<T>, ArrayError> {
+        self.reduction(NanExtreme::<false>, opts)
+    }
+    /// The largest element that is not NaN (NumPy's `nanmax`; NaN if all
+    /// are), over all axes.
+    pub fn nanmax(&self) -> Result<Array<T>, ArrayError> {
+        self.reduction(NanExtreme::<true>, &Reduce::all())
+    }
+    /// The largest elements that are not NaN along `axis`.
+    pub fn nanmax_axis(&self, axis: isize) -> Result<Array<T>, ArrayError> {
+        self.reduction(NanExtreme::<true>, &Reduce::axis(axis))
+    }
+    /// The largest elements that are not NaN as `opts` say.
+    pub fn nanmax_with(&self, opts: &Reduce) -> Result<Array<T>, ArrayError> {
+        self.reduction(NanExtreme::<true>, opts)
+    }
+}
+
+impl<T: Number> Array<T> {
+    /// The variance of the elements that are not NaN (divisor `n`), as
+    /// `f64` (NumPy's `nanvar`).
+    pub fn nanvar(&self) -> Array<f64> {
+        all_axes(self.nanvar_with(&Reduce::all()))
+    }
+    /// The variances of the elements that are not NaN along `axis`.
+    pub fn nanvar_axis(&self, axis: isize) -> Result<Array<f64>, ArrayError> {
+        self.nanvar_with(&Reduce::axis(axis))
+    }
+    /// The variances of the elements that are not NaN as `opts` say (with
+    /// its `ddof`).
+    pub fn nanvar_with(&self, opts: &Reduce) -> Result<Array<f64>, ArrayError> {
+        let var = Var {
+            ddof: opts.ddof,
+            sqrt: false,
+        };
+        self.reduction(SkipNan(var), opts)
+    }
+    /// The standard deviation of the elements that are not NaN (divisor
+    /// `n`), as `f64` (NumPy's `nanstd`).
+    pub fn nanstd(&self) -> Array<f64> {
+        all_axes(self.nanstd_with(&Reduce::all()))
+    }
+    /// The standard deviations of the elements that are not NaN along
+    /// `axis`.
+    pub fn nanstd_axis(&self, axis: isize) -> Result<Array<f64>, ArrayError> {
+        self.nanstd_with(&Reduce::axis(axis))
+    }
+    /// The standard deviations of the elements that are not NaN as `opts`
+    /// say (with its `ddof`).
+    pub fn nanstd_with(&self, opts: &Reduce) -> Result<Array<f64>, ArrayError> {
+        let var = Var {
+            ddof: opts.ddof,
+            sqrt: true,
+        };
+        self.reduction(SkipNan(var), opts)
     }
 }

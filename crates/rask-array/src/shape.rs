@@ -64,10 +64,10 @@ fn common_chunks<T: Element>(arrays: &[&Array<T>], skip: Option<usize>) -> Vec<A
 /// other axes must have equal lengths.
 ///
 /// ```
-/// use rask_array::{arange, concatenate};
+/// use rask::array::{arange, concatenate};
 /// let x = concatenate(&[&arange(3, 2), &arange(2, 2)], 0).unwrap();
 /// assert_eq!(x.chunks(), &[vec![2, 1, 2]]);
-/// assert_eq!(x.compute(&rask_scheduler::Sync).unwrap().as_slice().unwrap(), &[0.0, 1.0, 2.0, 0.0, 1.0]);
+/// assert_eq!(x.compute(&rask::Sync).unwrap().as_slice().unwrap(), &[0, 1, 2, 0, 1]);
 /// ```
 pub fn concatenate<T: Element>(arrays: &[&Array<T>], axis: isize) -> Result<Array<T>, ArrayError> {
     let first = arrays.first().ok_or_else(|| ArrayError::Shape {
@@ -133,10 +133,10 @@ pub fn concatenate<T: Element>(arrays: &[&Array<T>], axis: isize) -> Result<Arra
 /// Arrays of one shape stacked along a new axis (NumPy's `stack`).
 ///
 /// ```
-/// use rask_array::{arange, stack};
-/// let x = stack(&[&arange(3, 2), &(arange(3, 2) * 10.0)], 1).unwrap();
+/// use rask::array::{arange, stack};
+/// let x = stack(&[&arange(3, 2), &(arange(3, 2) * 10)], 1).unwrap();
 /// assert_eq!(x.shape(), &[3, 2]);
-/// assert_eq!(x.compute(&rask_scheduler::Sync).unwrap(), ndarray::arr2(&[[0.0, 0.0], [1.0, 10.0], [2.0, 20.0]]).into_dyn());
+/// assert_eq!(x.compute(&rask::Sync).unwrap(), rask::ndarray::arr2(&[[0, 0], [1, 10], [2, 20]]).into_dyn());
 /// ```
 pub fn stack<T: Element>(arrays: &[&Array<T>], axis: isize) -> Result<Array<T>, ArrayError> {
     let first = arrays.first().ok_or_else(|| ArrayError::Shape {
@@ -241,11 +241,11 @@ impl<T: Element> Array<T> {
     /// would not map to one output chunk (see the module's notes).
     ///
     /// ```
-    /// use rask_array::arange;
+    /// use rask::array::arange;
     /// let x = arange(12, 4).reshape(&[3, -1]).unwrap();
     /// assert_eq!(x.shape(), &[3, 4]);
     /// assert_eq!(x.chunks(), &[vec![1, 1, 1], vec![4]]);
-    /// assert_eq!(x.compute(&rask_scheduler::Sync).unwrap()[[2, 1]], 9.0);
+    /// assert_eq!(x.compute(&rask::Sync).unwrap()[[2, 1]], 9);
     /// ```
     pub fn reshape(&self, shape: &[isize]) -> Result<Array<T>, ArrayError> {
         let size = self.len();

@@ -124,13 +124,13 @@ impl<T: Element> Array<T> {
     /// Writes the array to a `.npy` file, chunk by chunk.
     ///
     /// ```
-    /// use rask_array::{arange, Array};
-    /// use rask_scheduler::Sync;
+    /// use rask::array::{arange, Array};
+    /// use rask::Sync;
     /// let dir = tempfile::tempdir().unwrap();
     /// let path = dir.path().join("x.npy");
     /// let x = arange(12, 5).reshape(&[3, 4]).unwrap();
     /// x.to_npy(&path, &Sync).unwrap();
-    /// let y = Array::<f64>::from_npy(&path, [2, 3]).unwrap();
+    /// let y = Array::<i64>::from_npy(&path, [2, 3]).unwrap();
     /// assert_eq!(y.compute(&Sync).unwrap(), x.compute(&Sync).unwrap());
     /// ```
     pub fn to_npy(
@@ -252,8 +252,8 @@ impl<T: Element> Array<T> {
     /// missing), one Zarr chunk per chunk, uncompressed.
     ///
     /// ```
-    /// use rask_array::{Array, RandomState};
-    /// use rask_scheduler::Threads;
+    /// use rask::array::{Array, RandomState};
+    /// use rask::Threads;
     /// let dir = tempfile::tempdir().unwrap();
     /// let x = RandomState::new(1).random(&[10, 7], [4, 3]).unwrap();
     /// x.to_zarr(dir.path(), &Threads::new(2)).unwrap();

@@ -136,10 +136,7 @@ fn the_tree_has_the_fan_in_asked_for() {
     let s = x.sum_with(&Reduce::all().split_every(4)).unwrap();
     let g = s.graph();
     assert_eq!(g.len(), 64 + 64 + 16 + 4 + 1);
-    assert_eq!(
-        s.compute_scalar(&Sync).unwrap(),
-        (0..64).sum::<i32>() as f64
-    );
+    assert_eq!(s.compute_scalar(&Sync).unwrap(), (0..64).sum::<i64>());
     // default fan-in 16: 64 -> 4 -> 1
     assert_eq!(x.sum().graph().len(), 64 + 64 + 4 + 1);
 }

@@ -147,22 +147,42 @@ proptest! {
 }
 
 #[test]
-fn out_of_range_slices_are_errors_naming_the_array() {
+fn out_of_range_indices_are_errors_naming_the_array() {
     let x = rask_array::arange(10, 3).named("x");
-    let e = x.slice(ndarray::s![3..11]).unwrap_err().to_string();
-    assert_eq!(
-        e,
-        "array x: slice 3..11 out of range for axis 0 of length 10"
-    );
     let e = x.slice(ndarray::s![-11]).unwrap_err().to_string();
     assert_eq!(e, "array x: index -11 out of range for axis 0 of length 10");
     assert!(x.slice(ndarray::s![1, 2]).is_err());
     assert!(x.reshape(&[3, -1]).is_err());
     assert!(x.reshape(&[-1, -1]).is_err());
     assert!(x.permuted_axes(&[1]).is_err());
-    let y = Array::<f64>::zeros(&[3, 2], 2).unwrap().named("y");
+    let y = Array::<i64>::zeros(&[3, 2], 2).unwrap().named("y");
     let e = concatenate(&[&x, &y], 0).unwrap_err().to_string();
     assert!(e.contains("y"), "{e}");
+}
+
+/// Slices past either end are clamped, as NumPy's (issue 14): past the
+/// end is empty, not an error.
+#[test]
+fn slices_past_the_ends_are_clamped_as_numpy() {
+    let x = rask_array::arange(10, 3);
+    let all: Vec<i64> = (0..10).collect();
+    let cases: [(ndarray::SliceInfo<_, _, _>, &[i64]); 5] = [
+        (ndarray::s![3..11], &all[3..]),
+        (ndarray::s![12..], &[]),
+        (ndarray::s![-20..2], &all[..2]),
+        (ndarray::s![8..100;-1], &[9, 8]),
+        (ndarray::s![-100..-50], &[]),
+    ];
+    for (info, want) in cases {
+        let y = x.slice(info).unwrap();
+        assert_eq!(y.shape(), &[want.len()]);
+        for ex in [
+            &Sync as &dyn rask_scheduler::Executor,
+            &rask_scheduler::Threads::new(2),
+        ] {
+            assert_eq!(y.compute(ex).unwrap().as_slice().unwrap(), want);
+        }
+    }
 }
 
 #[test]

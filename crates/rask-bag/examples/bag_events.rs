@@ -64,7 +64,7 @@ fn questions(pattern: &str) -> Result<serde_json::Value, Failure> {
     let (top, t_top) = timed(|| {
         let top = read_text(pattern)?
             .json_field::<String>("actor.login")
-            .frequencies(false)
+            .frequencies()
             .topk(10, |(login, n)| (*n, Reverse(login.clone())))
             .compute(&ex)?;
         Ok(top)
@@ -72,7 +72,7 @@ fn questions(pattern: &str) -> Result<serde_json::Value, Failure> {
     let (by_type, t_type) = timed(|| {
         let by_type = read_text(pattern)?
             .json_fields::<TypeOf>(["type", "payload.size"])
-            .foldby(
+            .foldby_in_place(
                 |e| e.kind.clone(),
                 || (0_u64, 0_u64),
                 |acc, e| {

@@ -36,8 +36,8 @@ impl<T: Clone + Send + Sync + 'static> Element for T {}
 /// Cloning a bag is cheap (it shares its graph).
 ///
 /// ```
-/// use rask_bag::from_sequence;
-/// use rask_scheduler::Sync;
+/// use rask::bag::from_sequence;
+/// use rask::Sync;
 /// let b = from_sequence((1..=10).collect::<Vec<i64>>(), 3); // 4 partitions
 /// let evens = b.filter(|x| x % 2 == 0).map(|x| x * 10);
 /// assert_eq!(evens.compute(&Sync).unwrap(), vec![20, 40, 60, 80, 100]);
@@ -160,7 +160,7 @@ impl<T> Bag<T> {
     /// The keys of the partitions, `(name, 0) .. (name, n-1)`.
     ///
     /// ```
-    /// let b = rask_bag::from_sequence(vec![1, 2, 3], 2);
+    /// let b = rask::bag::from_sequence(vec![1, 2, 3], 2);
     /// let keys: Vec<String> = b.keys().iter().map(|k| k.to_string()).collect();
     /// assert_eq!(keys, [format!("('{}', 0)", b.name()), format!("('{}', 1)", b.name())]);
     /// ```
@@ -268,7 +268,7 @@ impl<T: Element> Bag<T> {
     /// The graph that computes the bag's partitions.
     ///
     /// ```
-    /// let b = rask_bag::from_sequence(vec![1_i64, 2, 3], 2).map(|x| x + 1);
+    /// let b = rask::bag::from_sequence(vec![1_i64, 2, 3], 2).map(|x| x + 1);
     /// let g = b.graph();
     /// // the two source chunks and the two partitions of the map
     /// assert_eq!(g.len(), 4);
@@ -365,11 +365,22 @@ impl<T: Element> Bag<T> {
         self.derive("filter", |inner| Filter { inner, f })
     }
 
+    /// Drops the items for which `f` is true (Dask's `remove`; the
+    /// opposite of [`filter`](Bag::filter)).
+    ///
+    /// ```
+    /// let b = rask::bag::from_sequence((0..6).collect::<Vec<i64>>(), 4).remove(|x| x % 2 == 0);
+    /// assert_eq!(b.compute(&rask::Sync).unwrap(), [1, 3, 5]);
+    /// ```
+    pub fn remove(&self, f: impl Fn(&T) -> bool + Send + Sync + 'static) -> Bag<T> {
+        self.filter(move |x| !f(x))
+    }
+
     /// Replaces every item by the items of `f(item)`.
     ///
     /// ```
-    /// let b = rask_bag::from_sequence(vec!["a b", "c"], 1).flat_map(|s| s.split(' ').collect::<Vec<_>>());
-    /// assert_eq!(b.compute(&rask_scheduler::Sync).unwrap(), ["a", "b", "c"]);
+    /// let b = rask::bag::from_sequence(vec!["a b", "c"], 1).flat_map(|s| s.split(' ').collect::<Vec<_>>());
+    /// assert_eq!(b.compute(&rask::Sync).unwrap(), ["a", "b", "c"]);
     /// ```
     pub fn flat_map<I>(&self, f: impl Fn(T) -> I + Send + Sync + 'static) -> Bag<I::Item>
     where
@@ -398,10 +409,10 @@ impl<T: Element> Bag<T> {
     /// counting them in `skipped`.
     ///
     /// ```
-    /// use rask_bag::{from_sequence, Skipped};
+    /// use rask::bag::{from_sequence, Skipped};
     /// let skipped = Skipped::new();
     /// let b = from_sequence(vec!["1", "x", "3"], 2).try_map_skipping(|s| s.parse::<i64>(), &skipped);
-    /// assert_eq!(b.compute(&rask_scheduler::Sync).unwrap(), [1, 3]);
+    /// assert_eq!(b.compute(&rask::Sync).unwrap(), [1, 3]);
     /// assert_eq!(skipped.count(), 1);
     /// ```
     pub fn try_map_skipping<U, E>(
@@ -423,9 +434,9 @@ impl<T: Element> Bag<T> {
     /// Applies `f` to each whole partition (its items in a `Vec`).
     ///
     /// ```
-    /// let b = rask_bag::from_sequence((0..10).collect::<Vec<i64>>(), 4);
+    /// let b = rask::bag::from_sequence((0..10).collect::<Vec<i64>>(), 4);
     /// let sums = b.map_partitions(|part| [part.iter().sum::<i64>()]);
-    /// assert_eq!(sums.compute(&rask_scheduler::Sync).unwrap(), [6, 22, 17]);
+    /// assert_eq!(sums.compute(&rask::Sync).unwrap(), [6, 22, 17]);
     /// ```
     pub fn map_partitions<I>(&self, f: impl Fn(Vec<T>) -> I + Send + Sync + 'static) -> Bag<I::Item>
     where
@@ -481,9 +492,9 @@ impl<T: Element> Bag<T> {
     /// partition per pair of partitions.
     ///
     /// ```
-    /// let a = rask_bag::from_sequence(vec![1, 2], 1);
-    /// let b = rask_bag::from_sequence(vec!['x', 'y'], 1);
-    /// let p = a.product(&b).compute(&rask_scheduler::Sync).unwrap();
+    /// let a = rask::bag::from_sequence(vec![1, 2], 1);
+    /// let b = rask::bag::from_sequence(vec!['x', 'y'], 1);
+    /// let p = a.product(&b).compute(&rask::Sync).unwrap();
     /// assert_eq!(p, [(1, 'x'), (1, 'y'), (2, 'x'), (2, 'y')]);
     /// ```
     pub fn product<U: Element>(&self, other: &Bag<U>) -> Bag<(T, U)> {
@@ -588,10 +599,10 @@ impl<T: Element> Bag<T> {
     /// `(x, y)` (in the bag's order, then `other`'s).
     ///
     /// ```
-    /// let people = rask_bag::from_sequence(vec![(1, "ada"), (2, "bob"), (3, "cy")], 2);
+    /// let people = rask::bag::from_sequence(vec![(1, "ada"), (2, "bob"), (3, "cy")], 2);
     /// let cities = vec![(1, "paris"), (3, "oslo"), (1, "rome")];
     /// let j = people.join(cities, |p| p.0, |c| c.0).map(|(p, c)| (p.1, c.1));
-    /// assert_eq!(j.compute(&rask_scheduler::Sync).unwrap(), [("ada", "paris"), ("ada", "rome"), ("cy", "oslo")]);
+    /// assert_eq!(j.compute(&rask::Sync).unwrap(), [("ada", "paris"), ("ada", "rome"), ("cy", "oslo")]);
     /// ```
     pub fn join<U, K>(
         &self,
@@ -617,8 +628,8 @@ impl<T: Element> Bag<T> {
     /// Replaces every item, an iterable, by its items.
     ///
     /// ```
-    /// let b = rask_bag::from_sequence(vec![vec![1, 2], vec![], vec![3]], 2);
-    /// assert_eq!(b.flatten().compute(&rask_scheduler::Sync).unwrap(), [1, 2, 3]);
+    /// let b = rask::bag::from_sequence(vec![vec![1, 2], vec![], vec![3]], 2);
+    /// assert_eq!(b.flatten().compute(&rask::Sync).unwrap(), [1, 2, 3]);
     /// ```
     pub fn flatten(&self) -> Bag<<T as IntoIterator>::Item>
     where
@@ -658,7 +669,7 @@ where
 /// have fewer; an empty sequence makes one empty partition).
 ///
 /// ```
-/// let b = rask_bag::from_sequence(vec!["a", "b", "c"], 2);
+/// let b = rask::bag::from_sequence(vec!["a", "b", "c"], 2);
 /// assert_eq!(b.npartitions(), 2);
 /// ```
 ///
@@ -682,9 +693,9 @@ pub fn from_sequence<T: Element>(items: Vec<T>, partition_size: usize) -> Bag<T>
 /// empty partition).
 ///
 /// ```
-/// let b = rask_bag::from_partitions(vec![vec![1, 2], vec![], vec![3]]);
+/// let b = rask::bag::from_partitions(vec![vec![1, 2], vec![], vec![3]]);
 /// assert_eq!(b.npartitions(), 3);
-/// assert_eq!(b.compute(&rask_scheduler::Sync).unwrap(), [1, 2, 3]);
+/// assert_eq!(b.compute(&rask::Sync).unwrap(), [1, 2, 3]);
 /// ```
 pub fn from_partitions<T: Element>(mut parts: Vec<Vec<T>>) -> Bag<T> {
     if parts.is_empty() {

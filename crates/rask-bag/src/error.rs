@@ -158,9 +158,9 @@ impl BagError {
     /// The `BagError` that made a computation fail, if one did.
     ///
     /// ```
-    /// # use rask_bag::{from_sequence, BagError};
+    /// # use rask::bag::{from_sequence, BagError};
     /// let b = from_sequence(vec!["1".to_string(), "x".to_string()], 1).json::<i64>();
-    /// let err = b.compute(&rask_scheduler::Sync).unwrap_err();
+    /// let err = b.compute(&rask::Sync).unwrap_err();
     /// assert!(matches!(BagError::find(&err), Some(BagError::Json { .. })));
     /// ```
     pub fn find(error: &ComputeError) -> Option<&BagError> {

@@ -14,8 +14,8 @@ use crate::fragment::{self, Fragment};
 /// `(name, 0)` of [`graph`](Item::graph).
 ///
 /// ```
-/// let total = rask_bag::from_sequence((1..=100).collect::<Vec<i64>>(), 7).sum();
-/// assert_eq!(total.compute(&rask_scheduler::Sync).unwrap(), 5050);
+/// let total = rask::bag::from_sequence((1..=100).collect::<Vec<i64>>(), 7).sum();
+/// assert_eq!(total.compute(&rask::Sync).unwrap(), 5050);
 /// ```
 pub struct Item<R> {
     name: Arc<str>,

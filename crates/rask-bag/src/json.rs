@@ -16,7 +16,7 @@ use crate::token;
 /// steps as a list: `Field::from(["a.b", "c"])`.
 ///
 /// ```
-/// use rask_bag::Field;
+/// use rask::bag::Field;
 /// let record = serde_json::json!({"actor": {"login": "ada"}, "tags": ["x", "y"]});
 /// assert_eq!(Field::from("actor.login").get(&record), Some(&serde_json::json!("ada")));
 /// assert_eq!(Field::from("tags.1").get(&record), Some(&serde_json::json!("y")));
@@ -159,8 +159,8 @@ impl Bag<Json> {
     ///
     /// ```
     /// use serde_json::json;
-    /// let b = rask_bag::from_sequence(vec![json!({"a": {"b": 1}}), json!({"a": {"b": 2}})], 1);
-    /// assert_eq!(b.pluck("a.b").compute(&rask_scheduler::Sync).unwrap(), [json!(1), json!(2)]);
+    /// let b = rask::bag::from_sequence(vec![json!({"a": {"b": 1}}), json!({"a": {"b": 2}})], 1);
+    /// assert_eq!(b.pluck("a.b").compute(&rask::Sync).unwrap(), [json!(1), json!(2)]);
     /// ```
     pub fn pluck(&self, path: impl Into<Field>) -> Bag<Json> {
         self.pluck_with(path.into(), None)
@@ -171,8 +171,8 @@ impl Bag<Json> {
     ///
     /// ```
     /// use serde_json::json;
-    /// let b = rask_bag::from_sequence(vec![json!({"size": 3}), json!({})], 1);
-    /// assert_eq!(b.pluck_or("size", json!(0)).compute(&rask_scheduler::Sync).unwrap(), [json!(3), json!(0)]);
+    /// let b = rask::bag::from_sequence(vec![json!({"size": 3}), json!({})], 1);
+    /// assert_eq!(b.pluck_or("size", json!(0)).compute(&rask::Sync).unwrap(), [json!(3), json!(0)]);
     /// ```
     pub fn pluck_or(&self, path: impl Into<Field>, default: Json) -> Bag<Json> {
         self.pluck_with(path.into(), Some(default))

@@ -8,10 +8,10 @@
 //! executor: pass the one you want.
 //!
 //! ```
-//! use rask_bag::from_sequence;
-//! use rask_scheduler::Threads;
+//! use rask::bag::from_sequence;
+//! use rask::Threads;
 //! let words = from_sequence(vec!["apple", "bob", "cat", "apple", "bob", "apple"], 2);
-//! let counts = words.frequencies(true).compute(&Threads::new(2)).unwrap();
+//! let counts = words.frequencies_sorted().compute(&Threads::new(2)).unwrap();
 //! assert_eq!(counts, [("apple", 3), ("bob", 2), ("cat", 1)]);
 //! ```
 //!
@@ -19,13 +19,13 @@
 //! by user:
 //!
 //! ```no_run
-//! # use rask_scheduler::Threads;
-//! let events = rask_bag::read_text("data/2014-*.json.gz")?.json::<serde_json::Value>();
+//! # use rask::Threads;
+//! let events = rask::bag::read_text("data/2014-*.json.gz")?.json::<serde_json::Value>();
 //! let by_user = events.groupby_field("username");
 //! for (user, records) in by_user.compute(&Threads::default()).unwrap() {
 //!     println!("{user}: {}", records.len());
 //! }
-//! # Ok::<(), rask_bag::BagError>(())
+//! # Ok::<(), rask::bag::BagError>(())
 //! ```
 //!
 //! # The graph of a bag
@@ -35,7 +35,7 @@
 //! that a single task per partition runs, so
 //!
 //! ```text
-//! read_text("logs/*.gz").json::<Event>().filter(f).map(g).frequencies(false)
+//! read_text("logs/*.gz").json::<Event>().filter(f).map(g).frequencies()
 //! ```
 //!
 //! over 3 files is the graph

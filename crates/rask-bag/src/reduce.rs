@@ -198,8 +198,8 @@ impl<T: Element> Bag<T> {
     /// The number of items.
     ///
     /// ```
-    /// let b = rask_bag::from_sequence((0..100).collect::<Vec<i32>>(), 7);
-    /// assert_eq!(b.filter(|x| x % 3 == 0).count().compute(&rask_scheduler::Sync).unwrap(), 34);
+    /// let b = rask::bag::from_sequence((0..100).collect::<Vec<i32>>(), 7);
+    /// assert_eq!(b.filter(|x| x % 3 == 0).count().compute(&rask::Sync).unwrap(), 34);
     /// ```
     pub fn count(&self) -> Item<usize> {
         let name = token::name("count", self.name());
@@ -280,8 +280,8 @@ impl<T: Element> Bag<T> {
     /// The mean of the items (`None` for an empty bag).
     ///
     /// ```
-    /// let b = rask_bag::from_sequence(vec![1, 2, 3, 4], 3);
-    /// assert_eq!(b.mean().compute(&rask_scheduler::Sync).unwrap(), Some(2.5));
+    /// let b = rask::bag::from_sequence(vec![1, 2, 3, 4], 3);
+    /// assert_eq!(b.mean().compute(&rask::Sync).unwrap(), Some(2.5));
     /// ```
     pub fn mean(&self) -> Item<Option<f64>>
     where
@@ -303,14 +303,89 @@ impl<T: Element> Bag<T> {
         Item::new(name, fragment)
     }
 
+    /// The variance of the items (divisor `n`, Dask's `var()`; `None`
+    /// for an empty bag). Partials are `(n, mean, M2)`, merged as Chan et
+    /// al. do, so large means lose no precision.
+    ///
+    /// ```
+    /// let b = rask::bag::from_sequence(vec![1, 2, 3, 4], 3);
+    /// assert_eq!(b.var().compute(&rask::Sync).unwrap(), Some(1.25));
+    /// assert_eq!(b.std_ddof(1.0).compute(&rask::Sync).unwrap(), Some((5.0_f64 / 3.0).sqrt()));
+    /// ```
+    pub fn var(&self) -> Item<Option<f64>>
+    where
+        T: Number,
+    {
+        self.moments("var", 0.0, false)
+    }
+
+    /// The variance with divisor `n - ddof` (Dask's `var(ddof)`); `None`
+    /// when `n - ddof` is not positive.
+    pub fn var_ddof(&self, ddof: f64) -> Item<Option<f64>>
+    where
+        T: Number,
+    {
+        self.moments("var", ddof, false)
+    }
+
+    /// The standard deviation of the items (divisor `n`, Dask's `std()`).
+    pub fn std(&self) -> Item<Option<f64>>
+    where
+        T: Number,
+    {
+        self.moments("std", 0.0, true)
+    }
+
+    /// The standard deviation with divisor `n - ddof`.
+    pub fn std_ddof(&self, ddof: f64) -> Item<Option<f64>>
+    where
+        T: Number,
+    {
+        self.moments("std", ddof, true)
+    }
+
+    fn moments(&self, op: &str, ddof: f64, sqrt: bool) -> Item<Option<f64>>
+    where
+        T: Number,
+    {
+        let name = token::name(op, (self.name(), ddof.to_bits()));
+        let fragment = tree(
+            self,
+            &name,
+            |pipe, part, inputs| {
+                fold_ref(pipe, part, inputs, (0.0_f64, 0.0_f64, 0.0_f64), |acc, x| {
+                    chan(acc, &(1.0, x.to_f64(), 0.0));
+                })
+            },
+            |xs: Vec<Cow<'_, (f64, f64, f64)>>| {
+                let mut all = (0.0, 0.0, 0.0);
+                for x in &xs {
+                    chan(&mut all, x);
+                }
+                all
+            },
+            move |(n, _, m2)| {
+                (n - ddof > 0.0).then(|| {
+                    let v = m2 / (n - ddof);
+                    if sqrt {
+                        v.sqrt()
+                    } else {
+                        v
+                    }
+                })
+            },
+        );
+        Item::new(name, fragment)
+    }
+
     /// Folds the items: each partition from `init()` with `step`, then
     /// the partial results with `combine` (which must be associative, and
     /// `init()` its identity).
     ///
     /// ```
-    /// let words = rask_bag::from_sequence(vec!["a", "bb", "ccc"], 2);
+    /// let words = rask::bag::from_sequence(vec!["a", "bb", "ccc"], 2);
     /// let letters = words.fold(|| 0, |n, w| *n += w.len(), |n, m| *n += m);
-    /// assert_eq!(letters.compute(&rask_scheduler::Sync).unwrap(), 6);
+    /// assert_eq!(letters.compute(&rask::Sync).unwrap(), 6);
     /// ```
     pub fn fold<A: Element>(
         &self,
@@ -334,9 +409,9 @@ impl<T: Element> Bag<T> {
     /// level of the tree.
     ///
     /// ```
-    /// let b = rask_bag::from_sequence((1..=10).collect::<Vec<u64>>(), 3);
+    /// let b = rask::bag::from_sequence((1..=10).collect::<Vec<u64>>(), 3);
     /// let top = b.reduction(|p| p.into_iter().max().unwrap_or(0), |xs| xs.into_iter().max().unwrap_or(0));
-    /// assert_eq!(top.compute(&rask_scheduler::Sync).unwrap(), 10);
+    /// assert_eq!(top.compute(&rask::Sync).unwrap(), 10);
     /// ```
     pub fn reduction<A: Element>(
         &self,
@@ -357,7 +432,64 @@ impl<T: Element> Bag<T> {
         Item::new(name, fragment)
     }
 
-    /// Folds the items of each key: `key` groups them, `binop` folds a
+    /// Folds the items of each key, in Dask's argument order: `key`
+    /// groups them, `binop(acc, item)` folds a group's items in each
+    /// partition starting from `initial`, and `combine(acc, acc)` merges
+    /// the accumulators of a key starting from `combine_initial` (it must
+    /// be associative: partials are merged as a tree). One partition of
+    /// `(key, accumulator)` pairs, keys in the order they first appear.
+    ///
+    /// Unlike [`groupby`](Bag::groupby), nothing is shuffled: each
+    /// partition sends one accumulator per key. See
+    /// [`foldby_in_place`](Bag::foldby_in_place) for accumulators updated
+    /// in place.
+    ///
+    /// ```
+    /// let b = rask::bag::from_sequence((1..=10).collect::<Vec<i64>>(), 3);
+    /// let sums = b.foldby(|x| x % 2 == 0, |acc, x| acc + x, 0, |a, b| a + b, 0);
+    /// assert_eq!(sums.compute(&rask::Sync).unwrap(), [(false, 25), (true, 30)]);
+    /// ```
+    pub fn foldby<K, A>(
+        &self,
+        key: impl Fn(&T) -> K + Send + Sync + 'static,
+        binop: impl Fn(A, T) -> A + Send + Sync + 'static,
+        initial: A,
+        combine: impl Fn(A, A) -> A + Send + Sync + 'static,
+        combine_initial: A,
+    ) -> Bag<(K, A)>
+    where
+        K: Element + Hash + Eq,
+        A: Element,
+    {
+        let name = token::name("foldby", (self.name(), token::sequence()));
+        let combine = Arc::new(combine);
+        let merge = Arc::clone(&combine);
+        self.reduced(
+            name,
+            move |pipe, part, inputs| {
+                fold_owned(pipe, part, inputs, OrderedMap::default(), |m, x| {
+                    let slot: &mut Option<A> = m.entry(key(&x)).or_insert(None);
+                    let acc = slot.take().unwrap_or_else(|| initial.clone());
+                    *slot = Some(binop(acc, x));
+                })
+            },
+            move |xs: Vec<Cow<'_, OrderedMap<K, Option<A>>>>| {
+                merge_maps(xs, |a, b| {
+                    if let (Some(x), Some(y)) = (a.take(), b) {
+                        *a = Some(merge(x, y.clone()));
+                    }
+                })
+            },
+            move |m| {
+                m.into_iter()
+                    .filter_map(|(k, a)| a.map(|a| (k, combine(combine_initial.clone(), a))))
+                    .collect()
+            },
+        )
+    }
+
+    /// [`foldby`](Bag::foldby) with accumulators updated in place (no
+    /// move per item): `key` groups the items, `binop` folds a
     /// group's items into an accumulator that starts as `init()`, and
     /// `combine` merges the accumulators of a key from different
     /// partitions. One partition of `(key, accumulator)` pairs, keys in
@@ -367,11 +499,11 @@ impl<T: Element> Bag<T> {
     /// partition sends one accumulator per key.
     ///
     /// ```
-    /// let b = rask_bag::from_sequence((1..=10).collect::<Vec<i64>>(), 3);
-    /// let sums = b.foldby(|x| x % 2 == 0, || 0, |s, x| *s += x, |s, t| *s += t);
-    /// assert_eq!(sums.compute(&rask_scheduler::Sync).unwrap(), [(false, 25), (true, 30)]);
+    /// let b = rask::bag::from_sequence((1..=10).collect::<Vec<i64>>(), 3);
+    /// let sums = b.foldby_in_place(|x| x % 2 == 0, || 0, |s, x| *s += x, |s, t| *s += t);
+    /// assert_eq!(sums.compute(&rask::Sync).unwrap(), [(false, 25), (true, 30)]);
     /// ```
-    pub fn foldby<K, A>(
+    pub fn foldby_in_place<K, A>(
         &self,
         key: impl Fn(&T) -> K + Send + Sync + 'static,
         init: impl Fn() -> A + Send + Sync + 'static,
@@ -396,17 +528,39 @@ impl<T: Element> Bag<T> {
         )
     }
 
-    /// How often each distinct item occurs: one partition of
-    /// `(item, count)` pairs, in the order the items first appear, or with
-    /// `sort`, by count, most frequent first (equal counts in the order
-    /// they first appear).
+    /// How often each distinct item occurs (Dask's `frequencies()`): one
+    /// partition of `(item, count)` pairs, in the order the items first
+    /// appear.
     ///
     /// ```
-    /// let b = rask_bag::from_sequence(vec!["a", "b", "a", "c", "b", "a"], 4);
-    /// let f = b.frequencies(true).compute(&rask_scheduler::Sync).unwrap();
+    /// let b = rask::bag::from_sequence(vec!["a", "b", "a", "c", "b", "a"], 4);
+    /// let f = b.frequencies().compute(&rask::Sync).unwrap();
     /// assert_eq!(f, [("a", 3), ("b", 2), ("c", 1)]);
     /// ```
-    pub fn frequencies(&self, sort: bool) -> Bag<(T, u64)>
+    pub fn frequencies(&self) -> Bag<(T, u64)>
+    where
+        T: Hash + Eq,
+    {
+        self.counted(false)
+    }
+
+    /// [`frequencies`](Bag::frequencies) by count, most frequent first
+    /// (equal counts in the order they first appear): Dask's
+    /// `frequencies(sort=True)`.
+    ///
+    /// ```
+    /// let b = rask::bag::from_sequence(vec!["c", "b", "a", "b", "a", "a"], 4);
+    /// let f = b.frequencies_sorted().compute(&rask::Sync).unwrap();
+    /// assert_eq!(f, [("a", 3), ("b", 2), ("c", 1)]);
+    /// ```
+    pub fn frequencies_sorted(&self) -> Bag<(T, u64)>
+    where
+        T: Hash + Eq,
+    {
+        self.counted(true)
+    }
+
+    fn counted(&self, sort: bool) -> Bag<(T, u64)>
     where
         T: Hash + Eq,
     {
@@ -446,11 +600,11 @@ impl<T: Element> Bag<T> {
     ///
     /// ```
     /// use std::cmp::Reverse;
-    /// let b = rask_bag::from_sequence(vec![("a", 1), ("b", 5), ("c", 5), ("d", 3)], 3);
-    /// let top = b.topk(2, |x| x.1).compute(&rask_scheduler::Sync).unwrap();
+    /// let b = rask::bag::from_sequence(vec![("a", 1), ("b", 5), ("c", 5), ("d", 3)], 3);
+    /// let top = b.topk(2, |x| x.1).compute(&rask::Sync).unwrap();
     /// assert_eq!(top, [("b", 5), ("c", 5)]);
     /// // smallest instead: reverse the key
-    /// assert_eq!(b.topk(1, |x| Reverse(x.1)).compute(&rask_scheduler::Sync).unwrap(), [("a", 1)]);
+    /// assert_eq!(b.topk(1, |x| Reverse(x.1)).compute(&rask::Sync).unwrap(), [("a", 1)]);
     /// ```
     pub fn topk<K>(&self, k: usize, key: impl Fn(&T) -> K + Send + Sync + 'static) -> Bag<T>
     where
@@ -496,8 +650,8 @@ impl<T: Element> Bag<T> {
     /// The distinct items, in the order they first appear: one partition.
     ///
     /// ```
-    /// let b = rask_bag::from_sequence(vec![3, 1, 3, 2, 1], 2);
-    /// assert_eq!(b.distinct().compute(&rask_scheduler::Sync).unwrap(), [3, 1, 2]);
+    /// let b = rask::bag::from_sequence(vec![3, 1, 3, 2, 1], 2);
+    /// assert_eq!(b.distinct().compute(&rask::Sync).unwrap(), [3, 1, 2]);
     /// ```
     pub fn distinct(&self) -> Bag<T>
     where
@@ -532,8 +686,8 @@ impl<T: Element> Bag<T> {
     /// computed as a whole before.)
     ///
     /// ```
-    /// let b = rask_bag::from_sequence((0..100).collect::<Vec<i32>>(), 10);
-    /// assert_eq!(b.map(|x| x * 2).take(3).compute(&rask_scheduler::Sync).unwrap(), [0, 2, 4]);
+    /// let b = rask::bag::from_sequence((0..100).collect::<Vec<i32>>(), 10);
+    /// assert_eq!(b.map(|x| x * 2).take(3).compute(&rask::Sync).unwrap(), [0, 2, 4]);
     /// ```
     pub fn take(&self, n: usize) -> Bag<T> {
         let name = token::name("take", (self.name(), n));
@@ -606,6 +760,68 @@ fn merge_all<A: Clone>(xs: Vec<Cow<'_, A>>, combine: impl Fn(&mut A, &A)) -> A {
 /// Merges maps: keys in the order they first appear, values of a key
 /// merged with `merge`. Owned maps give their entries up, borrowed ones
 /// are copied from.
+impl Bag<bool> {
+    /// Whether every item is true (Dask's `all()`; true for an empty
+    /// bag). Map to `bool` first: `b.map(|x| x > 0).all()`.
+    ///
+    /// ```
+    /// let b = rask::bag::from_sequence(vec![1, 2, 3], 2);
+    /// assert!(b.map(|x| x > 0).all().compute(&rask::Sync).unwrap());
+    /// assert!(!b.map(|x| x > 1).all().compute(&rask::Sync).unwrap());
+    /// assert!(b.map(|x| x > 2).any().compute(&rask::Sync).unwrap());
+    /// ```
+    pub fn all(&self) -> Item<bool> {
+        self.truth("all", true)
+    }
+
+    /// Whether any item is true (Dask's `any()`; false for an empty bag).
+    pub fn any(&self) -> Item<bool> {
+        self.truth("any", false)
+    }
+
+    fn truth(&self, op: &str, all: bool) -> Item<bool> {
+        let name = token::name(op, self.name());
+        let fragment = tree(
+            self,
+            &name,
+            move |pipe, part, inputs| {
+                fold_ref(pipe, part, inputs, all, move |acc, x| {
+                    if all {
+                        *acc &= *x;
+                    } else {
+                        *acc |= *x;
+                    }
+                })
+            },
+            move |xs: Vec<Cow<'_, bool>>| {
+                if all {
+                    xs.iter().all(|x| **x)
+                } else {
+                    xs.iter().any(|x| **x)
+                }
+            },
+            |a| a,
+        );
+        Item::new(name, fragment)
+    }
+}
+
+/// Chan et al.'s merge of `(n, mean, M2)` partials.
+fn chan(a: &mut (f64, f64, f64), b: &(f64, f64, f64)) {
+    if b.0 == 0.0 {
+        return;
+    }
+    if a.0 == 0.0 {
+        *a = *b;
+        return;
+    }
+    let n = a.0 + b.0;
+    let d = b.1 - a.1;
+    a.1 += d * b.0 / n;
+    a.2 += b.2 + d * d * a.0 * b.0 / n;
+    a.0 = n;
+}
+
 fn merge_maps<K: Hash + Eq + Clone, A: Clone>(
     xs: Vec<Cow<'_, OrderedMap<K, A>>>,
     merge: impl Fn(&mut A, &A),

@@ -62,7 +62,7 @@ pub const DEFAULT_MEMORY_BUDGET: usize = 512 << 20;
 /// Options of a [`groupby`](Bag::groupby_with) shuffle.
 ///
 /// ```
-/// use rask_bag::Shuffle;
+/// use rask::bag::Shuffle;
 /// let s = Shuffle::new().npartitions(16).memory_budget(64 << 20);
 /// # let _ = s;
 /// ```
@@ -386,8 +386,8 @@ impl<T: Element + Serialize + DeserializeOwned> Bag<T> {
     /// moves one accumulator per key and partition, not every item.
     ///
     /// ```
-    /// let b = rask_bag::from_sequence((0..10).collect::<Vec<i64>>(), 3);
-    /// let mut groups = b.groupby(|x| x % 3).compute(&rask_scheduler::Sync).unwrap();
+    /// let b = rask::bag::from_sequence((0..10).collect::<Vec<i64>>(), 3);
+    /// let mut groups = b.groupby(|x| x % 3).compute(&rask::Sync).unwrap();
     /// groups.sort();
     /// assert_eq!(groups, [(0, vec![0, 3, 6, 9]), (1, vec![1, 4, 7]), (2, vec![2, 5, 8])]);
     /// ```
@@ -483,8 +483,8 @@ impl Bag<Json> {
     ///
     /// ```
     /// use serde_json::json;
-    /// let b = rask_bag::from_sequence(vec![json!({"u": "a", "n": 1}), json!({"u": "b"}), json!({"u": "a", "n": 2})], 2);
-    /// let mut groups = b.groupby_field("u").compute(&rask_scheduler::Sync).unwrap();
+    /// let b = rask::bag::from_sequence(vec![json!({"u": "a", "n": 1}), json!({"u": "b"}), json!({"u": "a", "n": 2})], 2);
+    /// let mut groups = b.groupby_field("u").compute(&rask::Sync).unwrap();
     /// groups.sort_by_key(|g| g.0.to_string());
     /// assert_eq!(groups[0], (json!("a"), vec![json!({"u": "a", "n": 1}), json!({"u": "a", "n": 2})]));
     /// ```

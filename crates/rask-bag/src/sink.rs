@@ -95,12 +95,12 @@ impl<T: Element + Display> Bag<T> {
     /// ```
     /// # let dir = tempfile::tempdir().unwrap();
     /// let pattern = dir.path().join("*.txt.gz");
-    /// let b = rask_bag::from_sequence(vec![1, 2, 3], 2);
-    /// let paths = b.to_textfiles(&pattern).compute(&rask_scheduler::Sync).unwrap();
+    /// let b = rask::bag::from_sequence(vec![1, 2, 3], 2);
+    /// let paths = b.to_textfiles(&pattern).compute(&rask::Sync).unwrap();
     /// assert_eq!(paths, [dir.path().join("0.txt.gz"), dir.path().join("1.txt.gz")]);
-    /// let back = rask_bag::read_text(pattern.to_str().unwrap())?.compute(&rask_scheduler::Sync).unwrap();
+    /// let back = rask::bag::read_text(pattern.to_str().unwrap())?.compute(&rask::Sync).unwrap();
     /// assert_eq!(back, ["1", "2", "3"]);
-    /// # Ok::<(), rask_bag::BagError>(())
+    /// # Ok::<(), rask::bag::BagError>(())
     /// ```
     pub fn to_textfiles(&self, pattern: impl AsRef<Path>) -> Item<Vec<PathBuf>> {
         let pattern = pattern.as_ref().to_path_buf();

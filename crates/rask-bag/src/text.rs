@@ -54,7 +54,7 @@ const BUFFER: usize = 256 << 10;
 /// Files to read: glob patterns, directories or paths.
 ///
 /// ```
-/// use rask_bag::Paths;
+/// use rask::bag::Paths;
 /// let one: Paths = "logs/*.json.gz".into();
 /// let many: Paths = vec!["a.txt", "b.txt"].into();
 /// # let _ = (one, many);
@@ -156,12 +156,12 @@ impl Compression {
 /// the compression.
 ///
 /// ```no_run
-/// use rask_bag::{Compression, ReadText};
+/// use rask::bag::{Compression, ReadText};
 /// let lines = ReadText::new("logs/")
 ///     .blocksize(Some(16 << 20))       // split plain files in 16 MiB blocks
 ///     .compression(Compression::Gzip)  // whatever the extensions say
 ///     .open()?;
-/// # Ok::<(), rask_bag::BagError>(())
+/// # Ok::<(), rask::bag::BagError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct ReadText {
@@ -256,10 +256,10 @@ impl ReadText {
 /// # let dir = tempfile::tempdir().unwrap();
 /// # std::fs::write(dir.path().join("a.txt"), "one\ntwo\n").unwrap();
 /// # std::fs::write(dir.path().join("b.txt"), "three").unwrap();
-/// let lines = rask_bag::read_text(dir.path().join("*.txt").to_str().unwrap())?;
+/// let lines = rask::bag::read_text(dir.path().join("*.txt").to_str().unwrap())?;
 /// assert_eq!(lines.npartitions(), 2);
-/// assert_eq!(lines.compute(&rask_scheduler::Sync).unwrap(), ["one", "two", "three"]);
-/// # Ok::<(), rask_bag::BagError>(())
+/// assert_eq!(lines.compute(&rask::Sync).unwrap(), ["one", "two", "three"]);
+/// # Ok::<(), rask::bag::BagError>(())
 /// ```
 pub fn read_text(paths: impl Into<Paths>) -> Result<Bag<String>, BagError> {
     ReadText::new(paths).open()
@@ -741,8 +741,8 @@ impl Bag<String> {
     /// ```
     /// #[derive(serde::Deserialize, Clone, Debug, PartialEq)]
     /// struct Point { x: i64, y: i64 }
-    /// let lines = rask_bag::from_sequence(vec![r#"{"x": 1, "y": 2}"#.to_string()], 1);
-    /// let points = lines.json::<Point>().compute(&rask_scheduler::Sync).unwrap();
+    /// let lines = rask::bag::from_sequence(vec![r#"{"x": 1, "y": 2}"#.to_string()], 1);
+    /// let points = lines.json::<Point>().compute(&rask::Sync).unwrap();
     /// assert_eq!(points, [Point { x: 1, y: 2 }]);
     /// ```
     pub fn json<T: DeserializeOwned + Element>(&self) -> Bag<T> {
@@ -767,14 +767,14 @@ impl Bag<String> {
     /// line.
     ///
     /// ```
-    /// let lines = rask_bag::from_sequence(vec![
+    /// let lines = rask::bag::from_sequence(vec![
     ///     r#"{"actor": {"login": "ada", "id": 1}, "payload": {"size": 2}}"#.to_string(),
     ///     r#"{"actor": {"login": "bob", "id": 2}}"#.to_string(),
     /// ], 1);
     /// let logins = lines.json_field::<String>("actor.login");
-    /// assert_eq!(logins.compute(&rask_scheduler::Sync).unwrap(), ["ada", "bob"]);
+    /// assert_eq!(logins.compute(&rask::Sync).unwrap(), ["ada", "bob"]);
     /// let sizes = lines.json_field::<Option<u64>>("payload.size");
-    /// assert_eq!(sizes.compute(&rask_scheduler::Sync).unwrap(), [Some(2), None]);
+    /// assert_eq!(sizes.compute(&rask::Sync).unwrap(), [Some(2), None]);
     /// ```
     pub fn json_field<T: DeserializeOwned + Element>(&self, field: impl Into<Field>) -> Bag<T> {
         self.project(Projection::new(vec![field.into()], true))
@@ -789,17 +789,17 @@ impl Bag<String> {
     /// ```
     /// #[derive(serde::Deserialize, Clone, Debug, PartialEq)]
     /// struct Push { kind: String, size: Option<u64> }
-    /// let lines = rask_bag::from_sequence(vec![
+    /// let lines = rask::bag::from_sequence(vec![
     ///     r#"{"type": "PushEvent", "payload": {"size": 3}}"#.to_string(),
     ///     r#"{"type": "WatchEvent", "payload": {}}"#.to_string(),
     /// ], 1);
     /// let events = lines.json_fields::<Push>(["type", "payload.size"]);
-    /// assert_eq!(events.compute(&rask_scheduler::Sync).unwrap(), [
+    /// assert_eq!(events.compute(&rask::Sync).unwrap(), [
     ///     Push { kind: "PushEvent".into(), size: Some(3) },
     ///     Push { kind: "WatchEvent".into(), size: None },
     /// ]);
     /// let pairs = lines.json_fields::<(String, Option<u64>)>(["type", "payload.size"]);
-    /// assert_eq!(pairs.compute(&rask_scheduler::Sync).unwrap()[0], ("PushEvent".to_string(), Some(3)));
+    /// assert_eq!(pairs.compute(&rask::Sync).unwrap()[0], ("PushEvent".to_string(), Some(3)));
     /// ```
     pub fn json_fields<T: DeserializeOwned + Element>(
         &self,

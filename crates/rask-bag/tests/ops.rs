@@ -112,6 +112,24 @@ proptest! {
             b.filter(|x| *x > 0).sum().compute(&*ex).unwrap(),
             xs.iter().filter(|x| **x > 0).sum::<i64>()
         );
+        // remove, all, any, var, std (issue 14)
+        prop_assert_eq!(
+            b.remove(|x| *x > 0).compute(&*ex).unwrap(),
+            xs.iter().copied().filter(|x| *x <= 0).collect::<Vec<_>>()
+        );
+        prop_assert_eq!(b.map(|x| x > -15).all().compute(&*ex).unwrap(), xs.iter().all(|&x| x > -15));
+        prop_assert_eq!(b.map(|x| x > 15).any().compute(&*ex).unwrap(), xs.iter().any(|&x| x > 15));
+        let n = xs.len() as f64;
+        let m = xs.iter().sum::<i64>() as f64 / n;
+        let m2: f64 = xs.iter().map(|&x| (x as f64 - m) * (x as f64 - m)).sum();
+        let near = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * (1.0 + b.abs()),
+            (a, b) => a == b,
+        };
+        let var = b.var().compute(&*ex).unwrap();
+        prop_assert!(near(var, (n > 0.0).then(|| m2 / n)), "{:?}", var);
+        let std1 = b.std_ddof(1.0).compute(&*ex).unwrap();
+        prop_assert!(near(std1, (n > 1.0).then(|| (m2 / (n - 1.0)).sqrt())), "{:?}", std1);
     }
 
     #[test]
@@ -121,20 +139,20 @@ proptest! {
         let b = from_partitions(parts);
         // frequencies: first appearance order, or by count (stable)
         let counts = first_appearance_counts(&xs);
-        prop_assert_eq!(b.frequencies(false).compute(&*ex).unwrap(), counts.clone());
+        prop_assert_eq!(b.frequencies().compute(&*ex).unwrap(), counts.clone());
         let mut sorted = counts.clone();
         sorted.sort_by_key(|c| Reverse(c.1));
-        prop_assert_eq!(b.frequencies(true).compute(&*ex).unwrap(), sorted);
+        prop_assert_eq!(b.frequencies_sorted().compute(&*ex).unwrap(), sorted);
         // frequencies of a fused map (items by value, not lent)
         let mapped: Vec<i64> = xs.iter().map(|x| x / 4).collect();
-        prop_assert_eq!(b.map(|x| x / 4).frequencies(false).compute(&*ex).unwrap(), first_appearance_counts(&mapped));
+        prop_assert_eq!(b.map(|x| x / 4).frequencies().compute(&*ex).unwrap(), first_appearance_counts(&mapped));
         // distinct
         prop_assert_eq!(
             b.distinct().compute(&*ex).unwrap(),
             counts.iter().map(|c| c.0).collect::<Vec<_>>()
         );
         // foldby: sum and count per key, keys in first appearance order
-        let fb = b.foldby(|x| x.rem_euclid(5), || (0_i64, 0_u32), |a, x| { a.0 += x; a.1 += 1 }, |a, b| { a.0 += b.0; a.1 += b.1 });
+        let fb = b.foldby_in_place(|x| x.rem_euclid(5), || (0_i64, 0_u32), |a, x| { a.0 += x; a.1 += 1 }, |a, b| { a.0 += b.0; a.1 += b.1 });
         let mut expected: Vec<(i64, (i64, u32))> = Vec::new();
         for &x in &xs {
             let key = x.rem_euclid(5);
@@ -143,7 +161,12 @@ proptest! {
                 None => expected.push((key, (x, 1))),
             }
         }
-        prop_assert_eq!(fb.compute(&*ex).unwrap(), expected);
+        prop_assert_eq!(fb.compute(&*ex).unwrap(), expected.clone());
+        // foldby in Dask's order: binop, initial, combine, combine_initial
+        // (a combine_initial that is not the identity counts once per key)
+        let dask = b.foldby(|x| x.rem_euclid(5), |a: (i64, u32), x| (a.0 + x, a.1 + 1), (0, 0), |a, b| (a.0 + b.0, a.1 + b.1), (100, 0));
+        let with_initial: Vec<(i64, (i64, u32))> = expected.iter().map(|&(k, (s, n))| (k, (s + 100, n))).collect();
+        prop_assert_eq!(dask.compute(&*ex).unwrap(), with_initial);
         // topk: the k largest by key, first ones first among equals
         let mut by_key: Vec<(usize, i64)> = xs.iter().copied().enumerate().collect();
         by_key.sort_by_key(|&(i, x)| (Reverse(x.abs()), i));
@@ -288,6 +311,6 @@ fn an_empty_bag_aggregates_to_identities() {
     assert_eq!(b.sum().compute(&Sync).unwrap(), 0);
     assert_eq!(b.max().compute(&Sync).unwrap(), None);
     assert_eq!(b.mean().compute(&Sync).unwrap(), None);
-    assert!(b.frequencies(true).compute(&Sync).unwrap().is_empty());
+    assert!(b.frequencies_sorted().compute(&Sync).unwrap().is_empty());
     assert!(b.groupby(|x| *x).compute(&Sync).unwrap().is_empty());
 }

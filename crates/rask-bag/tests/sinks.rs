@@ -104,7 +104,7 @@ fn progress_callbacks_see_every_task_of_a_bag() {
     let progress = Progress::default();
     let n = b
         .map(|x| x + 1)
-        .frequencies(false)
+        .frequencies()
         .count()
         .compute_with(&Threads::new(2), &[&progress])
         .unwrap();

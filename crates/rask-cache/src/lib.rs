@@ -15,9 +15,9 @@
 //! ```
 //! use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 //! use std::sync::Arc;
-//! use rask_cache::{prepare, Cache};
-//! use rask_graph::{Function, Graph, Task, Value};
-//! use rask_scheduler::{Executor, Sync, Threads};
+//! use rask::cache::{prepare, Cache};
+//! use rask::{Function, Graph, Task, Value};
+//! use rask::{Executor, Sync, Threads};
 //!
 //! // a slow step that counts its calls, and a step that fails the first time
 //! let calls = Arc::new(AtomicUsize::new(0));

@@ -71,9 +71,9 @@ pub struct Prepared {
 /// never returned. The cost is one extra read of each entry used.
 ///
 /// ```
-/// use rask_cache::{prepare, Cache};
-/// use rask_graph::{graph, Value};
-/// use rask_scheduler::{Executor, Threads};
+/// use rask::cache::{prepare, Cache};
+/// use rask::{graph, Value};
+/// use rask::{Executor, Threads};
 /// fn inc(x: i64) -> i64 { x + 1 }
 /// fn add(a: i64, b: i64) -> i64 { a + b }
 /// let g = graph! { "x" => 1, "y" => (inc, "x"), "z" => (add, "y", 10) };
@@ -99,9 +99,9 @@ pub fn prepare(graph: &Graph, keys: &[Key], cache: &Cache) -> Result<Prepared, C
 /// does not plan it twice.
 ///
 /// ```
-/// use rask_cache::{prepare_plan, Cache};
-/// use rask_graph::{graph, Plan, Value};
-/// use rask_scheduler::{compute, Sync};
+/// use rask::cache::{prepare_plan, Cache};
+/// use rask::{graph, Plan, Value};
+/// use rask::{compute, Sync};
 /// fn inc(x: i64) -> i64 { x + 1 }
 /// let g = graph! { "x" => 1, "y" => (inc, "x"), "z" => (inc, "y") };
 /// let keys = ["z".into()];

@@ -65,12 +65,12 @@ pub enum CacheError {
 ///
 /// ```
 /// let dir = tempfile::tempdir().unwrap();
-/// let cache = rask_cache::Cache::open(dir.path().join("cache")).unwrap();
+/// let cache = rask::cache::Cache::open(dir.path().join("cache")).unwrap();
 /// assert!(cache.dir().is_dir());
 /// // a directory that cannot exist (its parent is a file) is an error naming it
 /// let file = dir.path().join("file");
 /// std::fs::write(&file, "").unwrap();
-/// let err = rask_cache::Cache::open(file.join("cache")).unwrap_err();
+/// let err = rask::cache::Cache::open(file.join("cache")).unwrap_err();
 /// assert!(err.to_string().contains("file/cache: not writable"), "{err}");
 /// ```
 #[derive(Clone, Debug)]
@@ -147,7 +147,7 @@ impl Cache {
     ///
     /// ```
     /// let dir = tempfile::tempdir().unwrap();
-    /// let cache = rask_cache::Cache::open(dir.path()).unwrap();
+    /// let cache = rask::cache::Cache::open(dir.path()).unwrap();
     /// cache.set_durable(false);
     /// assert!(!cache.is_durable());
     /// ```
@@ -186,8 +186,8 @@ impl Cache {
     /// with no codec is an error naming its type.
     ///
     /// ```
-    /// use rask_cache::{Cache, Token};
-    /// use rask_graph::Value;
+    /// use rask::cache::{Cache, Token};
+    /// use rask::Value;
     /// let dir = tempfile::tempdir().unwrap();
     /// let cache = Cache::open(dir.path()).unwrap();
     /// let token = Token::from_bytes([7; 32]);
@@ -209,9 +209,9 @@ impl Cache {
     /// stored by the workers of a process pool are counted there).
     ///
     /// ```
-    /// use rask_cache::{prepare, Cache};
-    /// use rask_graph::{Function, Graph, Task};
-    /// use rask_scheduler::{Executor, Sync};
+    /// use rask::cache::{prepare, Cache};
+    /// use rask::{Function, Graph, Task};
+    /// use rask::{Executor, Sync};
     /// struct Handle; // no codec: returned, not stored
     /// let open = Function::new("open", |_: i64| std::sync::Arc::new(Handle));
     /// let mut g = Graph::new();

@@ -23,8 +23,8 @@ use rask_graph::{codec, deps, Graph, Plan, Task, TaskId, Value};
 /// (`clean_v2`) when what it computes changes, or clear the cache.
 ///
 /// ```
-/// use rask_cache::tokens;
-/// use rask_graph::{graph, Plan};
+/// use rask::cache::tokens;
+/// use rask::{graph, Plan};
 /// fn inc(x: i64) -> i64 { x + 1 }
 /// let a = graph! { "x" => 1, "y" => (inc, "x") };
 /// let b = graph! { "one" => 1, "two" => (inc, "one") }; // the same, renamed
@@ -86,8 +86,8 @@ const CALL: u8 = 4;
 /// the graph.
 ///
 /// ```
-/// use rask_cache::tokens;
-/// use rask_graph::{graph, Graph, Plan};
+/// use rask::cache::tokens;
+/// use rask::{graph, Graph, Plan};
 /// fn inc(x: i64) -> i64 { x + 1 }
 /// fn add(a: i64, b: i64) -> i64 { a + b }
 /// let by_key = |g: &Graph| {

@@ -90,7 +90,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         }),
         #[cfg(feature = "mpi")]
         SchedulerName::Mpi => {
-            let mut mpi = rask_mpi::Mpi::builder();
+            let mut mpi = rask::Mpi::builder();
             if let Some(n) = args.workers {
                 mpi = mpi.threads(n as usize);
             }
@@ -100,8 +100,8 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
             )
         }
         SchedulerName::Processes => Box::new(match args.workers {
-            Some(n) => rask_processes::Processes::new(n as usize),
-            None => rask_processes::Processes::default(),
+            Some(n) => rask::Processes::new(n as usize),
+            None => rask::Processes::default(),
         }),
     };
     if let Some(p) = &args.profile {
@@ -137,7 +137,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     let result = rask::compute(executor.as_ref(), &graph, &plan, &callbacks);
     let run_s = t1.elapsed().as_secs_f64();
     #[cfg(feature = "mpi")]
-    if args.scheduler == SchedulerName::Mpi && rask_mpi::Mpi::new().is_ok_and(|m| !m.is_root()) {
+    if args.scheduler == SchedulerName::Mpi && rask::Mpi::new().is_ok_and(|m| !m.is_root()) {
         // every rank ran its share; rank 0 prints the result and the stats
         return result
             .map(drop)

@@ -5,7 +5,7 @@
 //! they share run once.
 //!
 //! ```
-//! use rask_delayed::{compute, delayed, Delayed};
+//! use rask::delayed::{compute, delayed, Delayed};
 //! fn inc(x: i64) -> i64 { x + 1 }
 //! fn add(a: i64, b: i64) -> i64 { a + b }
 //! let x: Delayed<i64> = delayed(1);
@@ -21,7 +21,7 @@
 //! argument, as in Dask):
 //!
 //! ```
-//! use rask_delayed::{compute, delayed, Delayed};
+//! use rask::delayed::{compute, delayed, Delayed};
 //! fn load(name: String) -> String { format!("data of {name}") }
 //! fn total(parts: Vec<String>) -> usize { parts.iter().map(String::len).sum() }
 //! let parts: Vec<Delayed<String>> = ["a", "b"].iter().map(|n| delayed!(load(n.to_string()))).collect();
@@ -96,10 +96,11 @@ impl<T> fmt::Debug for Delayed<T> {
 /// A delayed value that is already known.
 ///
 /// ```
-/// let x = rask_delayed::delayed(21_i64);
-/// assert_eq!(rask_delayed::compute(&x).unwrap(), 21);
+/// let x = rask::delayed::delayed(21_i64);
+/// assert_eq!(rask::delayed::compute(&x).unwrap(), 21);
 /// ```
 pub fn delayed<T: Any + Send + Sync + Clone>(value: T) -> Delayed<T> {
+    Value::register_list::<T>();
     Delayed::from_node(Node {
         key: next_key("literal"),
         task: Task::Quote(Value::new(value)),
@@ -129,9 +130,9 @@ impl<T> Delayed<T> {
     /// readable graphs (`("load", 3)` rather than `load-17`).
     ///
     /// ```
-    /// use rask_delayed::delayed;
+    /// use rask::delayed::delayed;
     /// fn inc(x: i64) -> i64 { x + 1 }
-    /// let y = rask_delayed::delayed!(inc(delayed(1))).named(("y", 0));
+    /// let y = rask::delayed::delayed!(inc(delayed(1))).named(("y", 0));
     /// assert_eq!(y.key().to_string(), "('y', 0)");
     /// ```
     pub fn named(self, key: impl Into<Key>) -> Delayed<T> {
@@ -287,7 +288,7 @@ macro_rules! arities {
         impl<F, R, $($a),*> Callable<($($a,)*)> for F
         where
             F: Fn($($a),*) -> R + Send + Sync + 'static,
-            R: Any + Send + Sync,
+            R: Any + Send + Sync + Clone,
             $($a: Any + Clone,)*
         {
             type Output = R;
@@ -299,7 +300,7 @@ macro_rules! arities {
         impl<F, R, E, $($a),*> FallibleCallable<($($a,)*)> for F
         where
             F: Fn($($a),*) -> Result<R, E> + Send + Sync + 'static,
-            R: Any + Send + Sync,
+            R: Any + Send + Sync + Clone,
             E: Into<Box<dyn std::error::Error + Send + Sync>>,
             $($a: Any + Clone,)*
         {
@@ -329,7 +330,7 @@ arities!(A IA 0, B IB 1, C IC 2, D ID 3, H IE 4, G IG 5);
 /// arguments. [`delayed!`] writes this for you.
 ///
 /// ```
-/// use rask_delayed::{call, compute, delayed};
+/// use rask::delayed::{call, compute, delayed};
 /// let x = delayed(2_i64);
 /// let y = call("square", |v: i64| v * v, (&x,));
 /// assert_eq!(compute(&y).unwrap(), 4);
@@ -346,7 +347,7 @@ pub fn call<Args, F: Callable<Args>>(
 /// computation with the error as its cause.
 ///
 /// ```
-/// use rask_delayed::{call_fallible, compute, delayed};
+/// use rask::delayed::{call_fallible, compute, delayed};
 /// let y = call_fallible("parse", |s: String| s.parse::<i64>(), (delayed("x1".to_string()),));
 /// let err = compute(&y).unwrap_err().to_string();
 /// assert!(err.starts_with("task \"parse-") && err.ends_with("parse: invalid digit found in string"), "{err}");
@@ -493,10 +494,10 @@ pub fn compute<C: Computable>(c: C) -> Result<C::Output, ComputeError> {
 /// Computes delayed values with `executor`.
 ///
 /// ```
-/// use rask_delayed::{compute_with, delayed};
-/// use rask_scheduler::Sync;
+/// use rask::delayed::{compute_with, delayed};
+/// use rask::Sync;
 /// fn double(x: i64) -> i64 { 2 * x }
-/// let xs: Vec<_> = (0..4).map(|i| rask_delayed::delayed!(double(i as i64))).collect();
+/// let xs: Vec<_> = (0..4).map(|i| rask::delayed::delayed!(double(i as i64))).collect();
 /// assert_eq!(compute_with(&Sync, xs).unwrap(), vec![0, 2, 4, 6]);
 /// ```
 pub fn compute_with<C: Computable>(

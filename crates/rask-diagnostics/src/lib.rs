@@ -21,9 +21,9 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use rask_graph::graph;
-//! use rask_scheduler::{get_with, Threads};
-//! use rask_diagnostics::{Profiler, ResourceMonitor};
+//! use rask::graph;
+//! use rask::{get_with, Threads};
+//! use rask::diagnostics::{Profiler, ResourceMonitor};
 //! fn inc(x: i64) -> i64 { x + 1 }
 //! let g = graph! { "x" => 1, "y" => (inc, "x"), "z" => (inc, "y") };
 //! let profiler = Profiler::new();

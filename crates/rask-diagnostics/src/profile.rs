@@ -9,9 +9,9 @@
 //! from the file name.
 //!
 //! ```
-//! use rask_graph::graph;
-//! use rask_scheduler::{get_with, Threads};
-//! use rask_diagnostics::Profiler;
+//! use rask::graph;
+//! use rask::{get_with, Threads};
+//! use rask::diagnostics::Profiler;
 //! fn inc(x: i64) -> i64 { x + 1 }
 //! let g = graph! { "x" => 1, "y" => (inc, "x"), "z" => (inc, "y") };
 //! let profiler = Profiler::new();
@@ -97,7 +97,7 @@ impl ProfileFormat {
     ///
     /// ```
     /// use std::path::Path;
-    /// use rask_diagnostics::ProfileFormat;
+    /// use rask::diagnostics::ProfileFormat;
     /// assert_eq!(ProfileFormat::from_path(Path::new("p.json")).unwrap(), ProfileFormat::ChromeTrace);
     /// assert_eq!(ProfileFormat::from_path(Path::new("p.HTML")).unwrap(), ProfileFormat::Html);
     /// assert!(ProfileFormat::from_path(Path::new("p.txt")).is_err());
@@ -125,9 +125,9 @@ impl Profile {
     /// unknown extension or an unwritable path is an error naming the file.
     ///
     /// ```
-    /// use rask_graph::graph;
-    /// use rask_scheduler::{get_with, Sync};
-    /// use rask_diagnostics::{DiagnosticsError, Profiler};
+    /// use rask::graph;
+    /// use rask::{get_with, Sync};
+    /// use rask::diagnostics::{DiagnosticsError, Profiler};
     /// let g = graph! { "x" => 1 };
     /// let p = Profiler::new();
     /// get_with(&Sync, &g, "x", &[&p]).unwrap();

@@ -18,9 +18,9 @@
 //! ```
 //! use std::io::Write;
 //! use std::sync::{Arc, Mutex};
-//! use rask_graph::graph;
-//! use rask_scheduler::{get_with, Threads};
-//! use rask_diagnostics::ProgressBar;
+//! use rask::graph;
+//! use rask::{get_with, Threads};
+//! use rask::diagnostics::ProgressBar;
 //!
 //! /// A writer the test can read back.
 //! #[derive(Clone, Default)]
@@ -139,7 +139,7 @@ impl ProgressBar {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let bar = rask_diagnostics::ProgressBar::to_writer(std::io::sink())
+    /// let bar = rask::diagnostics::ProgressBar::to_writer(std::io::sink())
     ///     .every(Duration::from_millis(500));
     /// assert_eq!(bar.done(), 0);
     /// ```
@@ -156,7 +156,7 @@ impl ProgressBar {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let bar = rask_diagnostics::ProgressBar::to_writer(std::io::sink())
+    /// let bar = rask::diagnostics::ProgressBar::to_writer(std::io::sink())
     ///     .minimum(Duration::ZERO);
     /// assert_eq!(bar.total(), 0);
     /// ```

@@ -25,9 +25,9 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use rask_graph::graph;
-//! use rask_scheduler::{get_with, Sync};
-//! use rask_diagnostics::ResourceMonitor;
+//! use rask::graph;
+//! use rask::{get_with, Sync};
+//! use rask::diagnostics::ResourceMonitor;
 //! let g = graph! { "x" => 1 };
 //! let monitor = ResourceMonitor::new(Duration::from_millis(10));
 //! get_with(&Sync, &g, "x", &[&monitor]).unwrap();
@@ -89,7 +89,7 @@ impl Resources {
     /// The samples as a text table: time, CPU, memory, threads.
     ///
     /// ```
-    /// let t = rask_diagnostics::Resources::default().table();
+    /// let t = rask::diagnostics::Resources::default().table();
     /// assert!(t.starts_with("time_s"));
     /// ```
     pub fn table(&self) -> String {

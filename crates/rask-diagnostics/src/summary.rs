@@ -19,8 +19,8 @@
 //! All of it iterative over dense ids (no recursion): fine for 10^7 tasks.
 //!
 //! ```
-//! use rask_graph::graph;
-//! use rask_diagnostics::summary::summarize;
+//! use rask::graph;
+//! use rask::diagnostics::summary::summarize;
 //! fn inc(x: i64) -> i64 { x + 1 }
 //! fn add(a: i64, b: i64) -> i64 { a + b }
 //! // a diamond: a -> (b, c) -> d
@@ -157,10 +157,10 @@ impl Summary {
     /// The figures for people, one per line.
     ///
     /// ```
-    /// use rask_graph::graph;
+    /// use rask::graph;
     /// fn inc(x: i64) -> i64 { x + 1 }
     /// let g = graph! { "a" => 1, "b" => (inc, "a") };
-    /// let text = rask_diagnostics::summary::summarize(&g).unwrap().to_text();
+    /// let text = rask::diagnostics::summary::summarize(&g).unwrap().to_text();
     /// assert!(text.contains("critical path  2 tasks: a -> b"), "{text}");
     /// ```
     pub fn to_text(&self) -> String {
@@ -214,10 +214,10 @@ impl Summary {
     /// The figures as one JSON object (the critical path whole).
     ///
     /// ```
-    /// use rask_graph::graph;
+    /// use rask::graph;
     /// fn inc(x: i64) -> i64 { x + 1 }
     /// let g = graph! { "a" => 1, "b" => (inc, "a") };
-    /// let j = rask_diagnostics::summary::summarize(&g).unwrap().to_json();
+    /// let j = rask::diagnostics::summary::summarize(&g).unwrap().to_json();
     /// assert_eq!(j["depth"], 2);
     /// assert_eq!(j["functions"]["inc"], 1);
     /// ```

@@ -11,9 +11,9 @@
 //! duration; the wheel zooms, dragging pans, a double click resets.
 //!
 //! ```
-//! use rask_graph::graph;
-//! use rask_scheduler::{get_with, Sync};
-//! use rask_diagnostics::{timeline, Profiler};
+//! use rask::graph;
+//! use rask::{get_with, Sync};
+//! use rask::diagnostics::{timeline, Profiler};
 //! fn inc(x: i64) -> i64 { x + 1 }
 //! let g = graph! { "x" => 1, "y" => (inc, "x") };
 //! let p = Profiler::new();

@@ -11,9 +11,9 @@
 //! count, planned tasks, wall time and error are under `otherData`.
 //!
 //! ```
-//! use rask_graph::graph;
-//! use rask_scheduler::{get_with, Sync};
-//! use rask_diagnostics::{trace, Profiler};
+//! use rask::graph;
+//! use rask::{get_with, Sync};
+//! use rask::diagnostics::{trace, Profiler};
 //! fn inc(x: i64) -> i64 { x + 1 }
 //! let g = graph! { "x" => 1, "y" => (inc, "x") };
 //! let p = Profiler::new();
@@ -115,7 +115,7 @@ pub fn chrome_trace(profile: &Profile, resources: Option<&Resources>) -> Json {
 /// let dir = tempfile::tempdir().unwrap();
 /// let path = dir.path().join("p.json");
 /// std::fs::write(&path, r#"{"traceEvents": [{"name": "y", "ph": "X", "ts": 0, "dur": 1500}]}"#).unwrap();
-/// let d = rask_diagnostics::trace::read_durations(&path).unwrap();
+/// let d = rask::diagnostics::trace::read_durations(&path).unwrap();
 /// assert_eq!(d["y"], std::time::Duration::from_micros(1500));
 /// ```
 pub fn read_durations(path: &Path) -> Result<HashMap<String, Duration>, DiagnosticsError> {

@@ -15,8 +15,8 @@
 //! `.svg`, `.png` and `.pdf`.
 //!
 //! ```
-//! use rask_graph::graph;
-//! use rask_diagnostics::visualize::{to_dot, Coloring, DotOptions};
+//! use rask::graph;
+//! use rask::diagnostics::visualize::{to_dot, Coloring, DotOptions};
 //! fn inc(x: i64) -> i64 { x + 1 }
 //! fn add(a: i64, b: i64) -> i64 { a + b }
 //! let g = graph! { "x" => 1, "y" => (inc, "x"), "z" => (add, "y", "x") };
@@ -64,7 +64,7 @@ pub struct DotOptions {
 /// Escapes `s` for a double-quoted DOT string.
 ///
 /// ```
-/// use rask_diagnostics::visualize::escape;
+/// use rask::diagnostics::visualize::escape;
 /// assert_eq!(escape("a \"b\"\\c\nd"), "a \\\"b\\\"\\\\c\\nd");
 /// ```
 pub fn escape(s: &str) -> String {
@@ -285,7 +285,7 @@ impl PictureFormat {
     ///
     /// ```
     /// use std::path::Path;
-    /// use rask_diagnostics::visualize::PictureFormat;
+    /// use rask::diagnostics::visualize::PictureFormat;
     /// assert_eq!(PictureFormat::from_path(Path::new("g.svg")).unwrap(), PictureFormat::Svg);
     /// assert!(PictureFormat::from_path(Path::new("g.jpeg")).is_err());
     /// ```
@@ -313,8 +313,8 @@ impl PictureFormat {
 /// the error says how to install it.
 ///
 /// ```
-/// use rask_graph::graph;
-/// use rask_diagnostics::visualize::{graphviz_installed, to_dot, write, DotOptions};
+/// use rask::graph;
+/// use rask::diagnostics::visualize::{graphviz_installed, to_dot, write, DotOptions};
 /// let g = graph! { "x" => 1, "y" => "x" };
 /// let dot = to_dot(&g, &DotOptions::default()).unwrap();
 /// let dir = tempfile::tempdir().unwrap();

@@ -21,8 +21,8 @@
 //! `rask run --allow shell`).
 //!
 //! ```
-//! use rask_graph::{builtins, Value};
-//! let reg = rask_graph::Registry::with_builtins();
+//! use rask::{builtins, Value};
+//! let reg = rask::Registry::with_builtins();
 //! let div = reg.get("div").unwrap();
 //! assert_eq!(div.call(&[Value::Int(1), Value::Int(2)]).unwrap(), Value::Float(0.5));
 //! assert!(div.call(&[Value::Int(1), Value::Int(0)]).is_err());

@@ -15,7 +15,7 @@
 //! it does when every process runs the same code.
 //!
 //! ```
-//! use rask_graph::{codec, Value};
+//! use rask::{codec, Value};
 //! #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
 //! struct Point { x: i64, y: i64 }
 //! codec::register::<Point>();

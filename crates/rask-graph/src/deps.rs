@@ -9,7 +9,7 @@
 //! positionally; [`Adjacency::unique`] drops the repeats.
 //!
 //! ```
-//! use rask_graph::{deps, graph};
+//! use rask::{deps, graph};
 //! fn add(a: i64, b: i64) -> i64 { a + b }
 //! let g = graph! { "x" => 1, "y" => (add, "x", "x"), "z" => (add, "y", "x") };
 //! let d = deps::dependencies(&g).unwrap();

@@ -47,7 +47,7 @@
 //! [`read`] then [`write`] gives back the same JSON.
 //!
 //! ```
-//! use rask_graph::{file, Registry};
+//! use rask::{file, Registry};
 //! let text = r#"{"x": 1, "y": {"call": "inc", "args": ["x"]}, "s": {"quote": "x"}}"#;
 //! let g = file::from_str(text, &Registry::with_builtins()).unwrap();
 //! assert_eq!(g.len(), 3);

@@ -7,7 +7,7 @@
 //! [`Value::get`], and the result is wrapped with [`Value::new`].
 //!
 //! ```
-//! use rask_graph::{Function, Value};
+//! use rask::{Function, Value};
 //! fn add(a: i64, b: i64) -> i64 { a + b }
 //! let f = Function::new("add", add);
 //! assert_eq!(f.call(&[Value::Int(1), Value::Int(2)]).unwrap(), Value::Int(3));
@@ -162,8 +162,14 @@ impl Function {
     /// to eight arguments of any `Clone` type that [`Value::get`] yields.
     /// For a function that returns a `Result`, use [`Function::fallible`].
     ///
+    /// `R` is `Clone` too (wrap a value that is not in an `Arc`): a list
+    /// of `R`s (`[key, key]` in a graph) is then the `Vec<R>` argument of
+    /// another typed function, as a list of `A`s is a `Vec<A>` (see
+    /// [`Value::register_list`]). Over raw values,
+    /// [`Function::dynamic`] has no such bound.
+    ///
     /// ```
-    /// use rask_graph::{Function, Value};
+    /// use rask::{Function, Value};
     /// let inc = Function::new("inc", |x: i64| x + 1);
     /// assert_eq!(inc.name(), "inc");
     /// assert_eq!(inc.call(&[Value::Int(1)]).unwrap(), Value::Int(2));
@@ -182,7 +188,7 @@ impl Function {
     /// any number of arguments or inspect their types.
     ///
     /// ```
-    /// use rask_graph::{Arity, CallError, Function, Value};
+    /// use rask::{Arity, CallError, Function, Value};
     /// let count = Function::dynamic("count", Arity::at_least(0), |args| Ok(Value::new(args.len())));
     /// assert_eq!(count.call(&[Value::Null, Value::Null]).unwrap(), Value::Int(2));
     /// ```
@@ -203,7 +209,7 @@ impl Function {
     /// be taken, so the function must fall back to reading it.
     ///
     /// ```
-    /// use rask_graph::{Arity, Function, Value};
+    /// use rask::{Arity, Function, Value};
     /// let first = Function::owning("first", Arity::exactly(1), |args| {
     ///     let v: Vec<u8> = match args[0].take_unique::<Vec<u8>>() {
     ///         Some(v) => v,                                        // moved
@@ -383,11 +389,13 @@ macro_rules! typed_adapter {
         impl<F, R, $($a),*> IntoFunction<fn($($a),*) -> R> for F
         where
             F: Fn($($a),*) -> R + Send + Sync + 'static,
-            R: Any + Send + Sync,
+            R: Any + Send + Sync + Clone,
             $($a: Any + Clone,)*
         {
             #[allow(unused_variables)]
             fn into_function(self, name: &str) -> Function {
+                Value::register_list::<R>();
+                $(Value::register_list::<$a>();)*
                 Function::dynamic(name, Arity::exactly($n), move |args: &[Value]| {
                     Ok(Value::new(self($(arg::<$a>(args, $i)?),*)))
                 })
@@ -397,12 +405,14 @@ macro_rules! typed_adapter {
         impl<F, R, E, $($a),*> IntoFallible<fn($($a),*) -> Result<R, E>> for F
         where
             F: Fn($($a),*) -> Result<R, E> + Send + Sync + 'static,
-            R: Any + Send + Sync,
+            R: Any + Send + Sync + Clone,
             E: Into<Box<dyn Error + Send + Sync>>,
             $($a: Any + Clone,)*
         {
             #[allow(unused_variables)]
             fn into_fallible(self, name: &str) -> Function {
+                Value::register_list::<R>();
+                $(Value::register_list::<$a>();)*
                 Function::dynamic(name, Arity::exactly($n), move |args: &[Value]| {
                     self($(arg::<$a>(args, $i)?),*).map(Value::new).map_err(|e| CallError::Failed(e.into()))
                 })
@@ -424,7 +434,7 @@ typed_adapter!(8; A 0, B 1, C 2, D 3, E4 4, F5 5, G 6, H 7);
 /// here.
 ///
 /// ```
-/// use rask_graph::{Function, Registry};
+/// use rask::{Function, Registry};
 /// let mut reg = Registry::with_builtins();
 /// reg.register("double", |x: i64| 2 * x);
 /// assert!(reg.get("double").is_some() && reg.get("inc").is_some());

@@ -5,7 +5,7 @@
 //! [`Key`]s. Replacing the task of an existing key keeps its id.
 //!
 //! ```
-//! use rask_graph::{graph, Graph, Key, Task};
+//! use rask::{graph, Graph, Key, Task};
 //! fn inc(x: i64) -> i64 { x + 1 }
 //! fn add(a: i64, b: i64) -> i64 { a + b }
 //! let g: Graph = graph! {
@@ -230,7 +230,7 @@ impl fmt::Debug for Graph {
 /// string that must not be taken for a key as `(Task::quote("x"))`.
 ///
 /// ```
-/// use rask_graph::{graph, Task};
+/// use rask::{graph, Task};
 /// fn add(a: i64, b: i64) -> i64 { a + b }
 /// fn total(xs: Vec<i64>) -> i64 { xs.iter().sum() }
 /// let g = graph! {
@@ -253,7 +253,7 @@ macro_rules! graph {
 /// One task in [`graph!`] notation.
 ///
 /// ```
-/// use rask_graph::task;
+/// use rask::task;
 /// fn inc(x: i64) -> i64 { x + 1 }
 /// let t = task!((inc, (inc, "x")));
 /// assert_eq!(format!("{t:?}"), "(inc, (inc, \"x\"))");

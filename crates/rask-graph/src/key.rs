@@ -5,7 +5,7 @@
 //! Python would print them, which is also how graph files write tuple keys:
 //!
 //! ```
-//! use rask_graph::Key;
+//! use rask::Key;
 //! assert_eq!(Key::from("x").to_string(), "x");
 //! assert_eq!(Key::from(("x", 0)).to_string(), "('x', 0)");
 //! assert_eq!(Key::parse("('x', 0)"), Key::from(("x", 0)));
@@ -38,7 +38,7 @@ impl Key {
     /// A tuple key from its parts.
     ///
     /// ```
-    /// use rask_graph::{Key, KeyPart};
+    /// use rask::{Key, KeyPart};
     /// let k = Key::tuple([KeyPart::from("x"), KeyPart::from(1), KeyPart::from(2)]);
     /// assert_eq!(k.to_string(), "('x', 1, 2)");
     /// ```

@@ -6,7 +6,7 @@
 //! A graph is a map from keys to tasks, as in Dask:
 //!
 //! ```
-//! use rask_graph::{graph, deps};
+//! use rask::{graph, deps};
 //! fn inc(x: i64) -> i64 { x + 1 }
 //! fn add(a: i64, b: i64) -> i64 { a + b }
 //! // x = 1; y = inc(x); z = add(y, 10)

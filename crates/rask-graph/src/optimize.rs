@@ -36,7 +36,7 @@
 //! ```
 //!
 //! ```
-//! use rask_graph::{optimize, Function, Graph, Key, Registry, Task};
+//! use rask::{optimize, Function, Graph, Key, Registry, Task};
 //! let builtins = Registry::with_builtins();
 //! let inc = builtins.get("inc").unwrap();
 //! let double = Function::new("double", |x: i64| 2 * x);

@@ -44,7 +44,7 @@
 //! ```
 //!
 //! ```
-//! use rask_graph::{graph, order};
+//! use rask::{graph, order};
 //! fn inc(x: i64) -> i64 { x + 1 }
 //! fn add(a: i64, b: i64) -> i64 { a + b }
 //! let g = graph! { "x" => 1, "v" => 2, "y" => (inc, "x"), "w" => (inc, "v"), "z" => (add, "y", "w") };

@@ -5,7 +5,7 @@
 //! counts) before anything runs.
 //!
 //! ```
-//! use rask_graph::{graph, Plan};
+//! use rask::{graph, Plan};
 //! fn inc(x: i64) -> i64 { x + 1 }
 //! let g = graph! { "x" => 1, "y" => (inc, "x"), "unused" => (inc, "x") };
 //! let plan = Plan::new(&g, &[g.id(&"y".into()).unwrap()]).unwrap();
@@ -203,7 +203,7 @@ impl Plan {
     /// task from the graph.
     ///
     /// ```
-    /// use rask_graph::{graph, Plan};
+    /// use rask::{graph, Plan};
     /// fn add(a: i64, b: i64) -> i64 { a + b }
     /// let g = graph! { "x" => 1, "y" => (add, "x", "x"), "z" => (add, "y", 10) };
     /// let plan = Plan::for_keys(&g, &["z".into()]).unwrap();

@@ -7,7 +7,7 @@
 //! [`Task::quote`] to pass it literally.
 //!
 //! ```
-//! use rask_graph::{Function, Task};
+//! use rask::{Function, Task};
 //! let inc = Function::new("inc", |x: i64| x + 1);
 //! let t = Task::call(&inc, ["x"]);        // inc(x): "x" refers to the key x
 //! let q = Task::call(&inc, [Task::quote("x")]); // inc("x"): the string itself
@@ -112,7 +112,7 @@ impl Task {
     /// records for each of its tasks): no string is compared, no key read.
     ///
     /// ```
-    /// use rask_graph::{Function, Task, Value};
+    /// use rask::{Function, Task, Value};
     /// let add = Function::new("add", |a: i64, b: i64| a + b);
     /// let t = Task::call(&add, ["x", "y"]);
     /// let v = t.evaluate_resolved(&mut [Value::Int(1), Value::Int(2)].into_iter()).unwrap();

@@ -12,7 +12,7 @@
 //! integer into a float where a float is asked for:
 //!
 //! ```
-//! use rask_graph::Value;
+//! use rask::Value;
 //! let v = Value::new(3_i64);
 //! assert_eq!(v.get::<i64>(), Some(3));
 //! assert_eq!(v.get::<f64>(), Some(3.0));
@@ -25,11 +25,31 @@
 //! assert_eq!(r.type_name(), std::any::type_name::<Reading>());
 //! ```
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock, RwLock};
+
+use rustc_hash::FxHashMap;
 
 use crate::codec;
+
+/// Makes a `Vec<U>` (boxed) out of list items, for one `U`.
+type ListBuilder = fn(&[Value]) -> Option<Box<dyn Any>>;
+
+/// The element types a list converts to, by the `TypeId` of `Vec<U>`:
+/// filled by [`Value::register_list`] (which the typed function adapters,
+/// the delayed values and the codecs call for their types), read by
+/// [`Value::get`]. Rust cannot clone a `U` it knows only as `dyn Any`, so
+/// the conversion is recorded where `U: Clone` is known.
+fn list_builders() -> &'static RwLock<FxHashMap<TypeId, ListBuilder>> {
+    static BUILDERS: OnceLock<RwLock<FxHashMap<TypeId, ListBuilder>>> = OnceLock::new();
+    BUILDERS.get_or_init(Default::default)
+}
+
+fn build_list<U: Any + Clone>(items: &[Value]) -> Option<Box<dyn Any>> {
+    let items = collect_exact(items, Value::get::<U>)?;
+    Some(Box::new(items))
+}
 
 /// A value held by a task: shared, immutable and cheap to clone.
 #[derive(Clone, Default)]
@@ -169,12 +189,55 @@ impl Value {
         Value::List(items.into_iter().collect())
     }
 
+    /// Lets lists convert to `Vec<U>` in [`Value::get`] (and so be the
+    /// argument of a typed function taking `Vec<U>`). The typed function
+    /// adapters do this for the types their functions take and return,
+    /// [`codec::register`] and the delayed values for theirs; call it for a
+    /// type that only [`Value::new`] or [`Value::opaque`] makes. Cheap when
+    /// `U` is already known.
+    ///
+    /// ```
+    /// use rask::Value;
+    /// #[derive(Clone, Debug, PartialEq)]
+    /// struct Cleaned(u8);
+    /// Value::register_list::<Cleaned>();
+    /// let list = Value::list([Value::new(Cleaned(1)), Value::new(Cleaned(2))]);
+    /// assert_eq!(list.get::<Vec<Cleaned>>(), Some(vec![Cleaned(1), Cleaned(2)]));
+    /// ```
+    pub fn register_list<U: Any + Clone>() {
+        let id = TypeId::of::<Vec<U>>();
+        let builders = list_builders();
+        let known = builders
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(&id);
+        if !known {
+            let mut map = builders.write().unwrap_or_else(|e| e.into_inner());
+            map.insert(id, build_list::<U>);
+        }
+    }
+
     /// A typed copy of the value, if it holds a `T`.
     ///
     /// Integers convert to `f64`, `i32`, `u32`, `u64` and `usize` (when in
-    /// range); lists convert to `Vec<Value>`, and to `Vec<i64>`,
-    /// `Vec<f64>`, `Vec<String>` and `Vec<bool>` when every item does;
-    /// `Value` itself is always available.
+    /// range); lists convert to `Vec<Value>`, and to `Vec<U>` when every
+    /// item converts to `U`, for `i64`, `f64`, `String`, `bool` and every
+    /// `U` made known by [`Value::register_list`] (every type a typed
+    /// function takes or returns is); `Value` itself is always available.
+    ///
+    /// ```
+    /// use rask::{graph, get, Value};
+    /// #[derive(Clone, Debug, PartialEq)]
+    /// struct Cleaned { n: usize }
+    /// fn clean(raw: String) -> Cleaned { Cleaned { n: raw.trim().len() } }
+    /// fn analyze(parts: Vec<Cleaned>) -> usize { parts.iter().map(|c| c.n).sum() }
+    /// let g = graph! {
+    ///     "raw-1" => " ab ", "raw-2" => "cde",
+    ///     "clean-1" => (clean, "raw-1"), "clean-2" => (clean, "raw-2"),
+    ///     "result" => (analyze, ["clean-1", "clean-2"]),
+    /// };
+    /// assert_eq!(get(&g, "result").unwrap(), Value::Int(5));
+    /// ```
     pub fn get<T: Any + Clone>(&self) -> Option<T> {
         let mut out: Option<T> = None;
         let slot: &mut dyn Any = &mut out;
@@ -209,7 +272,7 @@ impl Value {
                 // numbers are matched directly, into a vector of the exact
                 // length: a typed `Vec<i64>` argument of a million items is
                 // one pass and one allocation
-                let _ = put_as::<Vec<Value>>(slot, || Some(items.to_vec()))
+                let known = put_as::<Vec<Value>>(slot, || Some(items.to_vec()))
                     || put_as::<Vec<i64>>(slot, || {
                         collect_exact(items, |v| match v {
                             Value::Int(i) => Some(*i),
@@ -225,6 +288,17 @@ impl Value {
                     })
                     || put_as::<Vec<String>>(slot, || items.iter().map(Value::get).collect())
                     || put_as::<Vec<bool>>(slot, || items.iter().map(Value::get).collect());
+                if !known {
+                    let build = list_builders()
+                        .read()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .get(&TypeId::of::<T>())
+                        .copied();
+                    return build
+                        .and_then(|build| build(items))
+                        .and_then(|list| list.downcast::<T>().ok())
+                        .map(|list| *list);
+                }
             }
             Value::Dict(_) => {
                 put_as::<serde_json::Value>(slot, || self.to_json().ok());
@@ -256,13 +330,13 @@ impl Value {
     /// takes its arguments this way.
     ///
     /// ```
-    /// use rask_graph::Value;
+    /// use rask::Value;
     /// let mut v = Value::opaque(vec![1_u8, 2]);
     /// let copy = v.clone();
     /// assert_eq!(v.take_unique::<Vec<u8>>(), None); // shared with `copy`
     /// drop(copy);
     /// assert_eq!(v.take_unique::<Vec<u8>>(), Some(vec![1, 2]));
-    /// assert_eq!(v, rask_graph::Value::Null);
+    /// assert_eq!(v, rask::Value::Null);
     /// ```
     pub fn take_unique<T: Any + Send + Sync>(&mut self) -> Option<T> {
         let Value::Opaque(v) = self else {

@@ -10,8 +10,8 @@
 //! apart; it is not a cryptographic hash.
 //!
 //! ```
-//! use rask_graph::{graph, Plan};
-//! use rask_mpi::fingerprint;
+//! use rask::{graph, Plan};
+//! use rask::mpi::fingerprint;
 //! fn inc(x: i64) -> i64 { x + 1 }
 //! let a = graph! { "x" => 1, "y" => (inc, "x") };
 //! let b = graph! { "x" => 2, "y" => (inc, "x") };

@@ -4,11 +4,11 @@
 //!
 //! ```no_run
 //! # #[cfg(feature = "mpi")] {
-//! use rask_graph::graph;
-//! use rask_scheduler::Executor;
+//! use rask::graph;
+//! use rask::Executor;
 //! fn inc(x: i64) -> i64 { x + 1 }
 //! let g = graph! { "x" => 1, "y" => (inc, "x") };
-//! let mpi = rask_mpi::Mpi::new().unwrap();
+//! let mpi = rask::mpi::Mpi::new().unwrap();
 //! let y = mpi.get(&g, "y").unwrap();
 //! if mpi.is_root() {
 //!     println!("{y:?}"); // rank 0 has the value; other ranks get Null

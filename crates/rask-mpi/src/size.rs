@@ -13,10 +13,10 @@ pub(crate) const SAMPLE: usize = 64;
 /// The approximate encoded size of `value` in bytes.
 ///
 /// ```
-/// use rask_graph::Value;
-/// assert_eq!(rask_mpi::approx_bytes(&Value::Int(3)), 9);
-/// assert_eq!(rask_mpi::approx_bytes(&Value::from("abc")), 12);
-/// assert_eq!(rask_mpi::approx_bytes(&Value::new(vec![0.0_f64; 1000])), 8000 + 64);
+/// use rask::Value;
+/// assert_eq!(rask::mpi::approx_bytes(&Value::Int(3)), 9);
+/// assert_eq!(rask::mpi::approx_bytes(&Value::from("abc")), 12);
+/// assert_eq!(rask::mpi::approx_bytes(&Value::new(vec![0.0_f64; 1000])), 8000 + 64);
 /// ```
 pub fn approx_bytes(value: &Value) -> u64 {
     // walked with a heap stack of the lists and objects open, so that a

@@ -13,9 +13,9 @@
 //! task started is left behind.
 //!
 //! ```no_run
-//! use rask_graph::{graph, Value};
-//! use rask_scheduler::Executor;
-//! use rask_processes::Processes;
+//! use rask::{graph, Value};
+//! use rask::Executor;
+//! use rask::Processes;
 //! fn inc(x: i64) -> i64 { x + 1 }
 //! let g = graph! { "x" => 1, "y" => (inc, "x") };
 //! assert_eq!(Processes::new(2).get(&g, "y").unwrap(), Value::Int(2));

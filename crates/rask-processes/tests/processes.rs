@@ -178,6 +178,7 @@ fn killed_worker_is_retried() {
 }
 
 fn values_without_codec() {
+    #[derive(Clone)]
     struct Handle;
     fn make(_: i64) -> Handle {
         Handle
@@ -286,6 +287,44 @@ fn children() -> usize {
         .count()
 }
 
+/// A user's record with a codec: a list of them crosses the pipes and is
+/// the `Vec<Cleaned>` argument of a typed function (issue 14, item 5).
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Cleaned {
+    name: String,
+    words: usize,
+}
+
+fn clean_record(raw: String) -> Cleaned {
+    Cleaned {
+        name: raw.trim().to_uppercase(),
+        words: raw.split_whitespace().count(),
+    }
+}
+
+fn analyze_records(parts: Vec<Cleaned>) -> usize {
+    parts.iter().map(|c| c.words + c.name.len()).sum()
+}
+
+fn typed_lists_of_a_user_type() {
+    rask_graph::codec::register::<Cleaned>();
+    let g = graph! {
+        "raw-1" => "a b c",
+        "raw-2" => " d e ",
+        "clean-1" => (clean_record, "raw-1"),
+        "clean-2" => (clean_record, "raw-2"),
+        "analyze" => (analyze_records, ["clean-1", "clean-2"]),
+    };
+    let want = analyze_records(vec![
+        clean_record("a b c".into()),
+        clean_record(" d e ".into()),
+    ]);
+    assert_eq!(
+        Processes::new(2).get(&g, "analyze").unwrap(),
+        Value::new(want)
+    );
+}
+
 #[test]
 fn processes_executor() {
     assert!(Path::new("/proc").exists(), "these tests read /proc");
@@ -295,6 +334,7 @@ fn processes_executor() {
     killed_worker_fails_its_task();
     killed_worker_is_retried();
     values_without_codec();
+    typed_lists_of_a_user_type();
     nothing_left_behind();
     assert_eq!(children(), 0);
 }

@@ -10,8 +10,8 @@
 //!
 //! ```
 //! use std::sync::atomic::{AtomicUsize, Ordering};
-//! use rask_scheduler::{get_with, Callback, Threads, TaskEvent};
-//! use rask_graph::graph;
+//! use rask::{get_with, Callback, Threads, TaskEvent};
+//! use rask::graph;
 //! #[derive(Default, Debug)]
 //! struct Count(AtomicUsize);
 //! impl Callback for Count {

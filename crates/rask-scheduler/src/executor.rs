@@ -47,7 +47,7 @@ pub trait Executor {
 /// The keys to compute: one key, or a (nested) list of them.
 ///
 /// ```
-/// use rask_scheduler::Keys;
+/// use rask::Keys;
 /// let k: Keys = vec![Keys::from("a"), Keys::from(vec!["b", "c"])].into();
 /// assert_eq!(k.flatten().len(), 3);
 /// ```
@@ -130,12 +130,12 @@ impl<T: Into<Keys>, const N: usize> From<[T; N]> for Keys {
 /// worker per core).
 ///
 /// ```
-/// use rask_graph::{graph, Value};
+/// use rask::{graph, Value};
 /// fn inc(x: i64) -> i64 { x + 1 }
 /// fn add(a: i64, b: i64) -> i64 { a + b }
 /// let g = graph! { "x" => 1, "y" => (inc, "x"), "z" => (add, "y", 10) };
-/// assert_eq!(rask_scheduler::get(&g, "z").unwrap(), Value::Int(12));
-/// let both = rask_scheduler::get(&g, vec!["y", "z"]).unwrap();
+/// assert_eq!(rask::get(&g, "z").unwrap(), Value::Int(12));
+/// let both = rask::get(&g, vec!["y", "z"]).unwrap();
 /// assert_eq!(both, Value::list([Value::Int(2), Value::Int(12)]));
 /// ```
 pub fn get(graph: &Graph, keys: impl Into<Keys>) -> Result<Value, ComputeError> {

@@ -3,8 +3,8 @@
 //! [`Threads`] (a pool, the default).
 //!
 //! ```
-//! use rask_graph::{graph, Value};
-//! use rask_scheduler::{get, Executor, Sync, Threads};
+//! use rask::{graph, Value};
+//! use rask::{get, Executor, Sync, Threads};
 //! fn inc(x: i64) -> i64 { x + 1 }
 //! fn add(a: i64, b: i64) -> i64 { a + b }
 //! let g = graph! { "x" => 1, "y" => (inc, "x"), "z" => (add, "y", 10) };

@@ -30,8 +30,8 @@
 //! its running tasks are back.
 //!
 //! ```
-//! use rask_graph::{graph, Plan};
-//! use rask_scheduler::State;
+//! use rask::{graph, Plan};
+//! use rask::State;
 //! fn inc(x: i64) -> i64 { x + 1 }
 //! let g = graph! { "x" => 1, "y" => (inc, "x") };
 //! let plan = Plan::for_keys(&g, &["y".into()]).unwrap();
@@ -160,8 +160,8 @@ impl<'p, V> State<'p, V> {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use rask_graph::{graph, Plan};
-    /// use rask_scheduler::State;
+    /// use rask::{graph, Plan};
+    /// use rask::State;
     /// fn inc(x: i64) -> i64 { x + 1 }
     /// fn add(a: i64, b: i64) -> i64 { a + b }
     /// let g = graph! { "x" => 1, "y" => (inc, "x"), "z" => (add, "x", "y") };

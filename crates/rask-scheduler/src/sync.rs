@@ -15,8 +15,8 @@ use crate::state::State;
 /// Runs tasks on the calling thread.
 ///
 /// ```
-/// use rask_graph::{graph, Value};
-/// use rask_scheduler::{Executor, Sync};
+/// use rask::{graph, Value};
+/// use rask::{Executor, Sync};
 /// fn inc(x: i64) -> i64 { x + 1 }
 /// let g = graph! { "x" => 1, "y" => (inc, "x") };
 /// assert_eq!(Sync.get(&g, "y").unwrap(), Value::Int(2));

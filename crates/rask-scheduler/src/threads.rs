@@ -50,8 +50,8 @@ use crate::state::State;
 /// Runs tasks on a pool of threads.
 ///
 /// ```
-/// use rask_graph::{graph, Value};
-/// use rask_scheduler::{Executor, Threads};
+/// use rask::{graph, Value};
+/// use rask::{Executor, Threads};
 /// fn inc(x: i64) -> i64 { x + 1 }
 /// let g = graph! { "x" => 1, "y" => (inc, "x") };
 /// assert_eq!(Threads::new(4).get(&g, "y").unwrap(), Value::Int(2));

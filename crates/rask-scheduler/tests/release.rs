@@ -36,6 +36,14 @@ impl Payload {
     }
 }
 
+// typed functions return `Clone` values (so that lists of them convert
+// to `Vec<Payload>`); a clone is one more payload alive
+impl Clone for Payload {
+    fn clone(&self) -> Payload {
+        Payload::new(self.n, &self.live)
+    }
+}
+
 impl Drop for Payload {
     fn drop(&mut self) {
         self.live.fetch_sub(1, Ordering::SeqCst);

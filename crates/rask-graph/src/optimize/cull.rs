@@ -15,7 +15,7 @@ use crate::key::Key;
 /// not looked for (a culled cycle stays a cycle).
 ///
 /// ```
-/// use rask_graph::{graph, optimize::cull, Key};
+/// use rask::{graph, optimize::cull, Key};
 /// fn inc(x: i64) -> i64 { x + 1 }
 /// let g = graph! {
 ///     "x" => 1,

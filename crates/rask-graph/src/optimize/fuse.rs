@@ -45,7 +45,7 @@ pub struct Fused {
 /// with `needed_by: None`), a reference to a missing key, a cycle.
 ///
 /// ```
-/// use rask_graph::{optimize::fuse, Graph, Key, Registry, Task};
+/// use rask::{optimize::fuse, Graph, Key, Registry, Task};
 /// let builtins = Registry::with_builtins();
 /// let inc = builtins.get("inc").unwrap();
 /// let mut g = Graph::new();

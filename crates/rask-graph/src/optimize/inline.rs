@@ -43,7 +43,7 @@ pub const MAX_INLINE_NODES: usize = 64;
 /// with `needed_by: None`), a reference to a missing key, a cycle.
 ///
 /// ```
-/// use rask_graph::{optimize::inline, Function, Graph, Registry, Task};
+/// use rask::{optimize::inline, Function, Graph, Registry, Task};
 /// let builtins = Registry::with_builtins();
 /// let inc = builtins.get("inc").unwrap(); // marked cheap
 /// let double = Function::new("double", |x: i64| 2 * x); // not cheap

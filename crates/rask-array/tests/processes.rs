@@ -1,0 +1,60 @@
+//! The operations of issue 14 on the `Processes` executor: chunks and
+//! partial results cross the pipes through their codecs, and every
+//! result equals `Sync`'s on random shapes and chunkings.
+//!
+//! One `#[test]` runs every case in turn: forking while other test
+//! threads run is what the docs tell programs not to do.
+
+mod common;
+
+use common::*;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use rask::Processes;
+use rask_array::{from_ndarray, where_, Array, Element};
+use rask_scheduler::Sync;
+
+fn agree<T: Element>(a: &Array<T>, p: &Processes) {
+    let s = a.compute(&Sync).unwrap();
+    let q = a.compute(p).unwrap();
+    assert_eq!(s.shape(), q.shape());
+    assert!(
+        s.iter()
+            .zip(q.iter())
+            .all(|(x, y)| x == y || (x.is_nan() && y.is_nan())),
+        "{a}: Sync {s:?}, Processes {q:?}"
+    );
+}
+
+#[test]
+fn issue_14_operations_on_processes() {
+    let p = Processes::new(2);
+    let mut runner = TestRunner::new(Config {
+        cases: 12,
+        ..Config::default()
+    });
+    runner
+        .run(&array(3), |(a, c)| {
+            let x = from_ndarray(&a, c).unwrap();
+            let xi = x.astype::<i64>();
+            agree(&(&x / 8).sin().log1p(), &p);
+            agree(&(2 * &xi + 100), &p);
+            agree(&where_(&x.gt(0).unwrap(), &x, -1).unwrap(), &p);
+            agree(&x.clip(-2, 3).unwrap(), &p);
+            agree(&x.nansum(), &p);
+            agree(&x.nanstd(), &p);
+            agree(&x.count_nonzero(), &p);
+            agree(&x.any(), &p);
+            if x.ndim() > 0 {
+                agree(&xi.cumsum(0).unwrap(), &p);
+                agree(&xi.diff(1, -1).unwrap(), &p);
+                agree(&x.expand_dims(0).unwrap().squeeze().unwrap(), &p);
+            }
+            if x.ndim() == 2 {
+                agree(&x.tril(0).unwrap(), &p);
+            }
+            prop_assert!(true);
+            Ok(())
+        })
+        .unwrap();
+}
