@@ -120,6 +120,8 @@ pub fn prepare_plan(graph: &Graph, plan: &Plan, cache: &Cache) -> Prepared {
         .map(|l| calls_a_function(graph.task(plan.graph_id(l))))
         .collect();
     let shared = cache.shared();
+    // what other runs stored since the cache was opened
+    shared.refresh();
 
     // walk back from the outputs; a verified entry stops the walk
     let mut needed = vec![false; n];
@@ -201,7 +203,7 @@ fn load_task(cache: &Arc<Inner>, token: Token, key: &Key) -> Task {
             CallError::msg(format!(
                 "the cache entry {} of task {key:?} changed during the run ({why}); \
                  run again to recompute it",
-                cache.entry_path(&token).display()
+                cache.describe(&token)
             ))
         })
     });
