@@ -35,7 +35,7 @@
 //! runs again.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Seek, Write};
+use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -80,16 +80,16 @@ pub(crate) fn prefix(token: &Token) -> u64 {
     u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
 }
 
-/// The record of `payload` under `token`, ready to append.
-pub(crate) fn record(token: &Token, payload: &[u8]) -> Vec<u8> {
-    let mut r = Vec::with_capacity(RECORD_HEADER + payload.len());
-    r.extend_from_slice(RECORD_MAGIC);
-    r.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    r.extend_from_slice(token.as_bytes());
-    let sum = checksum(&r[8..44], payload);
-    r.extend_from_slice(sum.as_bytes());
-    r.extend_from_slice(payload);
-    r
+/// Fills in the header of a record whose payload follows
+/// [`RECORD_HEADER`] bytes of room in `record`, under `token`.
+pub(crate) fn seal(token: &Token, record: &mut [u8]) {
+    let len = (record.len() - RECORD_HEADER) as u32;
+    record[0..8].copy_from_slice(RECORD_MAGIC);
+    record[8..12].copy_from_slice(&len.to_le_bytes());
+    record[12..44].copy_from_slice(token.as_bytes());
+    let (head, payload) = record.split_at_mut(RECORD_HEADER);
+    let sum = checksum(&head[8..44], payload);
+    head[44..76].copy_from_slice(sum.as_bytes());
 }
 
 fn checksum(len_and_token: &[u8], payload: &[u8]) -> blake3::Hash {
@@ -125,8 +125,9 @@ pub(crate) fn read_record(file: &File, offset: u64, token: &Token) -> Result<Vec
 }
 
 /// Reads `file` from `from` to its end and indexes the records found
-/// (header only: records are checked when read); returns where the next
-/// scan starts (the start of a record not yet whole, or the end).
+/// (header only, where the next record follows: records are checked when
+/// read); returns where the next scan starts (the end of the last record
+/// taken).
 pub(crate) fn scan(
     file: &File,
     from: u64,
@@ -136,7 +137,10 @@ pub(crate) fn scan(
     let finder = memchr::memmem::Finder::new(RECORD_MAGIC);
     let mut buf: Vec<u8> = Vec::new();
     let mut base = from; // the file offset of buf[0]
-    let mut resume: Option<u64> = None;
+                         // the end of the last record taken: a scan after this one starts
+                         // there, so a record being written when this one passed (its bytes
+                         // not all there yet, or still zeros) is found next time
+    let mut good_end = from;
     loop {
         let old = buf.len();
         buf.resize(old + CHUNK, 0);
@@ -158,8 +162,7 @@ pub(crate) fn scan(
                     break; // not whole yet: read on
                 }
                 // not whole at the end of the log: being written (the
-                // next scan starts here), or torn (look on for others)
-                resume.get_or_insert(base + pos as u64);
+                // next scan looks again), or torn (look on for others)
                 pos = resync(&finder, &buf, pos);
                 continue;
             }
@@ -183,12 +186,13 @@ pub(crate) fn scan(
             }
             let key = u64::from_le_bytes([h[12], h[13], h[14], h[15], h[16], h[17], h[18], h[19]]);
             index.insert(key, pack(log, base + pos as u64));
-            pos += RECORD_HEADER + len;
+            pos = end;
+            good_end = base + end as u64;
         }
         buf.drain(..pos);
         base += pos as u64;
         if eof {
-            return Ok(resume.unwrap_or(base));
+            return Ok(good_end);
         }
     }
 }
@@ -251,7 +255,7 @@ impl Writer {
         ));
         let file = OpenOptions::new()
             .read(true)
-            .append(true)
+            .write(true)
             .create_new(true)
             .open(&path)?;
         if durable {
@@ -261,17 +265,17 @@ impl Writer {
     }
 
     /// Appends `record` in one write; its offset.
-    /// Appends `record` in one write; its offset. The log is opened for
-    /// appending, so the offset is read back from the file: a record torn
-    /// by an earlier error, or a log cut short, never misplaces it.
+    /// Writes `record` at the end of the log in one `pwrite`; its offset.
+    /// After an error the next record goes after the room this one would
+    /// have taken (a scan skips whatever is left there), so a torn record
+    /// never hides the next.
     pub(crate) fn append(&mut self, record: &[u8]) -> io::Result<u64> {
-        let mut f = &*self.file;
-        let written = f.write_all(record);
-        let end = f.stream_position();
-        if let Ok(end) = end {
-            self.len = end;
-        }
-        written?;
-        Ok(end?.saturating_sub(record.len() as u64))
+        let at = self.len;
+        self.len += record.len() as u64;
+        self.file.write_all_at(record, at)?;
+        Ok(at)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -589,15 +589,18 @@ impl Inner {
     }
 
     pub(crate) fn write(&self, token: &Token, value: &Value) -> Result<(), StoreError> {
-        let payload = codec::to_bytes(value)?;
+        // the record's header, then the value's bytes
+        let mut record = vec![0_u8; log::RECORD_HEADER];
+        codec::write(value, &mut record)?;
         if let Some(why) = &self.read_only {
             return Err(StoreError::ReadOnly(why.clone()));
         }
         let durable = self.durable.load(Ordering::Relaxed);
-        if payload.len() > log::INLINE_MAX {
-            self.write_file(token, &payload, durable)?;
+        if record.len() - log::RECORD_HEADER > log::INLINE_MAX {
+            self.write_file(token, &record[log::RECORD_HEADER..], durable)?;
         } else {
-            self.append(token, &payload, durable)?;
+            log::seal(token, &mut record);
+            self.append(token, &record, durable)?;
         }
         self.stored.fetch_add(1, Ordering::Relaxed);
         Ok(())
@@ -606,8 +609,7 @@ impl Inner {
     /// Appends the record of a small entry to this process's log (made
     /// first if this process has none: a forked child never writes to
     /// its parent's), and flushes the log if it is due.
-    fn append(&self, token: &Token, payload: &[u8], durable: bool) -> Result<(), StoreError> {
-        let record = log::record(token, payload);
+    fn append(&self, token: &Token, record: &[u8], durable: bool) -> Result<(), StoreError> {
         let me = std::process::id();
         let mut w = self.writer();
         let writer = match &mut *w {
@@ -621,7 +623,7 @@ impl Inner {
                 slot.insert(self.index_mut().own_log(path, file))
             }
         };
-        let offset = writer.append(&record).map_err(|source| StoreError::Write {
+        let offset = writer.append(record).map_err(|source| StoreError::Write {
             path: writer.path.clone(),
             source,
         })?;

@@ -116,7 +116,8 @@ pub fn tokens(graph: &Graph, plan: &Plan) -> Vec<Option<Token>> {
     let mut scratch = Scratch::default();
     for l in topo {
         let task = graph.task(plan.graph_id(l));
-        out[l as usize] = task_token(graph, task, plan.deps().of(l), &out, &mut scratch);
+        let all_refs = plan.literals_are_refs(l);
+        out[l as usize] = task_token(graph, task, plan.deps().of(l), all_refs, &out, &mut scratch);
     }
     out
 }
@@ -130,17 +131,19 @@ struct Scratch<'g> {
 
 /// The token of one task whose references (local ids, in
 /// [`Task::visit_refs`] order) are `refs`, given the tokens computed so
-/// far.
+/// far. `all_refs`: every string literal of the task is a reference (the
+/// plan knows; then no string is looked up among the keys again).
 fn task_token<'g>(
     graph: &Graph,
     task: &'g Task,
     refs: &[TaskId],
+    all_refs: bool,
     tokens: &[Option<Token>],
     scratch: &mut Scratch<'g>,
 ) -> Option<Token> {
     let is_ref = |t: &Task| match t {
         Task::Key(_) => true,
-        Task::Value(v @ Value::Str(_)) => graph.is_ref(v),
+        Task::Value(v @ Value::Str(_)) => all_refs || graph.is_ref(v),
         _ => false,
     };
     if is_ref(task) {
