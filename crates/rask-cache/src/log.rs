@@ -227,8 +227,6 @@ pub(crate) struct Writer {
     pub(crate) pid: u32,
     pub(crate) file: Arc<File>,
     pub(crate) path: PathBuf,
-    /// Its number in the index.
-    pub(crate) log: u32,
     /// Bytes written (the offset of the next record).
     pub(crate) len: u64,
     /// Bytes written at the last `fsync`.

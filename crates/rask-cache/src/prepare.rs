@@ -215,14 +215,18 @@ fn load_task(cache: &Arc<Inner>, token: Token, key: &Key) -> Task {
 /// returned. It is named after the task's function, so that an error in
 /// it reads as it would without the cache.
 fn store_task(cache: &Arc<Inner>, token: Token, key: &Key, task: Task, inputs: Box<[Key]>) -> Task {
-    let name = task.function().map_or("list", |f| f.name()).to_string();
     let args: Box<[Task]> = inputs.iter().cloned().map(Task::Key).collect();
     let cache = cache.clone();
     let key = key.clone();
-    let f = Function::dynamic(&name.clone(), Arity::exactly(args.len()), move |values| {
+    let name = task.function().map_or("list", |f| f.name()).to_string();
+    let f = Function::dynamic(&name, Arity::exactly(args.len()), move |values| {
         let mut keyed = inputs.iter().zip(values.iter().cloned()).peekable();
         let value = task.evaluate(&mut keyed).map_err(|e| match e {
-            EvalError::Call { function, error } if function == name => error,
+            EvalError::Call { function, error }
+                if function == task.function().map_or("list", |f| f.name()) =>
+            {
+                error
+            }
             other => CallError::Failed(other.into()),
         })?;
         cache.store_result(&key, &token, &value);

@@ -138,9 +138,6 @@ struct LogFile {
     file: Arc<File>,
     /// Where the next scan starts.
     scanned: u64,
-    /// The process writing it, when it is this process's own (it is not
-    /// scanned: its records are indexed as they are written).
-    own: Option<u32>,
 }
 
 /// Where an entry's bytes are: a record in a log, or a file of its own
@@ -272,7 +269,7 @@ impl Cache {
     /// Where the entry of `token` is, if there is one (it may not
     /// verify).
     pub fn locate(&self, token: &Token) -> Option<EntryLocation> {
-        self.inner.refresh_if_missing(token);
+        self.inner.refresh();
         self.inner.locate(token)
     }
 
@@ -291,8 +288,11 @@ impl Cache {
 
     /// The value stored under `token`, if its entry exists and verifies.
     pub fn load(&self, token: &Token) -> Option<Value> {
-        self.inner.refresh_if_missing(token);
-        self.inner.read(token).ok()
+        self.inner.read(token).ok().or_else(|| {
+            // a new entry, or one written again since the last look
+            self.inner.refresh();
+            self.inner.read(token).ok()
+        })
     }
 
     /// Stores `value` under `token` (atomically, checksummed). A value
@@ -389,13 +389,11 @@ impl Index {
             path: path.clone(),
             file: file.clone(),
             scanned: 0,
-            own: Some(pid),
         });
         Writer {
             pid,
             file,
             path,
-            log,
             len: 0,
             synced: 0,
             last_sync: Instant::now(),
@@ -421,8 +419,8 @@ impl Inner {
         self.writer.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Finds what other processes (and earlier runs) stored since the last
-    /// refresh: new logs, new records in known logs, files of large
+    /// Finds what was stored since the last refresh, by this process or
+    /// others: new logs, new records in known logs, files of large
     /// entries. A log or directory that cannot be read is skipped (its
     /// entries count as missing).
     pub(crate) fn refresh(&self) {
@@ -442,15 +440,12 @@ impl Inner {
                     path: e.path(),
                     file: Arc::new(file),
                     scanned: 0,
-                    own: None,
                 });
             }
         }
-        let me = std::process::id();
+        // this process's own log too: its records are not indexed as they
+        // are written (that would cost every store a lock and an insert)
         for (n, l) in idx.logs.iter_mut().enumerate() {
-            if l.own == Some(me) {
-                continue;
-            }
             if let Ok(next) = log::scan(&l.file, l.scanned, n as u32, &mut idx.records) {
                 l.scanned = next;
             }
@@ -471,17 +466,6 @@ impl Inner {
                     idx.files.insert(token);
                 }
             }
-        }
-    }
-
-    /// [`refresh`](Inner::refresh) if `token` is not known yet.
-    fn refresh_if_missing(&self, token: &Token) {
-        let known = {
-            let idx = self.index();
-            idx.records.contains_key(&log::prefix(token)) || idx.files.contains(token)
-        };
-        if !known {
-            self.refresh();
         }
     }
 
@@ -600,7 +584,7 @@ impl Inner {
             self.write_file(token, &record[log::RECORD_HEADER..], durable)?;
         } else {
             log::seal(token, &mut record);
-            self.append(token, &record, durable)?;
+            self.append(&record, durable)?;
         }
         self.stored.fetch_add(1, Ordering::Relaxed);
         Ok(())
@@ -609,7 +593,7 @@ impl Inner {
     /// Appends the record of a small entry to this process's log (made
     /// first if this process has none: a forked child never writes to
     /// its parent's), and flushes the log if it is due.
-    fn append(&self, token: &Token, record: &[u8], durable: bool) -> Result<(), StoreError> {
+    fn append(&self, record: &[u8], durable: bool) -> Result<(), StoreError> {
         let me = std::process::id();
         let mut w = self.writer();
         let writer = match &mut *w {
@@ -623,11 +607,10 @@ impl Inner {
                 slot.insert(self.index_mut().own_log(path, file))
             }
         };
-        let offset = writer.append(record).map_err(|source| StoreError::Write {
+        writer.append(record).map_err(|source| StoreError::Write {
             path: writer.path.clone(),
             source,
         })?;
-        let log = writer.log;
         let due = durable && writer.last_sync.elapsed() >= SYNC_EVERY;
         let to_sync = if due {
             writer.last_sync = Instant::now();
@@ -637,9 +620,6 @@ impl Inner {
             None
         };
         drop(w);
-        self.index_mut()
-            .records
-            .insert(log::prefix(token), log::pack(log, offset));
         if let Some((file, path)) = to_sync {
             // outside the lock: the other workers go on appending
             file.sync_data()
