@@ -51,15 +51,19 @@
 //! literal that has no codec has no token and is never cached
 //! ([`Prepared::uncacheable`]).
 //!
-//! Safety of entries: each is written to a temporary file, flushed and
-//! renamed into place, and carries a checksum; an entry that does not
-//! verify is never returned, its task is computed again and the entry
-//! rewritten (see [`prepare`](crate::prepare()) for where verifying happens).
-//! Several runs may share a directory. A function is identified by its
-//! name: rename it (`clean_v2`) when what it computes changes, or clear
-//! the directory. A writer killed mid-write leaves a `.….tmp` file beside
-//! the entries, never a partial entry; such files can be deleted when no
-//! run is using the directory.
+//! Safety of entries: small results are appended as checksummed records
+//! to a log file of the process that computed them (`DIR/log/`), one
+//! `write` each before the task returns, flushed to disk in groups; large
+//! ones are written to a temporary file, flushed and renamed into place
+//! (`DIR/ab/…`). An entry that does not verify is never returned, its
+//! task is computed again and the entry written again (see
+//! [`prepare`](crate::prepare()) for where verifying happens). Several
+//! runs may share a directory: each process writes only its own log. A
+//! function is identified by its name: rename it (`clean_v2`) when what it
+//! computes changes, or clear the directory. A writer killed mid-write
+//! leaves at most a torn record at the end of its log, which is skipped,
+//! or a `.….tmp` file beside the large entries, which can be deleted when
+//! no run is using the directory. [`Cache`] has the details.
 //!
 //! Executors: loads and stores run inside the tasks, wherever the executor
 //! runs them: on the pool's threads, in the forked workers of a process
@@ -69,10 +73,11 @@
 //! directory on the cluster's shared file system.
 #![deny(missing_docs, missing_debug_implementations)]
 
+mod log;
 mod prepare;
 mod store;
 mod token;
 
 pub use prepare::{prepare, prepare_plan, Prepared};
-pub use store::{Cache, CacheError, CacheStats, StoreError};
+pub use store::{Cache, CacheError, CacheStats, EntryLocation, StoreError};
 pub use token::{tokens, Token};

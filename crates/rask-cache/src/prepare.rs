@@ -120,6 +120,8 @@ pub fn prepare_plan(graph: &Graph, plan: &Plan, cache: &Cache) -> Prepared {
         .map(|l| calls_a_function(graph.task(plan.graph_id(l))))
         .collect();
     let shared = cache.shared();
+    // what other runs stored since the cache was opened
+    shared.refresh();
 
     // walk back from the outputs; a verified entry stops the walk
     let mut needed = vec![false; n];
@@ -201,7 +203,7 @@ fn load_task(cache: &Arc<Inner>, token: Token, key: &Key) -> Task {
             CallError::msg(format!(
                 "the cache entry {} of task {key:?} changed during the run ({why}); \
                  run again to recompute it",
-                cache.entry_path(&token).display()
+                cache.describe(&token)
             ))
         })
     });
@@ -213,14 +215,18 @@ fn load_task(cache: &Arc<Inner>, token: Token, key: &Key) -> Task {
 /// returned. It is named after the task's function, so that an error in
 /// it reads as it would without the cache.
 fn store_task(cache: &Arc<Inner>, token: Token, key: &Key, task: Task, inputs: Box<[Key]>) -> Task {
-    let name = task.function().map_or("list", |f| f.name()).to_string();
     let args: Box<[Task]> = inputs.iter().cloned().map(Task::Key).collect();
     let cache = cache.clone();
     let key = key.clone();
-    let f = Function::dynamic(&name.clone(), Arity::exactly(args.len()), move |values| {
+    let name = task.function().map_or("list", |f| f.name()).to_string();
+    let f = Function::dynamic(&name, Arity::exactly(args.len()), move |values| {
         let mut keyed = inputs.iter().zip(values.iter().cloned()).peekable();
         let value = task.evaluate(&mut keyed).map_err(|e| match e {
-            EvalError::Call { function, error } if function == name => error,
+            EvalError::Call { function, error }
+                if function == task.function().map_or("list", |f| f.name()) =>
+            {
+                error
+            }
             other => CallError::Failed(other.into()),
         })?;
         cache.store_result(&key, &token, &value);

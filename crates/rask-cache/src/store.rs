@@ -1,23 +1,32 @@
-//! The cache directory: entries written atomically and checksummed (see
-//! [`Cache`]).
+//! The cache directory: small entries as checksummed records in per-process
+//! logs, large ones in files of their own (see [`Cache`]).
 
+use std::collections::HashSet;
+use std::ffi::OsString;
 use std::fs::{self, File};
 use std::io::{self, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use rask_graph::{codec, Key, Value};
+use rustc_hash::FxHashMap;
 
+use crate::log::{self, Packed, Writer};
 use crate::token::Token;
 
 const MAGIC: &[u8; 8] = b"RASKCACH";
 const VERSION: u32 = 1;
 const HEADER: usize = 8 + 4 + 32 + 8 + 32;
 
+/// How long a durable cache lets records wait before one `fsync` flushes
+/// them all (a group commit).
+const SYNC_EVERY: Duration = Duration::from_millis(100);
+
 /// The tag that tells backup tools the directory holds a cache
-/// (<https://bford.info/cachedir/>); writing it is also how
-/// [`Cache::open`] checks that the directory is writable.
+/// (<https://bford.info/cachedir/>). Written when missing, never rewritten.
 const CACHEDIR_TAG: &str = "Signature: 8a477f597d28d172789f06886806bc55\n\
 # This file is a cache directory tag created by rask.\n\
 # For information about cache directory tags see https://bford.info/cachedir/\n";
@@ -25,7 +34,8 @@ const CACHEDIR_TAG: &str = "Signature: 8a477f597d28d172789f06886806bc55\n\
 /// What can go wrong with a cache, found before anything runs.
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
-    /// The cache directory cannot be created or written.
+    /// The cache directory cannot be created or written (and holds no
+    /// cache to read from).
     #[error("cache directory {}: not writable: {source}", .dir.display())]
     NotWritable {
         /// The directory.
@@ -40,11 +50,23 @@ pub enum CacheError {
 }
 
 /// A directory of results stored under their tasks' tokens. Cheap to
-/// clone; clones share the directory and the counts.
+/// clone; clones share the directory, the index and the counts.
 ///
-/// An entry lives at `DIR/ab/cdef…`, the hex of its [`Token`] split after
-/// two digits (so no directory holds more than a 256th of the entries).
-/// Its bytes are a header and the value in the [`codec`] binary form:
+/// **Small entries** (an encoded value up to 64 KiB) are records appended
+/// to a log file, `DIR/log/….log`, one per process that stores results:
+/// each record holds its token, its length and a BLAKE3 checksum of both
+/// and of the value (the format is in the docs of the `log` module). A
+/// record is appended with one `write` before its task returns, so a
+/// process killed at any moment loses nothing it stored and leaves at most
+/// a torn last record. With [durability](Cache::set_durable) on, the
+/// records are flushed to disk (`fsync`) together, at most
+/// 100 ms after they were written and when the run ends
+/// ([`Cache::sync`]) — a group commit: a machine that crashes may lose the
+/// records of its last 100 ms, which only costs their recomputation.
+///
+/// **Large entries** live in a file of their own, `DIR/ab/cdef…` (the hex
+/// of the token split after two digits), written to a temporary file,
+/// flushed and renamed into place; its bytes are a header and the value:
 ///
 /// ```text
 /// offset  size  field
@@ -56,12 +78,17 @@ pub enum CacheError {
 ///     84     …  payload: codec::to_bytes(value)
 /// ```
 ///
-/// A writer writes the whole entry to a temporary file beside its final
-/// name, flushes it to disk (`fsync`) and renames it into place, so a
-/// reader sees no entry or a whole one, even when the process is killed
-/// mid-write or several runs share the directory. Any entry that does not
-/// verify (wrong magic, version, token or length, a checksum mismatch, a
-/// payload that does not decode, a read error) is treated as missing.
+/// Any entry that does not verify (wrong magic, version, token or length, a
+/// checksum mismatch, a payload that does not decode, a read error) is
+/// treated as missing. Several processes may share the directory: each
+/// writes only its own log, and reads everyone's.
+///
+/// A directory that holds a cache (a `CACHEDIR.TAG`) but cannot be
+/// written — read-only, or a log cannot be created — still opens: it
+/// serves what it holds, and every result it cannot store is counted in
+/// [`CacheStats::write_errors`] with a warning in
+/// [`CacheStats::first_problem`]. So does a full disk. Opening never
+/// rewrites `CACHEDIR.TAG`.
 ///
 /// ```
 /// let dir = tempfile::tempdir().unwrap();
@@ -82,11 +109,47 @@ pub struct Cache {
 pub(crate) struct Inner {
     dir: PathBuf,
     durable: AtomicBool,
+    /// Why nothing can be stored, if so.
+    read_only: Option<String>,
+    index: RwLock<Index>,
+    writer: Mutex<Option<Writer>>,
     stored: AtomicUsize,
     loaded: AtomicUsize,
     unencodable: AtomicUsize,
     write_errors: AtomicUsize,
     first_problem: Mutex<Option<String>>,
+}
+
+/// Where every entry found so far is.
+#[derive(Debug, Default)]
+struct Index {
+    /// The logs, by number.
+    logs: Vec<LogFile>,
+    by_name: FxHashMap<OsString, u32>,
+    /// Token prefix → record.
+    records: FxHashMap<u64, Packed>,
+    /// Tokens with a file of their own.
+    files: HashSet<Token>,
+}
+
+#[derive(Debug)]
+struct LogFile {
+    path: PathBuf,
+    file: Arc<File>,
+    /// Where the next scan starts.
+    scanned: u64,
+}
+
+/// Where an entry's bytes are: a record in a log, or a file of its own
+/// (`offset` 0, `len` the file's length).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct EntryLocation {
+    /// The file.
+    pub path: PathBuf,
+    /// Where the entry starts in it.
+    pub offset: u64,
+    /// Its length in bytes.
+    pub len: u64,
 }
 
 /// What a cache did since it was opened.
@@ -99,8 +162,8 @@ pub struct CacheStats {
     /// Results not stored because their value has no codec (they were
     /// returned all the same).
     pub unencodable: usize,
-    /// Results not stored because writing failed (disk full, ...; they
-    /// were returned all the same).
+    /// Results not stored because writing failed (disk full, read-only
+    /// directory, ...; they were returned all the same).
     pub write_errors: usize,
     /// The first reason a result was not stored, naming its key.
     pub first_problem: Option<String>,
@@ -109,7 +172,9 @@ pub struct CacheStats {
 impl Cache {
     /// Opens the cache in `dir`, creating the directory if it is missing
     /// and checking that it is writable: a clear error naming the
-    /// directory otherwise, before anything runs.
+    /// directory otherwise, before anything runs — unless it already holds
+    /// a cache (a `CACHEDIR.TAG`), which then opens
+    /// [read-only](Cache::read_only).
     pub fn open(dir: impl AsRef<Path>) -> Result<Cache, CacheError> {
         let dir = dir.as_ref().to_path_buf();
         let not_writable = |source| CacheError::NotWritable {
@@ -117,18 +182,32 @@ impl Cache {
             source,
         };
         fs::create_dir_all(&dir).map_err(not_writable)?;
-        // the check does what every store does: write a file, rename it
-        write_atomically(
-            &dir,
-            &dir.join("CACHEDIR.TAG"),
-            &[CACHEDIR_TAG.as_bytes()],
-            true,
-        )
-        .map_err(not_writable)?;
+        let tag = dir.join("CACHEDIR.TAG");
+        let had_tag = tag.is_file();
+        if !had_tag {
+            write_atomically(&dir, &tag, &[CACHEDIR_TAG.as_bytes()], true).map_err(not_writable)?;
+        }
+        let mut index = Index::default();
+        let mut read_only = None;
+        // the check that the directory is writable: this process's log
+        let writer = match Writer::create(&dir, true) {
+            Ok((path, file)) => Some(index.own_log(path, file)),
+            Err(e) if had_tag => {
+                read_only = Some(format!(
+                    "cache directory {} cannot be written: {e}",
+                    dir.display()
+                ));
+                None
+            }
+            Err(e) => return Err(not_writable(e)),
+        };
         Ok(Cache {
             inner: Arc::new(Inner {
                 dir,
                 durable: AtomicBool::new(true),
+                read_only,
+                index: RwLock::new(index),
+                writer: Mutex::new(writer),
                 stored: AtomicUsize::new(0),
                 loaded: AtomicUsize::new(0),
                 unencodable: AtomicUsize::new(0),
@@ -138,12 +217,13 @@ impl Cache {
         })
     }
 
-    /// Sets whether each entry is flushed to disk (`fsync`) before it is
-    /// renamed into place; on by default. Without it, writes are much
-    /// cheaper (an `fsync` costs milliseconds on many disks), a killed
-    /// process still loses nothing it stored, and a machine that crashes
-    /// may lose or tear its most recent entries, which the checksum
-    /// catches: the cost is recomputing them, never a wrong value.
+    /// Sets whether entries are flushed to disk (`fsync`); on by default.
+    /// Records are flushed together (at most 100 ms after they were
+    /// written, and by [`sync`](Cache::sync)), large entries each before
+    /// they are renamed into place. Without it, a killed process still
+    /// loses nothing it stored, and a machine that crashes may lose or
+    /// tear its most recent entries, which the checksum catches: the cost
+    /// is recomputing them, never a wrong value.
     ///
     /// ```
     /// let dir = tempfile::tempdir().unwrap();
@@ -155,10 +235,23 @@ impl Cache {
         self.inner.durable.store(on, Ordering::Relaxed);
     }
 
-    /// Whether entries are flushed to disk before they are renamed into
-    /// place ([`set_durable`](Cache::set_durable)).
+    /// Whether entries are flushed to disk
+    /// ([`set_durable`](Cache::set_durable)).
     pub fn is_durable(&self) -> bool {
         self.inner.durable.load(Ordering::Relaxed)
+    }
+
+    /// Flushes the records this process stored to disk (`fsync`), if the
+    /// cache is durable; a run calls it when it ends (dropping the last
+    /// clone of the cache does too).
+    pub fn sync(&self) -> Result<(), StoreError> {
+        self.inner.sync()
+    }
+
+    /// Why nothing can be stored, if the directory could not be written
+    /// when it was opened (it still serves what it holds).
+    pub fn read_only(&self) -> Option<&str> {
+        self.inner.read_only.as_deref()
     }
 
     /// The directory.
@@ -166,20 +259,40 @@ impl Cache {
         &self.inner.dir
     }
 
-    /// The file an entry with `token` is stored in (it may not exist).
+    /// The file a large entry with `token` is stored in (it may not
+    /// exist; small entries are records in a log: see
+    /// [`locate`](Cache::locate)).
     pub fn entry_path(&self, token: &Token) -> PathBuf {
         self.inner.entry_path(token)
+    }
+
+    /// Where the entry of `token` is, if there is one (it may not
+    /// verify).
+    pub fn locate(&self, token: &Token) -> Option<EntryLocation> {
+        self.inner.refresh();
+        self.inner.locate(token)
+    }
+
+    /// Where every entry is (each may not verify), in the order of their
+    /// files and offsets.
+    pub fn entries(&self) -> Vec<EntryLocation> {
+        self.inner.refresh();
+        self.inner.entries()
     }
 
     /// Whether an entry for `token` exists and verifies: header, checksum
     /// and decoding of the payload.
     pub fn contains(&self, token: &Token) -> bool {
-        self.inner.read(token).is_ok()
+        self.load(token).is_some()
     }
 
     /// The value stored under `token`, if its entry exists and verifies.
     pub fn load(&self, token: &Token) -> Option<Value> {
-        self.inner.read(token).ok()
+        self.inner.read(token).ok().or_else(|| {
+            // a new entry, or one written again since the last look
+            self.inner.refresh();
+            self.inner.read(token).ok()
+        })
     }
 
     /// Stores `value` under `token` (atomically, checksummed). A value
@@ -195,10 +308,10 @@ impl Cache {
     /// assert!(cache.contains(&token));
     /// assert_eq!(cache.load(&token), Some(Value::from("done")));
     /// // a damaged entry is never returned
-    /// let path = cache.entry_path(&token);
-    /// let mut bytes = std::fs::read(&path).unwrap();
-    /// *bytes.last_mut().unwrap() ^= 1;
-    /// std::fs::write(&path, bytes).unwrap();
+    /// let at = cache.locate(&token).unwrap();
+    /// let mut bytes = std::fs::read(&at.path).unwrap();
+    /// bytes[(at.offset + at.len - 1) as usize] ^= 1;
+    /// std::fs::write(&at.path, bytes).unwrap();
     /// assert_eq!(cache.load(&token), None);
     /// ```
     pub fn store(&self, token: &Token, value: &Value) -> Result<(), StoreError> {
@@ -253,11 +366,39 @@ pub enum StoreError {
     /// Writing the entry failed.
     #[error("cannot write {}: {source}", .path.display())]
     Write {
-        /// The entry's file.
+        /// The entry's file (a log, or a file of its own).
         path: PathBuf,
         /// Why.
         source: io::Error,
     },
+    /// The directory could not be written when the cache was opened.
+    #[error("{0}")]
+    ReadOnly(String),
+}
+
+impl Index {
+    /// Registers this process's new log; the writer of it.
+    fn own_log(&mut self, path: PathBuf, file: File) -> Writer {
+        let file = Arc::new(file);
+        let log = self.logs.len() as u32;
+        let pid = std::process::id();
+        if let Some(name) = path.file_name() {
+            self.by_name.insert(name.to_os_string(), log);
+        }
+        self.logs.push(LogFile {
+            path: path.clone(),
+            file: file.clone(),
+            scanned: 0,
+        });
+        Writer {
+            pid,
+            file,
+            path,
+            len: 0,
+            synced: 0,
+            last_sync: Instant::now(),
+        }
+    }
 }
 
 impl Inner {
@@ -266,12 +407,162 @@ impl Inner {
         self.dir.join(&hex[..2]).join(&hex[2..])
     }
 
-    /// Reads and verifies the entry of `token`, and decodes it.
+    fn index(&self) -> std::sync::RwLockReadGuard<'_, Index> {
+        self.index.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn index_mut(&self) -> std::sync::RwLockWriteGuard<'_, Index> {
+        self.index.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn writer(&self) -> std::sync::MutexGuard<'_, Option<Writer>> {
+        self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Finds what was stored since the last refresh, by this process or
+    /// others: new logs, new records in known logs, files of large
+    /// entries. A log or directory that cannot be read is skipped (its
+    /// entries count as missing).
+    pub(crate) fn refresh(&self) {
+        let mut idx = self.index_mut();
+        let idx = &mut *idx;
+        if let Ok(names) = fs::read_dir(self.dir.join(log::LOG_DIR)) {
+            for e in names.flatten() {
+                let name = e.file_name();
+                if !name.to_string_lossy().ends_with(".log") || idx.by_name.contains_key(&name) {
+                    continue;
+                }
+                let Ok(file) = File::open(e.path()) else {
+                    continue;
+                };
+                idx.by_name.insert(name, idx.logs.len() as u32);
+                idx.logs.push(LogFile {
+                    path: e.path(),
+                    file: Arc::new(file),
+                    scanned: 0,
+                });
+            }
+        }
+        // this process's own log too: its records are not indexed as they
+        // are written (that would cost every store a lock and an insert)
+        for (n, l) in idx.logs.iter_mut().enumerate() {
+            if let Ok(next) = log::scan(&l.file, l.scanned, n as u32, &mut idx.records) {
+                l.scanned = next;
+            }
+        }
+        let Ok(shards) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        for shard in shards.flatten() {
+            let name = shard.file_name();
+            let Some(hi) = name.to_str().filter(|n| n.len() == 2) else {
+                continue;
+            };
+            let Ok(files) = fs::read_dir(shard.path()) else {
+                continue;
+            };
+            for f in files.flatten() {
+                if let Some(token) = f.file_name().to_str().and_then(|lo| parse_token(hi, lo)) {
+                    idx.files.insert(token);
+                }
+            }
+        }
+    }
+
+    fn locate(&self, token: &Token) -> Option<EntryLocation> {
+        let idx = self.index();
+        if let Some(&p) = idx.records.get(&log::prefix(token)) {
+            let (n, offset) = unpack_checked(&idx, p)?;
+            let l = &idx.logs[n];
+            if let Some(len) = record_len(&l.file, offset, token) {
+                return Some(EntryLocation {
+                    path: l.path.clone(),
+                    offset,
+                    len,
+                });
+            }
+        }
+        if idx.files.contains(token) {
+            let path = self.entry_path(token);
+            let len = fs::metadata(&path).ok()?.len();
+            return Some(EntryLocation {
+                path,
+                offset: 0,
+                len,
+            });
+        }
+        None
+    }
+
+    fn entries(&self) -> Vec<EntryLocation> {
+        let idx = self.index();
+        let mut out: Vec<EntryLocation> = idx
+            .records
+            .values()
+            .filter_map(|&p| {
+                let (n, offset) = unpack_checked(&idx, p)?;
+                let l = &idx.logs[n];
+                let mut h = [0_u8; log::RECORD_HEADER];
+                l.file.read_exact_at(&mut h, offset).ok()?;
+                let len = u32::from_le_bytes([h[8], h[9], h[10], h[11]]);
+                Some(EntryLocation {
+                    path: l.path.clone(),
+                    offset,
+                    len: (log::RECORD_HEADER as u64) + u64::from(len),
+                })
+            })
+            .collect();
+        out.extend(idx.files.iter().filter_map(|t| {
+            let path = self.entry_path(t);
+            let len = fs::metadata(&path).ok()?.len();
+            Some(EntryLocation {
+                path,
+                offset: 0,
+                len,
+            })
+        }));
+        out.sort();
+        out
+    }
+
+    /// Reads and verifies the entry of `token`, and decodes it; looks in
+    /// what is indexed only (see [`refresh`](Inner::refresh)).
     pub(crate) fn read(&self, token: &Token) -> Result<Value, String> {
-        let path = self.entry_path(token);
-        let bytes = read_entry(&path)?;
-        let payload = verify(&bytes, token)?;
-        codec::from_bytes(payload).map_err(|e| e.to_string())
+        let (record, file) = {
+            let idx = self.index();
+            let record = idx
+                .records
+                .get(&log::prefix(token))
+                .and_then(|&p| unpack_checked(&idx, p))
+                .map(|(n, offset)| (idx.logs[n].file.clone(), offset));
+            (record, idx.files.contains(token))
+        };
+        let mut why = String::from("no entry");
+        if let Some((f, offset)) = record {
+            match log::read_record(&f, offset, token)
+                .and_then(|p| codec::from_bytes(&p).map_err(|e| e.to_string()))
+            {
+                Ok(v) => return Ok(v),
+                Err(e) => why = e,
+            }
+        }
+        if file {
+            let bytes = read_entry(&self.entry_path(token))?;
+            let payload = verify(&bytes, token)?;
+            return codec::from_bytes(payload).map_err(|e| e.to_string());
+        }
+        Err(why)
+    }
+
+    /// Where the entry of `token` is, for messages.
+    pub(crate) fn describe(&self, token: &Token) -> String {
+        match self.locate(token) {
+            Some(at) if at.offset > 0 || at.path.starts_with(self.dir.join(log::LOG_DIR)) => {
+                format!("{} (offset {})", at.path.display(), at.offset)
+            }
+            Some(at) => at.path.display().to_string(),
+            None => format!("{} (token {token})", self.dir.display()),
+        }
     }
 
     /// [`read`](Inner::read), counted, for the load tasks of a run.
@@ -282,20 +573,97 @@ impl Inner {
     }
 
     pub(crate) fn write(&self, token: &Token, value: &Value) -> Result<(), StoreError> {
-        let payload = codec::to_bytes(value)?;
+        // the record's header, then the value's bytes
+        let mut record = vec![0_u8; log::RECORD_HEADER];
+        codec::write(value, &mut record)?;
+        if let Some(why) = &self.read_only {
+            return Err(StoreError::ReadOnly(why.clone()));
+        }
+        let durable = self.durable.load(Ordering::Relaxed);
+        if record.len() - log::RECORD_HEADER > log::INLINE_MAX {
+            self.write_file(token, &record[log::RECORD_HEADER..], durable)?;
+        } else {
+            log::seal(token, &mut record);
+            self.append(&record, durable)?;
+        }
+        self.stored.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Appends the record of a small entry to this process's log (made
+    /// first if this process has none: a forked child never writes to
+    /// its parent's), and flushes the log if it is due.
+    fn append(&self, record: &[u8], durable: bool) -> Result<(), StoreError> {
+        let me = std::process::id();
+        let mut w = self.writer();
+        let writer = match &mut *w {
+            Some(writer) if writer.pid == me => writer,
+            slot => {
+                let (path, file) =
+                    Writer::create(&self.dir, durable).map_err(|source| StoreError::Write {
+                        path: self.dir.join(log::LOG_DIR),
+                        source,
+                    })?;
+                slot.insert(self.index_mut().own_log(path, file))
+            }
+        };
+        writer.append(record).map_err(|source| StoreError::Write {
+            path: writer.path.clone(),
+            source,
+        })?;
+        let due = durable && writer.last_sync.elapsed() >= SYNC_EVERY;
+        let to_sync = if due {
+            writer.last_sync = Instant::now();
+            writer.synced = writer.len;
+            Some((writer.file.clone(), writer.path.clone()))
+        } else {
+            None
+        };
+        drop(w);
+        if let Some((file, path)) = to_sync {
+            // outside the lock: the other workers go on appending
+            file.sync_data()
+                .map_err(|source| StoreError::Write { path, source })?;
+        }
+        Ok(())
+    }
+
+    /// Writes a large entry to a file of its own.
+    fn write_file(&self, token: &Token, payload: &[u8], durable: bool) -> Result<(), StoreError> {
         let path = self.entry_path(token);
-        let header = header(token, &payload);
+        let header = header(token, payload);
         let shard = path.parent().unwrap_or(&self.dir);
         fs::create_dir_all(shard)
-            .and_then(|()| {
-                let durable = self.durable.load(Ordering::Relaxed);
-                write_atomically(shard, &path, &[&header, &payload], durable)
-            })
+            .and_then(|()| write_atomically(shard, &path, &[&header, payload], durable))
             .map_err(|source| StoreError::Write {
                 path: path.clone(),
                 source,
             })?;
-        self.stored.fetch_add(1, Ordering::Relaxed);
+        self.index_mut().files.insert(*token);
+        Ok(())
+    }
+
+    /// Flushes this process's log to disk, if durable and not flushed yet.
+    pub(crate) fn sync(&self) -> Result<(), StoreError> {
+        if !self.durable.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let mut w = self.writer();
+        let Some(writer) = w.as_mut().filter(|w| w.pid == std::process::id()) else {
+            return Ok(());
+        };
+        if writer.synced == writer.len {
+            return Ok(());
+        }
+        writer
+            .file
+            .sync_data()
+            .map_err(|source| StoreError::Write {
+                path: writer.path.clone(),
+                source,
+            })?;
+        writer.synced = writer.len;
+        writer.last_sync = Instant::now();
         Ok(())
     }
 
@@ -306,7 +674,7 @@ impl Inner {
         if let Err(e) = self.write(token, value) {
             match e {
                 StoreError::NoCodec(_) => &self.unencodable,
-                StoreError::Write { .. } => &self.write_errors,
+                StoreError::Write { .. } | StoreError::ReadOnly(_) => &self.write_errors,
             }
             .fetch_add(1, Ordering::Relaxed);
             let mut first = self.first_problem.lock().unwrap_or_else(|e| e.into_inner());
@@ -315,6 +683,48 @@ impl Inner {
             }
         }
     }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let _ = self.sync();
+        // a log this process made and never wrote to is removed
+        let w = self.writer.get_mut().unwrap_or_else(|e| e.into_inner());
+        if let Some(w) = w.as_ref().filter(|w| w.pid == std::process::id()) {
+            if w.len == 0 {
+                let _ = fs::remove_file(&w.path);
+            }
+        }
+    }
+}
+
+/// A record's number and offset, if the log exists.
+fn unpack_checked(idx: &Index, p: Packed) -> Option<(usize, u64)> {
+    let (n, offset) = log::unpack(p);
+    ((n as usize) < idx.logs.len()).then_some((n as usize, offset))
+}
+
+/// The length of the record of `token` at `offset`, if its header is
+/// that of `token`.
+fn record_len(file: &File, offset: u64, token: &Token) -> Option<u64> {
+    let mut h = [0_u8; log::RECORD_HEADER];
+    file.read_exact_at(&mut h, offset).ok()?;
+    (h[12..44] == token.as_bytes()[..]).then(|| {
+        (log::RECORD_HEADER as u64) + u64::from(u32::from_le_bytes([h[8], h[9], h[10], h[11]]))
+    })
+}
+
+/// The token of the file `lo` in the shard `hi`, if its name is one.
+fn parse_token(hi: &str, lo: &str) -> Option<Token> {
+    if lo.len() != 62 {
+        return None;
+    }
+    let hex = [hi, lo].concat();
+    let mut bytes = [0_u8; 32];
+    for (i, b) in bytes.iter_mut().enumerate() {
+        *b = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(Token::from_bytes(bytes))
 }
 
 fn header(token: &Token, payload: &[u8]) -> [u8; HEADER] {
@@ -327,7 +737,7 @@ fn header(token: &Token, payload: &[u8]) -> [u8; HEADER] {
     h
 }
 
-/// The payload of an entry, if the entry is whole and is the one of
+/// The payload of an entry file, if the entry is whole and is the one of
 /// `token`.
 /// The bytes of a cache entry. A regular file only: a symbolic link, a
 /// FIFO or a device is refused before a byte is read (a link to

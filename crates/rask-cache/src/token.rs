@@ -116,7 +116,8 @@ pub fn tokens(graph: &Graph, plan: &Plan) -> Vec<Option<Token>> {
     let mut scratch = Scratch::default();
     for l in topo {
         let task = graph.task(plan.graph_id(l));
-        out[l as usize] = task_token(graph, task, plan.deps().of(l), &out, &mut scratch);
+        let all_refs = plan.literals_are_refs(l);
+        out[l as usize] = task_token(graph, task, plan.deps().of(l), all_refs, &out, &mut scratch);
     }
     out
 }
@@ -130,25 +131,31 @@ struct Scratch<'g> {
 
 /// The token of one task whose references (local ids, in
 /// [`Task::visit_refs`] order) are `refs`, given the tokens computed so
-/// far.
+/// far. `all_refs`: every string literal of the task is a reference (the
+/// plan knows; then no string is looked up among the keys again).
 fn task_token<'g>(
     graph: &Graph,
     task: &'g Task,
     refs: &[TaskId],
+    all_refs: bool,
     tokens: &[Option<Token>],
     scratch: &mut Scratch<'g>,
 ) -> Option<Token> {
     let is_ref = |t: &Task| match t {
         Task::Key(_) => true,
-        Task::Value(v @ Value::Str(_)) => graph.is_ref(v),
+        Task::Value(v @ Value::Str(_)) => all_refs || graph.is_ref(v),
         _ => false,
     };
     if is_ref(task) {
         // an alias is its target
         return tokens[*refs.first()? as usize];
     }
-    let mut h = blake3::Hasher::new();
-    h.update(DOMAIN);
+    // the encoding is gathered, then hashed at once (BLAKE3 of the same
+    // bytes: the tokens are those of hashing them piece by piece, at a
+    // fraction of the cost for the few dozen bytes of most tasks)
+    let enc = &mut scratch.bytes;
+    enc.clear();
+    enc.extend_from_slice(DOMAIN);
     let mut next_ref = 0;
     scratch.stack.clear();
     scratch.stack.push(task);
@@ -156,34 +163,35 @@ fn task_token<'g>(
         if is_ref(t) {
             let d = *refs.get(next_ref)?;
             next_ref += 1;
-            h.update(&[REF]);
-            h.update(tokens[d as usize]?.as_bytes());
+            enc.push(REF);
+            enc.extend_from_slice(tokens[d as usize]?.as_bytes());
             continue;
         }
         match t {
             Task::Value(v) | Task::Quote(v) => {
-                scratch.bytes.clear();
-                codec::write(v, &mut scratch.bytes).ok()?;
-                h.update(&[LIT]);
-                h.update(&(scratch.bytes.len() as u64).to_le_bytes());
-                h.update(&scratch.bytes);
+                enc.push(LIT);
+                let at = enc.len();
+                enc.extend_from_slice(&[0; 8]);
+                codec::write(v, enc).ok()?;
+                let len = (enc.len() - at - 8) as u64;
+                enc[at..at + 8].copy_from_slice(&len.to_le_bytes());
             }
             Task::Key(_) => unreachable!("a key is a reference"),
             Task::List(items) => {
-                h.update(&[LIST]);
-                h.update(&(items.len() as u64).to_le_bytes());
+                enc.push(LIST);
+                enc.extend_from_slice(&(items.len() as u64).to_le_bytes());
                 scratch.stack.extend(items.iter().rev());
             }
             Task::Call(f, args) => {
-                h.update(&[CALL]);
-                h.update(&(f.name().len() as u64).to_le_bytes());
-                h.update(f.name().as_bytes());
-                h.update(&(args.len() as u64).to_le_bytes());
+                enc.push(CALL);
+                enc.extend_from_slice(&(f.name().len() as u64).to_le_bytes());
+                enc.extend_from_slice(f.name().as_bytes());
+                enc.extend_from_slice(&(args.len() as u64).to_le_bytes());
                 scratch.stack.extend(args.iter().rev());
             }
         }
     }
-    Some(Token(*h.finalize().as_bytes()))
+    Some(Token(*blake3::hash(enc).as_bytes()))
 }
 
 /// Whether a task calls a function anywhere in it (a call, or a list

@@ -3,11 +3,10 @@
 //! literals without codecs are computed but not cached, and task errors
 //! read as they do without the cache.
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
 
-use rask_cache::{prepare, tokens, Cache, CacheError};
+use rask_cache::{prepare, tokens, Cache, CacheError, EntryLocation};
 use rask_graph::{Function, Graph, Key, Plan, Task, Value};
 use rask_scheduler::{Executor, Sync, Threads};
 
@@ -36,20 +35,35 @@ fn graph(calls: &Arc<AtomicUsize>) -> Graph {
     g
 }
 
-/// The entry file of every call task of `g` for `keys`, by key.
-fn entries(g: &Graph, keys: &[Key], cache: &Cache) -> Vec<(Key, PathBuf)> {
+/// The entry of every call task of `g` for `keys`, by key.
+fn entries(g: &Graph, keys: &[Key], cache: &Cache) -> Vec<(Key, EntryLocation)> {
     let plan = Plan::for_keys(g, keys).unwrap();
     let t = tokens(g, &plan);
     (0..plan.len() as u32)
         .filter(|&l| g.task(plan.graph_id(l)).function().is_some())
         .map(|l| {
             let key = g.key(plan.graph_id(l)).clone();
-            (key, cache.entry_path(&t[l as usize].unwrap()))
+            (key, cache.locate(&t[l as usize].unwrap()).unwrap())
         })
         .collect()
 }
 
+/// The bytes of an entry.
+fn bytes_of(at: &EntryLocation) -> Vec<u8> {
+    let b = std::fs::read(&at.path).unwrap();
+    b[at.offset as usize..(at.offset + at.len) as usize].to_vec()
+}
+
 type Damage = fn(&[u8]) -> Vec<u8>;
+
+/// Replaces the bytes of an entry by `damage` of them (what follows it in
+/// its file moves if their length changes).
+fn damage_entry(at: &EntryLocation, damage: Damage) {
+    let b = std::fs::read(&at.path).unwrap();
+    let (start, end) = (at.offset as usize, (at.offset + at.len) as usize);
+    let new = [&b[..start], &damage(&b[start..end])[..], &b[end..]].concat();
+    std::fs::write(&at.path, new).unwrap();
+}
 
 #[test]
 fn a_damaged_entry_is_recomputed_and_rewritten_never_returned() {
@@ -88,20 +102,29 @@ fn a_damaged_entry_is_recomputed_and_rewritten_never_returned() {
 
             // damage the entry of `out`: out recomputes from total's entry
             let files = entries(&g, &keys, &cache);
-            let (_, out_file) = files.iter().find(|(k, _)| *k == keys[0]).unwrap();
-            let bytes = std::fs::read(out_file).unwrap();
-            std::fs::write(out_file, damage(&bytes)).unwrap();
+            let (_, out_entry) = files.iter().find(|(k, _)| *k == keys[0]).unwrap();
+            let bytes = bytes_of(out_entry);
+            damage_entry(out_entry, damage);
             let p = prepare(&g, &keys, &cache).unwrap();
             assert_eq!((p.executed, p.cached, p.loaded), (1, 1, 1), "{what}");
             let v = rask_scheduler::get_with(executor, &p.graph, "out", &[]).unwrap();
             assert_eq!(v, good, "{what}");
             assert_eq!(calls.swap(0, SeqCst), 1, "{what}");
-            assert_eq!(std::fs::read(out_file).unwrap(), bytes, "{what}: rewritten");
+            let files = entries(&g, &keys, &cache);
+            let (_, out_entry) = files.iter().find(|(k, _)| *k == keys[0]).unwrap();
+            assert_eq!(bytes_of(out_entry), bytes, "{what}: rewritten");
+            // another process finds the rewritten entry too
+            let other = Cache::open(dir.path()).unwrap();
+            let p = prepare(&g, &keys, &other).unwrap();
+            assert_eq!((p.executed, p.cached), (0, 2), "{what}");
+            drop(other);
 
-            // damage both: everything recomputes
-            for (_, f) in &files {
-                let b = std::fs::read(f).unwrap();
-                std::fs::write(f, damage(&b)).unwrap();
+            // damage both (the last in its file first: a shorter entry
+            // moves what follows it): everything recomputes
+            let mut files = files;
+            files.sort_by(|a, b| b.1.cmp(&a.1));
+            for (_, at) in &files {
+                damage_entry(at, damage);
             }
             let p = prepare(&g, &keys, &cache).unwrap();
             assert_eq!((p.executed, p.cached), (2, 0), "{what}");
@@ -125,11 +148,14 @@ fn an_entry_damaged_during_the_run_fails_its_task_and_is_not_returned() {
     assert_eq!(p.loaded, 1);
     // between prepare (which verified it) and the run, the entry breaks
     let files = entries(&g, &["out".into()], &cache);
-    let (_, out_file) = files.iter().find(|(k, _)| k.to_string() == "out").unwrap();
-    let mut b = std::fs::read(out_file).unwrap();
-    let last = b.len() - 1;
-    b[last] ^= 1;
-    std::fs::write(out_file, b).unwrap();
+    let (_, out_entry) = files.iter().find(|(k, _)| k.to_string() == "out").unwrap();
+    damage_entry(out_entry, |b| {
+        let mut b = b.to_vec();
+        let last = b.len() - 1;
+        b[last] ^= 1;
+        b
+    });
+    let out_file = &out_entry.path;
     let err = Threads::new(2).get(&p.graph, "out").unwrap_err();
     assert_eq!(err.key(), Some(&Key::from("out")));
     let msg = err.to_string();

@@ -152,8 +152,14 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
             eprintln!("rask: error: {e}");
         }
     }
-    if let Some(problem) = cache.and_then(|c| c.stats().first_problem) {
-        eprintln!("rask: warning: {problem}");
+    if let Some(cache) = &cache {
+        // the records of the run's last moments reach the disk now
+        if let Err(e) = cache.sync() {
+            eprintln!("rask: warning: {e}");
+        }
+        if let Some(problem) = cache.stats().first_problem {
+            eprintln!("rask: warning: {problem}");
+        }
     }
     if args.stats {
         let mut stats = json!({"tasks": plan.len(), "load_s": load_s, "plan_s": plan_s, "run_s": run_s, "workers": executor.workers()});

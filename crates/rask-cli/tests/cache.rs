@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod common;
@@ -34,20 +35,10 @@ fn run_cached(file: &Path, cache: &Path, extra: &[&str]) -> (Output, Option<(u64
     (o, stats)
 }
 
-/// The entry files in a cache directory.
-fn entries(cache: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let Ok(shards) = std::fs::read_dir(cache) else {
-        return out;
-    };
-    for shard in shards.flatten().filter(|s| s.path().is_dir()) {
-        for e in std::fs::read_dir(shard.path()).unwrap().flatten() {
-            if !e.file_name().to_string_lossy().starts_with('.') {
-                out.push(e.path());
-            }
-        }
-    }
-    out
+/// Where the entries of a cache directory are (small ones are records in
+/// logs: a file and an offset).
+fn entries(cache: &Path) -> Vec<rask::cache::EntryLocation> {
+    rask::cache::Cache::open(cache).unwrap().entries()
 }
 
 const GRAPH: &str = r#"{"x": 1, "w": 5,
@@ -185,17 +176,21 @@ fn damaged_entries_are_recomputed_not_returned() {
     let f = write(dir.path(), "g.json", GRAPH);
     let cache = dir.path().join("cache");
     let (first, _) = run_cached(&f, &cache, &[]);
-    let files = entries(&cache);
+    let mut files = entries(&cache);
     assert_eq!(files.len(), 3);
-    for (i, file) in files.iter().enumerate() {
-        let mut b = std::fs::read(file).unwrap();
+    // the last in its file first: a shorter entry moves what follows it
+    files.sort_by(|a, b| b.cmp(a));
+    for (i, at) in files.iter().enumerate() {
+        let b = std::fs::read(&at.path).unwrap();
+        let (start, end) = (at.offset as usize, (at.offset + at.len) as usize);
+        let mut entry = b[start..end].to_vec();
         if i % 2 == 0 {
-            let last = b.len() - 1;
-            b[last] ^= 0x01; // flip a bit of the value
+            let last = entry.len() - 1;
+            entry[last] ^= 0x01; // flip a bit of the value
         } else {
-            b.truncate(b.len() / 2);
+            entry.truncate(entry.len() / 2);
         }
-        std::fs::write(file, b).unwrap();
+        std::fs::write(&at.path, [&b[..start], &entry[..], &b[end..]].concat()).unwrap();
     }
     let (o, stats) = run_cached(&f, &cache, &[]);
     assert_eq!(stdout(&o), stdout(&first), "{}", stderr(&o));
@@ -221,4 +216,58 @@ fn an_unwritable_cache_directory_is_an_error_at_start() {
         "{}",
         stderr(&o)
     );
+}
+
+#[test]
+fn forked_workers_store_in_logs_of_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "g.json", GRAPH);
+    let cache = dir.path().join("cache");
+    let (o, stats) = run_cached(&f, &cache, &["--scheduler", "processes", "--workers", "2"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "{\"z\":7,\"v\":15}\n");
+    assert_eq!(stats, Some((3, 0, 5)), "{}", stderr(&o));
+    assert_eq!(entries(&cache).len(), 3);
+    for sched in ["processes", "threads"] {
+        let (again, stats) = run_cached(&f, &cache, &["--scheduler", sched]);
+        assert_eq!(stdout(&again), stdout(&o), "{}", stderr(&again));
+        assert_eq!(stats, Some((0, 3, 2)), "{sched}: {}", stderr(&again));
+    }
+}
+
+#[test]
+fn runs_sharing_a_cache_at_once_lose_nothing() {
+    // four runs of one chain at once, then one that computes nothing
+    let dir = tempfile::tempdir().unwrap();
+    let n = 2000;
+    let mut g = serde_json::Map::new();
+    g.insert("c-0".into(), 0.into());
+    for i in 1..n {
+        g.insert(
+            format!("c-{i}"),
+            serde_json::json!({"call": "inc", "args": [format!("c-{}", i - 1)]}),
+        );
+    }
+    let f = Arc::new(write(
+        dir.path(),
+        "chain.json",
+        &serde_json::Value::Object(g).to_string(),
+    ));
+    let cache = Arc::new(dir.path().join("cache"));
+    let runs: Vec<_> = (0..4)
+        .map(|_| {
+            let (f, cache) = (f.clone(), cache.clone());
+            std::thread::spawn(move || run_cached(&f, &cache, &[]))
+        })
+        .collect();
+    for r in runs {
+        let (o, stats) = r.join().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_eq!(stdout(&o), format!("{{\"c-{}\":{}}}\n", n - 1, n - 1));
+        let (executed, cached, _) = stats.unwrap();
+        assert_eq!(executed + cached, n as u64 - 1);
+    }
+    let (o, stats) = run_cached(&f, &cache, &[]);
+    assert_eq!(stdout(&o), format!("{{\"c-{}\":{}}}\n", n - 1, n - 1));
+    assert_eq!(stats, Some((0, n as u64 - 1, 1)), "{}", stderr(&o));
 }

@@ -79,18 +79,33 @@ impl Task {
         keyed: &impl Fn(&Key) -> Option<K>,
         on_ref: &mut impl FnMut(Result<K, &Key>),
     ) {
-        match self {
-            Task::Value(v @ Value::Str(_)) => {
-                if let Some(k) = lookup(v) {
-                    on_ref(Ok(k));
+        // depth first, left to right, with a stack of the lists being
+        // walked: no recursion on how deeply tasks nest
+        let mut stack: SmallVec<[std::slice::Iter<'_, Task>; 8]> = SmallVec::new();
+        let mut next = Some(self);
+        loop {
+            let task = match next.take() {
+                Some(t) => t,
+                None => match stack.last_mut() {
+                    None => return,
+                    Some(items) => match items.next() {
+                        Some(t) => t,
+                        None => {
+                            stack.pop();
+                            continue;
+                        }
+                    },
+                },
+            };
+            match task {
+                Task::Value(v @ Value::Str(_)) => {
+                    if let Some(k) = lookup(v) {
+                        on_ref(Ok(k));
+                    }
                 }
-            }
-            Task::Value(_) | Task::Quote(_) => {}
-            Task::Key(key) => on_ref(keyed(key).ok_or(key)),
-            Task::List(items) | Task::Call(_, items) => {
-                for t in items.iter() {
-                    t.visit_refs(lookup, keyed, on_ref);
-                }
+                Task::Value(_) | Task::Quote(_) => {}
+                Task::Key(key) => on_ref(keyed(key).ok_or(key)),
+                Task::List(items) | Task::Call(_, items) => stack.push(items.iter()),
             }
         }
     }

@@ -168,3 +168,35 @@ fn a_literal_nested_a_million_deep_has_a_token() {
     assert!(ta.is_some());
     assert_ne!(ta, tb);
 }
+
+#[test]
+fn tokens_keep_their_values_across_versions() {
+    // pinned: a change here makes every cache entry ever written missing
+    let mut g = graph! { "x" => 1, "s" => "text", "y" => (inc, "x"), "z" => (inc, "y") };
+    g.insert(
+        "l",
+        Task::list([Task::key("y"), Task::from(2.5), Task::quote("q")]),
+    );
+    let plan = Plan::for_keys(&g, &["z".into(), "l".into(), "s".into()]).unwrap();
+    let t = tokens(&g, &plan);
+    let by_key = |k: &str| {
+        let l = (0..plan.len() as u32)
+            .find(|&l| g.key(plan.graph_id(l)).to_string() == k)
+            .unwrap();
+        t[l as usize].unwrap().to_string()
+    };
+    let got: Vec<String> = ["x", "s", "y", "z", "l"]
+        .iter()
+        .map(|k| by_key(k))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "e37a377779947301af4e84e2c6acd84193a9f112e4df602f84f904c8d4f93d66",
+            "cf88716b0cd9095a1f8dcac71999d52ed6f47c5884a76d936c32238dd7a5e22a",
+            "610444653628981f2fba178e3ab014d14badb3502154950f935939badcb7d48f",
+            "76943ca2a30b6792482fa707f732cf0204222c1e7cf675c12916b25ec05888ce",
+            "1f7581e5edc692f881a2b795ee9576858e3f02991c2d8b5581034f40ab3b4424",
+        ]
+    );
+}
