@@ -291,19 +291,27 @@ impl<'py> Converter<'py> {
     /// A list, tuple, set or frozenset: a literal unless an item is a
     /// reference or a call.
     fn container(&mut self, obj: &Bound<'py, PyAny>, depth: usize) -> PyResult<Arg> {
-        let mut items = Vec::new();
-        let mut computed = false;
-        for item in obj.try_iter()? {
-            let item = item?;
-            let arg = self.arg(&item, depth + 1)?;
-            computed |= matches!(arg, Arg::Task(_));
-            items.push(match arg {
-                Arg::Literal => Task::Quote(value_of(item)),
-                Arg::Task(t) => t,
-            });
+        // only the computed items are kept at first: a list of data (a
+        // bag's partition) is looked at, not copied
+        let mut computed: Vec<(usize, Task)> = Vec::new();
+        let mut len = 0;
+        for (i, item) in obj.try_iter()?.enumerate() {
+            if let Arg::Task(t) = self.arg(&item?, depth + 1)? {
+                computed.push((i, t));
+            }
+            len = i + 1;
         }
-        if !computed {
+        if computed.is_empty() {
             return Ok(Arg::Literal);
+        }
+        let mut items = Vec::with_capacity(len);
+        let mut computed = computed.into_iter().peekable();
+        for (i, item) in obj.try_iter()?.enumerate() {
+            let item = item?;
+            items.push(match computed.next_if(|(at, _)| *at == i) {
+                Some((_, t)) => t,
+                None => Task::Quote(value_of(item)),
+            });
         }
         let list = Task::List(items.into());
         if obj.is_exact_instance_of::<PyList>() {
