@@ -123,3 +123,16 @@ pub mod bag {
 #[doc = include_str!("../../../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
+
+/// The Rust examples of the docs pages, compiled and run as doc tests.
+#[doc = include_str!("../../../docs/graph.md")]
+#[cfg(doctest)]
+pub struct GraphDocDoctests;
+
+#[doc = include_str!("../../../docs/cache.md")]
+#[cfg(doctest)]
+pub struct CacheDocDoctests;
+
+#[doc = include_str!("../../../docs/diagnostics.md")]
+#[cfg(doctest)]
+pub struct DiagnosticsDocDoctests;
