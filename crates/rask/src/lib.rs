@@ -26,7 +26,7 @@
 pub use rask_graph::{
     builtins, codec, deps, file, graph, optimize, order, task, Arity, CallError, EvalError,
     Function, Graph, GraphError, IntoFallible, IntoFunction, Key, KeyPart, Plan, Registry, Task,
-    TaskId, Value,
+    TaskId, ToJsonError, Value, Visit,
 };
 pub use rask_scheduler::{
     compute, get, get_with, Callback, ComputeError, Executor, Keys, RunInfo, State, Sync,
