@@ -45,7 +45,7 @@
 pub use rask_graph::{
     builtins, codec, deps, file, graph, optimize, order, task, AnyValue, Arity, CallError,
     EvalError, Function, Graph, GraphError, IntoFallible, IntoFunction, Key, KeyPart, Plan,
-    Registry, Task, TaskId, Value,
+    Registry, Task, TaskId, ToJsonError, Value, Visit,
 };
 pub use rask_processes::Processes;
 pub use rask_scheduler::{
