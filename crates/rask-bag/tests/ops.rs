@@ -112,6 +112,20 @@ proptest! {
             b.filter(|x| *x > 0).sum().compute(&*ex).unwrap(),
             xs.iter().filter(|x| **x > 0).sum::<i64>()
         );
+        // accumulate, with and without an initial value (issue 14)
+        let running: Vec<i64> = xs.iter().scan(0, |a, &x| { *a += x; Some(*a) }).collect();
+        prop_assert_eq!(b.accumulate(|a, x| a + x).compute(&*ex).unwrap(), running.clone());
+        let acc_b = b.accumulate(|a, x| a + x);
+        prop_assert_eq!(acc_b.npartitions(), b.npartitions());
+        let mut from: Vec<String> = vec!["s".to_string()];
+        for &x in &xs {
+            let last = from.last().cloned().unwrap_or_default();
+            from.push(format!("{last}{}", x.rem_euclid(10)));
+        }
+        prop_assert_eq!(
+            b.accumulate_from(|a: String, x| format!("{a}{}", x.rem_euclid(10)), "s".to_string()).compute(&*ex).unwrap(),
+            from
+        );
         // remove, all, any, var, std (issue 14)
         prop_assert_eq!(
             b.remove(|x| *x > 0).compute(&*ex).unwrap(),
