@@ -309,6 +309,21 @@ fn integer_arange_and_its_repr() {
 }
 
 #[test]
+fn persist_computes_once_and_keeps_name_shape_and_chunks() {
+    let x = (arange(10, 3) * 3 + 1).named("x");
+    for ex in [&Sync as &dyn Executor, &Threads::new(2)] {
+        let p = x.persist(ex).unwrap();
+        assert_eq!(
+            (p.name(), p.shape(), p.chunks()),
+            (x.name(), x.shape(), x.chunks())
+        );
+        assert_eq!(p.graph().len(), 4);
+        assert_eq!(both(&p), both(&x));
+        assert_eq!(both(&p.cumsum(0).unwrap()), both(&x.cumsum(0).unwrap()));
+    }
+}
+
+#[test]
 fn errors_name_the_array() {
     let x = arange(6, 4).named("x");
     assert!(x.tril(0).unwrap_err().to_string().contains("array x"));

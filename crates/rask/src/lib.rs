@@ -48,10 +48,13 @@ pub use rask_graph::{
     Registry, Task, TaskId, Value,
 };
 pub use rask_processes::Processes;
+
+mod visualize;
 pub use rask_scheduler::{
     compute, get, get_with, Callback, ComputeError, Executor, Keys, RunInfo, State, Sync,
     TaskEvent, Threads, Watch,
 };
+pub use visualize::{Visualize, VisualizeError};
 
 /// The `ndarray` crate the arrays are made of: `use rask::ndarray::s;`.
 ///
