@@ -31,7 +31,7 @@
 //! - **Reductions** (`sum prod min max mean var std argmin argmax`, the
 //!   NaN-skipping `nansum nanmean nanmin nanmax nanvar nanstd`, `any all
 //!   count_nonzero`; the cumulative `cumsum cumprod` and `diff` across
-//!   chunks) over
+//!   chunks; `histogram`, `topk`, `argtopk`) over
 //!   one, several or all axes, as trees of configurable fan-in
 //!   ([`Reduce`]).
 //! - **Shape**: slicing with steps and negative indices, integer
@@ -64,6 +64,7 @@ mod reduction;
 mod shape;
 mod simd;
 mod slicing;
+mod stats;
 mod storage;
 mod token;
 mod ufunc;
@@ -81,5 +82,6 @@ pub use error::ArrayError;
 pub use matrix::{diag, eye};
 pub use reduction::{Reduce, SPLIT_EVERY};
 pub use shape::{concatenate, stack};
+pub use stats::histogram;
 pub use storage::{ChunkSink, NpySink};
 pub use ufunc::where_;

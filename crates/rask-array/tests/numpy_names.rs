@@ -10,7 +10,7 @@ mod common;
 use common::*;
 use ndarray::{Array2, ArrayD, Axis, IxDyn};
 use proptest::prelude::*;
-use rask_array::{arange, diag, eye, from_ndarray, where_, Array, Reduce};
+use rask_array::{arange, diag, eye, from_ndarray, histogram, where_, Array, Reduce};
 use rask_scheduler::{Executor, Sync, Threads};
 
 /// Computes `a` on `Sync` and on `Threads`, checks they agree, and returns
@@ -287,6 +287,45 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+
+    #[test]
+    fn histogram_matches_a_count((a, c) in array(3), bins in 1usize..6, lo in -10i32..0, width in 1i32..20) {
+        let b = with_nans(&a);
+        let x = from_ndarray(&b, c).unwrap();
+        let (lo, hi) = (lo as f64, (lo + width) as f64);
+        let (counts, edges) = histogram(&x, bins, (lo, hi)).unwrap();
+        let w = (hi - lo) / bins as f64;
+        let mut want = vec![0_i64; bins];
+        for &v in b.iter() {
+            if !v.is_nan() && v >= lo && v <= hi {
+                want[(((v - lo) / w) as usize).min(bins - 1)] += 1;
+            }
+        }
+        prop_assert_eq!(both(&counts).into_raw_vec_and_offset().0, want);
+        let e = both(&edges);
+        prop_assert_eq!(e.len(), bins + 1);
+        prop_assert_eq!((e[0], e[bins]), (lo, hi));
+    }
+
+    #[test]
+    fn topk_and_argtopk_match_a_sort(v in prop::collection::vec(-20i64..20, 0..30), chunk in 1usize..8, k in -12isize..12) {
+        let x = from_ndarray(&ndarray::Array1::from(v.clone()), chunk).unwrap();
+        let mut idx: Vec<usize> = (0..v.len()).collect();
+        if k >= 0 {
+            idx.sort_by(|&i, &j| v[j].cmp(&v[i]).then(i.cmp(&j)));
+        } else {
+            idx.sort_by(|&i, &j| v[i].cmp(&v[j]).then(i.cmp(&j)));
+        }
+        idx.truncate(k.unsigned_abs());
+        let want: Vec<i64> = idx.iter().map(|&i| v[i]).collect();
+        prop_assert_eq!(both(&x.topk(k).unwrap()).into_raw_vec_and_offset().0, want);
+        let want: Vec<i64> = idx.iter().map(|&i| i as i64).collect();
+        prop_assert_eq!(both(&x.argtopk(k).unwrap()).into_raw_vec_and_offset().0, want);
+    }
+}
+
 #[test]
 fn integer_arange_and_its_repr() {
     let x = arange(15, 5);
@@ -338,6 +377,12 @@ fn errors_name_the_array() {
         .to_string()
         .contains("cannot broadcast"));
     assert!(x.expand_dims(3).is_err());
+    assert!(histogram(&x, 0, (0.0, 1.0))
+        .unwrap_err()
+        .to_string()
+        .contains("array x"));
+    assert!(histogram(&x, 3, (1.0, 1.0)).is_err());
+    assert!(x.reshape(&[2, 3]).unwrap().topk(1).is_err());
     assert_eq!(eye(3, 2).unwrap().shape(), &[3, 3]);
     assert!(diag(&x.expand_dims(0).unwrap().expand_dims(0).unwrap()).is_err());
 }
