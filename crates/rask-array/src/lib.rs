@@ -30,10 +30,10 @@
 //!   tile by tile in cache and sums, plus the tree of partial sums.
 //! - **Reductions** (`sum prod min max mean var std argmin argmax`, the
 //!   NaN-skipping `nansum nanmean nanmin nanmax nanvar nanstd`, `any all
-//!   count_nonzero`; the cumulative `cumsum cumprod` and `diff` across
-//!   chunks; `histogram`, `topk`, `argtopk`) over
-//!   one, several or all axes, as trees of configurable fan-in
-//!   ([`Reduce`]).
+//!   count_nonzero`, `norm`) over one, several or all axes, as trees of
+//!   configurable fan-in ([`Reduce`]); along one axis, `cumsum`,
+//!   `cumprod` and `diff` across chunks; [`histogram`], `topk` and
+//!   `argtopk` (one task per chunk and one merging them).
 //! - **Shape**: slicing with steps and negative indices, integer
 //!   indexing (slices past the ends clamped, as NumPy's), `transpose`,
 //!   `reshape`, `squeeze`, `expand_dims`, `broadcast_to`, `rechunk`,

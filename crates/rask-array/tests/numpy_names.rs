@@ -310,6 +310,35 @@ proptest! {
     }
 
     #[test]
+    fn vector_norms_match_ndarray((a, c) in array(3), pick in prop::collection::vec(any::<bool>(), 3), which in 0usize..6) {
+        let x = from_ndarray(&a, c).unwrap();
+        let axes = axes_of(a.ndim(), &pick);
+        let o = opts(&axes);
+        let ord = [1.0, 2.0, 3.0, 0.0, f64::INFINITY, f64::NEG_INFINITY][which];
+        let got = x.norm_with(ord, &o);
+        if ord.is_infinite() && axes.iter().any(|&k| a.shape()[k] == 0) {
+            // the largest of nothing: an error, as NumPy's
+            prop_assert!(got.is_err());
+            return Ok(());
+        }
+        let f = |xs: &[f64]| -> f64 {
+            let abs = xs.iter().map(|v| v.abs());
+            if ord == f64::INFINITY {
+                abs.fold(f64::NEG_INFINITY, f64::max)
+            } else if ord == f64::NEG_INFINITY {
+                abs.fold(f64::INFINITY, f64::min)
+            } else if ord == 0.0 {
+                abs.filter(|v| *v != 0.0).count() as f64
+            } else {
+                abs.map(|v| v.powf(ord)).sum::<f64>().powf(1.0 / ord)
+            }
+        };
+        prop_assert!(close(&both(&got.unwrap()), &reduce_keep(&a, &axes, f)));
+        let all = a.iter().map(|v| v * v).sum::<f64>().sqrt();
+        prop_assert!((both(&x.norm()).into_iter().next().unwrap() - all).abs() < 1e-9 * (1.0 + all));
+    }
+
+    #[test]
     fn topk_and_argtopk_match_a_sort(v in prop::collection::vec(-20i64..20, 0..30), chunk in 1usize..8, k in -12isize..12) {
         let x = from_ndarray(&ndarray::Array1::from(v.clone()), chunk).unwrap();
         let mut idx: Vec<usize> = (0..v.len()).collect();
