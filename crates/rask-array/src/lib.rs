@@ -38,7 +38,7 @@
 //!   indexing (slices past the ends clamped, as NumPy's), `transpose`,
 //!   `reshape`, `squeeze`, `expand_dims`, `broadcast_to`, `rechunk`,
 //!   `concatenate`, `stack`, `eye`, `diag`, `tril`, `triu`,
-//!   `matmul` by blocks.
+//!   `matmul` by blocks, [`tensordot`] and [`einsum`] of two operands.
 //! - **Storage**: Zarr v3 (the `zarrs` crate) and `.npy`, read and written
 //!   chunk by chunk; [`Array::store`] streams any array into a
 //!   [`ChunkSink`].
@@ -51,6 +51,7 @@
 mod array;
 mod blocks;
 mod chunks;
+mod contract;
 mod creation;
 mod cumulative;
 mod element;
@@ -75,6 +76,7 @@ pub use ndarray;
 
 pub use array::{compute_many, Array};
 pub use chunks::{ChunkSpec, FULL};
+pub use contract::{einsum, tensordot};
 pub use creation::{arange, from_ndarray, full, linspace, ones, zeros, BlockInfo, RandomState};
 pub use element::{Cast, Element, Float, Number};
 pub use elementwise::{Operand, Scalar};
