@@ -10,7 +10,10 @@ mod common;
 use common::*;
 use ndarray::{Array2, ArrayD, Axis, IxDyn};
 use proptest::prelude::*;
-use rask_array::{arange, diag, eye, from_ndarray, histogram, where_, Array, Reduce};
+use rask_array::{
+    arange, diag, eye, from_array, from_ndarray, histogram, where_, Array, ChunkedSource, Reduce,
+    SourceError,
+};
 use rask_scheduler::{Executor, Sync, Threads};
 
 /// Computes `a` on `Sync` and on `Threads`, checks they agree, and returns
@@ -353,6 +356,69 @@ proptest! {
         let want: Vec<i64> = idx.iter().map(|&i| i as i64).collect();
         prop_assert_eq!(both(&x.argtopk(k).unwrap()).into_raw_vec_and_offset().0, want);
     }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+
+    #[test]
+    fn from_array_reads_each_region_once((a, c) in array(3)) {
+        let x = from_array(a.clone(), c.clone()).unwrap();
+        prop_assert_eq!(x.chunks(), c.as_slice());
+        prop_assert_eq!(both(&x), a.clone());
+        // the same data and chunks: the same keys
+        let again = from_array(a.clone(), c.clone()).unwrap();
+        prop_assert_eq!(again.name(), x.name());
+        let counted = Counted { data: a.clone(), reads: Default::default() };
+        let reads = counted.reads.clone();
+        let y = from_array(counted, c).unwrap();
+        prop_assert_eq!(y.compute(&Sync).unwrap(), a);
+        prop_assert_eq!(reads.load(std::sync::atomic::Ordering::SeqCst), y.keys().len());
+    }
+}
+
+/// A source that counts its reads.
+struct Counted {
+    data: ArrayD<f64>,
+    reads: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl ChunkedSource<f64> for Counted {
+    fn shape(&self) -> Vec<usize> {
+        self.data.shape().to_vec()
+    }
+    fn token(&self) -> String {
+        "counted".into()
+    }
+    fn read(&self, region: &[std::ops::Range<usize>]) -> Result<ArrayD<f64>, SourceError> {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.data.read(region)
+    }
+}
+
+/// A source whose reads fail.
+struct Broken;
+
+impl ChunkedSource<f64> for Broken {
+    fn shape(&self) -> Vec<usize> {
+        vec![4]
+    }
+    fn token(&self) -> String {
+        "broken".into()
+    }
+    fn read(&self, _: &[std::ops::Range<usize>]) -> Result<ArrayD<f64>, SourceError> {
+        Err("disk on fire".into())
+    }
+}
+
+#[test]
+fn a_failed_read_names_the_region() {
+    let e = from_array(Broken, 2)
+        .unwrap()
+        .compute(&Sync)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("disk on fire") && e.contains("0..2"), "{e}");
 }
 
 #[test]
