@@ -38,7 +38,8 @@
 //!   indexing (slices past the ends clamped, as NumPy's), `transpose`,
 //!   `reshape`, `squeeze`, `expand_dims`, `broadcast_to`, `rechunk`,
 //!   `concatenate`, `stack`, `eye`, `diag`, `tril`, `triu`,
-//!   `matmul` by blocks, [`tensordot`] and [`einsum`] of two operands.
+//!   `matmul` by blocks, [`tensordot`] and [`einsum`] of two operands,
+//!   `map_blocks` and `map_overlap` (with a [`Boundary`]).
 //! - **Storage**: Zarr v3 (the `zarrs` crate) and `.npy`, read and written
 //!   chunk by chunk; [`Array::store`] streams any array into a
 //!   [`ChunkSink`].
@@ -60,6 +61,7 @@ mod error;
 mod expr;
 mod matrix;
 mod node;
+mod overlap;
 mod rechunk;
 mod reduction;
 mod shape;
@@ -83,6 +85,7 @@ pub use element::{Cast, Element, Float, Number};
 pub use elementwise::{Operand, Scalar};
 pub use error::ArrayError;
 pub use matrix::{diag, eye};
+pub use overlap::Boundary;
 pub use reduction::{Reduce, SPLIT_EVERY};
 pub use shape::{concatenate, stack};
 pub use source::{from_array, ChunkedSource, SourceError};
