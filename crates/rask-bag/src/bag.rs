@@ -719,3 +719,55 @@ pub fn from_partitions<T: Element>(mut parts: Vec<Vec<T>>) -> Bag<T> {
     let n = tasks.len();
     Bag::keyed(name, n, Fragment::new(tasks, Vec::new()))
 }
+
+/// The bag `0, 1, ..., n - 1` in `npartitions` partitions of nearly equal
+/// sizes (Dask's `db.range(n, npartitions)`).
+///
+/// ```
+/// let b = rask::bag::range(10, 3);
+/// assert_eq!(b.npartitions(), 3);
+/// assert_eq!(b.sum().compute(&rask::Sync).unwrap(), 45);
+/// ```
+///
+/// # Panics
+///
+/// When `npartitions` is 0.
+pub fn range(n: u64, npartitions: usize) -> Bag<u64> {
+    assert!(npartitions > 0, "range: a bag has at least one partition");
+    let p = npartitions as u64;
+    let parts: Vec<Vec<u64>> = (0..p)
+        .map(|i| (i * n / p..(i + 1) * n / p).collect())
+        .collect();
+    from_partitions(parts)
+}
+
+impl<A: Element, B: Element> Bag<(A, B)> {
+    /// `f(a, b)` of each pair (Dask's `starmap`).
+    ///
+    /// ```
+    /// let b = rask::bag::from_sequence(vec![(1, 2), (3, 4)], 1);
+    /// assert_eq!(b.starmap(|x, y| x * y).compute(&rask::Sync).unwrap(), [2, 12]);
+    /// ```
+    pub fn starmap<U: Element>(&self, f: impl Fn(A, B) -> U + Send + Sync + 'static) -> Bag<U> {
+        self.map(move |(a, b)| f(a, b))
+    }
+
+    /// The bags of the first and of the second items of the pairs
+    /// (Dask's `unzip(2)`), partitioned as this one.
+    ///
+    /// ```
+    /// let (xs, ys) = rask::bag::from_sequence(vec![(1, "a"), (2, "b")], 1).unzip();
+    /// assert_eq!(xs.compute(&rask::Sync).unwrap(), [1, 2]);
+    /// assert_eq!(ys.compute(&rask::Sync).unwrap(), ["a", "b"]);
+    /// ```
+    pub fn unzip(&self) -> (Bag<A>, Bag<B>) {
+        (self.map(|(a, _)| a), self.map(|(_, b)| b))
+    }
+}
+
+impl<A: Element, B: Element, C: Element> Bag<(A, B, C)> {
+    /// `f(a, b, c)` of each triple (Dask's `starmap`).
+    pub fn starmap<U: Element>(&self, f: impl Fn(A, B, C) -> U + Send + Sync + 'static) -> Bag<U> {
+        self.map(move |(a, b, c)| f(a, b, c))
+    }
+}

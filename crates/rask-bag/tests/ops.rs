@@ -126,6 +126,17 @@ proptest! {
             b.accumulate_from(|a: String, x| format!("{a}{}", x.rem_euclid(10)), "s".to_string()).compute(&*ex).unwrap(),
             from
         );
+        // starmap and unzip of pairs, range (issue 14)
+        let pairs = b.map(|x| (x, x * 3));
+        prop_assert_eq!(pairs.starmap(|x, y| x - y).compute(&*ex).unwrap(), xs.iter().map(|x| -2 * x).collect::<Vec<_>>());
+        let (firsts, seconds) = pairs.unzip();
+        prop_assert_eq!(firsts.compute(&*ex).unwrap(), xs.clone());
+        prop_assert_eq!(seconds.compute(&*ex).unwrap(), xs.iter().map(|x| x * 3).collect::<Vec<_>>());
+        prop_assert_eq!(seconds.npartitions(), b.npartitions());
+        let n = xs.len() as u64;
+        let r = rask_bag::range(n, b.npartitions());
+        prop_assert_eq!(r.npartitions(), b.npartitions());
+        prop_assert_eq!(r.compute(&*ex).unwrap(), (0..n).collect::<Vec<_>>());
         // remove, all, any, var, std (issue 14)
         prop_assert_eq!(
             b.remove(|x| *x > 0).compute(&*ex).unwrap(),
