@@ -481,3 +481,31 @@ fn errors_name_the_array() {
     assert_eq!(eye(3, 2).unwrap().shape(), &[3, 3]);
     assert!(diag(&x.expand_dims(0).unwrap().expand_dims(0).unwrap()).is_err());
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn to_delayed_and_back((a, c) in array(3)) {
+        let x = from_ndarray(&a, c.clone()).unwrap();
+        let y = &x * 2 - 1;
+        let chunks = y.to_delayed();
+        prop_assert_eq!(chunks.len(), y.keys().len());
+        let back = rask_array::from_delayed(&chunks, a.shape(), c).unwrap();
+        prop_assert_eq!(both(&back), a.mapv(|v| 2.0 * v - 1.0));
+        let blocks = rask::delayed::compute_with(&Threads::new(2), &chunks).unwrap();
+        prop_assert_eq!(blocks.iter().map(|b| b.len()).sum::<usize>(), a.len());
+    }
+}
+
+#[test]
+fn from_delayed_checks_the_number_of_chunks() {
+    let chunks = arange(6, 4).to_delayed();
+    let e = rask_array::from_delayed(&chunks, &[6], 2)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("2 delayed chunks for a grid of 3 blocks"), "{e}");
+    // chunks of other shapes than their blocks fail when assembled
+    let wrong = rask_array::from_delayed(&chunks, &[6], 3).unwrap();
+    assert!(wrong.compute(&Sync).is_err());
+}
