@@ -91,12 +91,27 @@ proptest! {
             ((&x / 2).round(), a.mapv(|v| v / 2.0), f64::round_ties_even),
             ((&x / 4).trunc(), a.mapv(|v| v / 4.0), f64::trunc),
             (x.sign(), a.clone(), |v: f64| if v > 0.0 { 1.0 } else if v < 0.0 { -1.0 } else { v }),
+            (unit.exp2(), ua.clone(), f64::exp2),
+            (x.degrees(), a.clone(), f64::to_degrees),
+            (x.radians(), a.clone(), f64::to_radians),
+            (pos.reciprocal(), pa.clone(), |v: f64| 1.0 / v),
+            (x.square(), a.clone(), |v: f64| v * v),
+            (x.absolute(), a.clone(), f64::abs),
+            (x.negative(), a.clone(), |v: f64| -v),
         ];
         for (i, (got, input, f)) in cases.into_iter().enumerate() {
             let want = input.mapv(f);
             let got = both(&got);
             prop_assert!(same(&got, &want), "case {}: {:?} vs {:?}", i, got, want);
         }
+        // the binary ones, against a broadcast other operand
+        let other = &x * 0.5 + 1;
+        let oa = a.mapv(|v| v * 0.5 + 1.0);
+        let mut want = a.clone();
+        ndarray::Zip::from(&mut want).and(&a).and(&oa).for_each(|w, &p, &q| *w = p.atan2(q));
+        prop_assert!(same(&both(&x.arctan2(&other).unwrap()), &want));
+        ndarray::Zip::from(&mut want).and(&a).and(&oa).for_each(|w, &p, &q| *w = p.hypot(q));
+        prop_assert!(same(&both(&x.hypot(&other).unwrap()), &want));
     }
 
     #[test]
