@@ -91,6 +91,6 @@ pub use overlap::Boundary;
 pub use reduction::{Reduce, SPLIT_EVERY};
 pub use shape::{concatenate, stack};
 pub use source::{from_array, ChunkedSource, SourceError};
-pub use stats::histogram;
+pub use stats::{histogram, percentile};
 pub use storage::{ChunkSink, NpySink};
 pub use ufunc::where_;

@@ -11,8 +11,8 @@ use common::*;
 use ndarray::{Array2, ArrayD, Axis, IxDyn};
 use proptest::prelude::*;
 use rask_array::{
-    arange, diag, eye, from_array, from_ndarray, histogram, where_, Array, ChunkedSource, Reduce,
-    SourceError,
+    arange, diag, eye, from_array, from_ndarray, histogram, percentile, where_, Array,
+    ChunkedSource, Reduce, SourceError,
 };
 use rask_scheduler::{Executor, Sync, Threads};
 
@@ -354,6 +354,29 @@ proptest! {
         prop_assert!(close(&both(&got.unwrap()), &reduce_keep(&a, &axes, f)));
         let all = a.iter().map(|v| v * v).sum::<f64>().sqrt();
         prop_assert!((both(&x.norm()).into_iter().next().unwrap() - all).abs() < 1e-9 * (1.0 + all));
+    }
+
+    #[test]
+    fn percentile_matches_a_sort((a, c) in array(3), q in prop::collection::vec(0.0f64..=100.0, 1..5)) {
+        let x = from_ndarray(&a, c).unwrap();
+        let mut sorted: Vec<f64> = a.iter().copied().collect();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        let want: Vec<f64> = q
+            .iter()
+            .map(|&q| {
+                if n == 0 {
+                    return f64::NAN;
+                }
+                let at = q / 100.0 * (n - 1) as f64;
+                let lo = at.floor() as usize;
+                let hi = (lo + 1).min(n - 1);
+                sorted[lo] + (sorted[hi] - sorted[lo]) * (at - lo as f64)
+            })
+            .collect();
+        let got = both(&percentile(&x, &q).unwrap());
+        prop_assert!(close(&got, &ArrayD::from_shape_vec(IxDyn(&[q.len()]), want).unwrap()));
+        prop_assert!(percentile(&x, &[101.0]).is_err());
     }
 
     #[test]
