@@ -79,6 +79,7 @@ mod ufunc;
 pub use ndarray;
 
 pub use array::{compute_many, Array};
+pub use blocks::blockwise;
 pub use chunks::{ChunkSpec, FULL};
 pub use contract::{einsum, tensordot};
 pub use creation::{arange, from_ndarray, full, linspace, ones, zeros, BlockInfo, RandomState};

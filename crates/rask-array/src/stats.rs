@@ -1,5 +1,5 @@
 //! Summaries that are not elementwise reductions: `histogram`, `topk`,
-//! `argtopk` and `percentile`.
+//! `argtopk`, `argsort` and `percentile`.
 //!
 //! Each is one task per chunk (counts per bin, or the chunk's own top `k`
 //! with their global indices) and one task merging them into a 1-d array
@@ -199,6 +199,56 @@ fn descending<T: Element>(a: &T, b: &T) -> Ordering {
 }
 
 impl<T: Element> Array<T> {
+    /// The indices that sort a 1-d array (NumPy's `argsort`, stable: equal
+    /// elements keep their order; NaN last), in the input's chunks. One
+    /// task gathers and sorts the elements, then the result is cut into
+    /// chunks.
+    ///
+    /// ```
+    /// use rask::array::from_ndarray;
+    /// let x = from_ndarray(&rask::ndarray::arr1(&[3, 1, 2, 1]), 3).unwrap();
+    /// assert_eq!(x.argsort().unwrap().compute(&rask::Sync).unwrap().as_slice().unwrap(), &[1, 3, 2, 0]);
+    /// ```
+    pub fn argsort(&self) -> Result<Array<i64>, ArrayError> {
+        if self.ndim() != 1 {
+            return Err(ArrayError::Shape {
+                array: self.name().to_string(),
+                message: format!("argsort takes a 1-d array, got {} axes", self.ndim()),
+            });
+        }
+        let n = self.len();
+        let mut tok = Tokenizer::new("argsort");
+        tok.str(self.name());
+        let name = tok.finish();
+        let array = self.name().to_string();
+        let sort = Function::dynamic("argsort", Arity::exactly(1), move |args: &[Value]| {
+            let mut all: Vec<T> = Vec::with_capacity(n);
+            for part in args[0].as_list().unwrap_or_default() {
+                all.extend(chunk_of::<T>(part, &array)?.iter().copied());
+            }
+            let mut idx: Vec<i64> = (0..all.len() as i64).collect();
+            idx.sort_by(|&i, &j| descending(&all[j as usize], &all[i as usize]));
+            let out = ArrayD::from_shape_vec(IxDyn(&[idx.len()]), idx)
+                .map_err(|e| CallError::msg(format!("argsort of {array}: {e}")))?;
+            Ok(Value::new(out))
+        });
+        let parts: Vec<Task> = (0..numblocks(self.chunks())[0])
+            .map(|b| Task::Key(self.node.key(&[b])))
+            .collect();
+        let tasks = vec![(
+            block_key(&name, &[0]),
+            Task::Call(sort, Box::new([Task::List(parts.into())])),
+        )];
+        let whole = Array::from_tasks(
+            name,
+            vec![n],
+            vec![vec![n]],
+            tasks,
+            vec![Arc::clone(&self.node)],
+        );
+        Ok(whole.rechunk_grid(self.chunks().to_vec()))
+    }
+
     /// The `k` largest elements of a 1-d array, largest first, or for a
     /// negative `k` the `-k` smallest, smallest first (Dask's `topk`).
     ///

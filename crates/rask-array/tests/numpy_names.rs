@@ -380,6 +380,35 @@ proptest! {
     }
 
     #[test]
+    fn blockwise_of_broadcast_inputs_matches_ndarray((a, c) in array(3), chunk in 1usize..4) {
+        prop_assume!(a.ndim() > 0);
+        let x = from_ndarray(&a, c).unwrap();
+        // a row along the last axis, in other chunks, broadcast against x
+        let n = a.shape()[a.ndim() - 1];
+        let row = ndarray::Array1::from_iter((0..n).map(|i| i as f64 * 10.0)).into_dyn();
+        let r = from_ndarray(&row, chunk).unwrap();
+        let z = rask_array::blockwise("sum-prod", &[&x, &r], |c| {
+            let mut out = c[0].to_owned();
+            out.zip_mut_with(&c[1], |a, &b| *a = *a * 2.0 + b);
+            out
+        })
+        .unwrap();
+        let mut want = a.clone();
+        want.zip_mut_with(&row, |a, &b| *a = *a * 2.0 + b);
+        prop_assert_eq!(both(&z), want);
+    }
+
+    #[test]
+    fn argsort_matches_a_stable_sort(v in prop::collection::vec(-5i64..5, 0..30), chunk in 1usize..8) {
+        let x = from_ndarray(&ndarray::Array1::from(v.clone()), chunk).unwrap();
+        let mut idx: Vec<i64> = (0..v.len() as i64).collect();
+        idx.sort_by_key(|&i| v[i as usize]);
+        let s = x.argsort().unwrap();
+        prop_assert_eq!(s.chunks(), x.chunks());
+        prop_assert_eq!(both(&s).into_raw_vec_and_offset().0, idx);
+    }
+
+    #[test]
     fn topk_and_argtopk_match_a_sort(v in prop::collection::vec(-20i64..20, 0..30), chunk in 1usize..8, k in -12isize..12) {
         let x = from_ndarray(&ndarray::Array1::from(v.clone()), chunk).unwrap();
         let mut idx: Vec<usize> = (0..v.len()).collect();
