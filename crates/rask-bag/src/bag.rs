@@ -14,8 +14,8 @@ use rask_scheduler::{Callback, ComputeError, Executor};
 use crate::error::{BagError, Skipped};
 use crate::fragment::{self, Fragment};
 use crate::pipe::{
-    self, Concat, Filter, FlatMap, Map, MapPartitions, Partitions, Pipe, Product, SharedPipe, Sink,
-    Slices, TryMap, Zip,
+    self, Concat, Filter, FlatMap, Map, MapPartitions, Partitions, Pipe, Product, Sample,
+    SharedPipe, Sink, Slices, TryMap, Zip,
 };
 use crate::text::TextSource;
 use crate::token;
@@ -371,6 +371,30 @@ impl<T: Element> Bag<T> {
     /// Keeps the items for which `f` is true.
     pub fn filter(&self, f: impl Fn(&T) -> bool + Send + Sync + 'static) -> Bag<T> {
         self.derive("filter", |inner| Filter { inner, f })
+    }
+
+    /// A random sample: each item kept with probability `prob` (Dask's
+    /// `random_sample(prob, random_state)`). The choice is a hash of
+    /// `seed`, the partition and the item's position in it, so the same
+    /// seed gives the same sample on every run and executor.
+    ///
+    /// ```
+    /// let b = rask::bag::range(1000, 4);
+    /// let s = b.random_sample(0.1, 7).compute(&rask::Sync).unwrap();
+    /// assert!(s.len() > 50 && s.len() < 150);
+    /// assert_eq!(s, b.random_sample(0.1, 7).compute(&rask::Threads::new(2)).unwrap());
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When `prob` is not within 0..=1.
+    pub fn random_sample(&self, prob: f64, seed: u64) -> Bag<T> {
+        assert!(
+            (0.0..=1.0).contains(&prob),
+            "random_sample: prob must be within 0..=1, got {prob}"
+        );
+        let name = token::name("random_sample", (self.name(), prob.to_bits(), seed));
+        self.derive_named(name, |inner| Sample { inner, prob, seed })
     }
 
     /// Drops the items for which `f` is true (Dask's `remove`; the

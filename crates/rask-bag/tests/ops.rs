@@ -137,6 +137,13 @@ proptest! {
         let r = rask_bag::range(n, b.npartitions());
         prop_assert_eq!(r.npartitions(), b.npartitions());
         prop_assert_eq!(r.compute(&*ex).unwrap(), (0..n).collect::<Vec<_>>());
+        // random_sample: a subsequence, the same for a seed, all or none
+        let s1 = b.random_sample(0.5, 3).compute(&*ex).unwrap();
+        prop_assert_eq!(s1.clone(), b.random_sample(0.5, 3).compute(&Sync).unwrap());
+        let mut rest = xs.iter();
+        prop_assert!(s1.iter().all(|x| rest.any(|y| y == x)));
+        prop_assert_eq!(b.random_sample(1.0, 3).compute(&*ex).unwrap(), xs.clone());
+        prop_assert!(b.random_sample(0.0, 3).compute(&*ex).unwrap().is_empty());
         // remove, all, any, var, std (issue 14)
         prop_assert_eq!(
             b.remove(|x| *x > 0).compute(&*ex).unwrap(),
