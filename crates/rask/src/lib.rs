@@ -126,3 +126,9 @@ pub mod bag {
 #[doc = include_str!("../../../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
+
+/// The examples of the porting guide (`docs/dask.md`), compiled and run as
+/// doc tests.
+#[doc = include_str!("../../../docs/dask.md")]
+#[cfg(doctest)]
+pub struct DaskPortingDoctests;
