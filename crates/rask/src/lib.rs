@@ -48,10 +48,13 @@ pub use rask_graph::{
     Registry, Task, TaskId, ToJsonError, Value, Visit,
 };
 pub use rask_processes::Processes;
+
+mod visualize;
 pub use rask_scheduler::{
     compute, get, get_with, Callback, ComputeError, Executor, Keys, RunInfo, State, Sync,
     TaskEvent, Threads, Watch,
 };
+pub use visualize::{Visualize, VisualizeError};
 
 /// The `ndarray` crate the arrays are made of: `use rask::ndarray::s;`.
 ///
@@ -123,3 +126,9 @@ pub mod bag {
 #[doc = include_str!("../../../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
+
+/// The examples of the porting guide (`docs/dask.md`), compiled and run as
+/// doc tests.
+#[doc = include_str!("../../../docs/dask.md")]
+#[cfg(doctest)]
+pub struct DaskPortingDoctests;
