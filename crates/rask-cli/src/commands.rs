@@ -36,6 +36,10 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     let cache = cache
         .transpose()
         .map_err(|e| Failure::Input(e.to_string()))?;
+    if let Some(why) = cache.as_ref().and_then(|c| c.read_only()) {
+        // a full or read-only cache still serves what it holds
+        eprintln!("rask: warning: {why}: results are loaded from it, none is stored");
+    }
     let mut graph = load(path)?;
     let keys: Vec<Key> = if args.get.is_empty() {
         sinks(&graph, path)?
