@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use rask_graph::{codec, Key, Value};
@@ -135,9 +135,30 @@ struct Index {
 #[derive(Debug)]
 struct LogFile {
     path: PathBuf,
-    file: Arc<File>,
+    /// Opened when a record is first read from it (a cache shared by
+    /// many runs has many logs: a scan does not keep them open).
+    file: OnceLock<Arc<File>>,
     /// Where the next scan starts.
     scanned: u64,
+}
+
+impl LogFile {
+    /// The log, opened for reading once.
+    fn open(&self) -> io::Result<Arc<File>> {
+        if let Some(f) = self.file.get() {
+            return Ok(f.clone());
+        }
+        let f = Arc::new(File::open(&self.path)?);
+        Ok(self.file.get_or_init(|| f).clone())
+    }
+
+    /// The log, open if it is, or opened for the caller alone.
+    fn peek(&self) -> io::Result<Arc<File>> {
+        match self.file.get() {
+            Some(f) => Ok(f.clone()),
+            None => File::open(&self.path).map(Arc::new),
+        }
+    }
 }
 
 /// Where an entry's bytes are: a record in a log, or a file of its own
@@ -387,7 +408,7 @@ impl Index {
         }
         self.logs.push(LogFile {
             path: path.clone(),
-            file: file.clone(),
+            file: OnceLock::from(file.clone()),
             scanned: 0,
         });
         Writer {
@@ -432,13 +453,10 @@ impl Inner {
                 if !name.to_string_lossy().ends_with(".log") || idx.by_name.contains_key(&name) {
                     continue;
                 }
-                let Ok(file) = File::open(e.path()) else {
-                    continue;
-                };
                 idx.by_name.insert(name, idx.logs.len() as u32);
                 idx.logs.push(LogFile {
                     path: e.path(),
-                    file: Arc::new(file),
+                    file: OnceLock::new(),
                     scanned: 0,
                 });
             }
@@ -446,7 +464,10 @@ impl Inner {
         // this process's own log too: its records are not indexed as they
         // are written (that would cost every store a lock and an insert)
         for (n, l) in idx.logs.iter_mut().enumerate() {
-            if let Ok(next) = log::scan(&l.file, l.scanned, n as u32, &mut idx.records) {
+            let Ok(file) = l.peek() else {
+                continue;
+            };
+            if let Ok(next) = log::scan(&file, l.scanned, n as u32, &mut idx.records) {
                 l.scanned = next;
             }
         }
@@ -474,7 +495,7 @@ impl Inner {
         if let Some(&p) = idx.records.get(&log::prefix(token)) {
             let (n, offset) = unpack_checked(&idx, p)?;
             let l = &idx.logs[n];
-            if let Some(len) = record_len(&l.file, offset, token) {
+            if let Some(len) = record_len(&*l.peek().ok()?, offset, token) {
                 return Some(EntryLocation {
                     path: l.path.clone(),
                     offset,
@@ -503,7 +524,7 @@ impl Inner {
                 let (n, offset) = unpack_checked(&idx, p)?;
                 let l = &idx.logs[n];
                 let mut h = [0_u8; log::RECORD_HEADER];
-                l.file.read_exact_at(&mut h, offset).ok()?;
+                l.peek().ok()?.read_exact_at(&mut h, offset).ok()?;
                 let len = u32::from_le_bytes([h[8], h[9], h[10], h[11]]);
                 Some(EntryLocation {
                     path: l.path.clone(),
@@ -534,12 +555,14 @@ impl Inner {
                 .records
                 .get(&log::prefix(token))
                 .and_then(|&p| unpack_checked(&idx, p))
-                .map(|(n, offset)| (idx.logs[n].file.clone(), offset));
+                .map(|(n, offset)| (idx.logs[n].open(), offset));
             (record, idx.files.contains(token))
         };
         let mut why = String::from("no entry");
         if let Some((f, offset)) = record {
-            match log::read_record(&f, offset, token)
+            match f
+                .map_err(|e| format!("cannot open the log: {e}"))
+                .and_then(|f| log::read_record(&f, offset, token))
                 .and_then(|p| codec::from_bytes(&p).map_err(|e| e.to_string()))
             {
                 Ok(v) => return Ok(v),

@@ -298,3 +298,21 @@ fn token_file_names_parse_back() {
     assert_eq!(parse_token(&hex[..2], &hex[3..]), None);
     assert_eq!(parse_token("zz", &hex[2..]), None);
 }
+
+#[test]
+fn a_scan_keeps_no_log_open() {
+    // a cache shared by many runs has many logs: at most the ones read
+    // from stay open
+    let dir = tempfile::tempdir().unwrap();
+    for n in 0..40 {
+        let c = Cache::open(dir.path()).unwrap();
+        c.store(&token(n), &Value::Int(i64::from(n))).unwrap();
+    }
+    let fds = || std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count());
+    let reader = Cache::open(dir.path()).unwrap();
+    let before = fds();
+    assert_eq!(reader.entries().len(), 40);
+    assert_eq!(reader.load(&token(7)), Some(Value::Int(7)));
+    // other tests open files at the same time: leave them room
+    assert!(fds() < before + 20, "{} -> {}", before, fds());
+}
