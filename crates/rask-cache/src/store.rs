@@ -463,12 +463,29 @@ impl Inner {
         }
         // this process's own log too: its records are not indexed as they
         // are written (that would cost every store a lock and an insert)
+        // a token found twice (an entry written again, or by two runs at
+        // once) keeps a record that verifies: logs are scanned in no
+        // particular order, and the first may be the damaged one
+        let mut again: Vec<(u64, Packed)> = Vec::new();
+        let records = &mut idx.records;
         for (n, l) in idx.logs.iter_mut().enumerate() {
             let Ok(file) = l.peek() else {
                 continue;
             };
-            if let Ok(next) = log::scan(&file, l.scanned, n as u32, &mut idx.records) {
+            let mut found = |k, p| match records.entry(k) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(p);
+                }
+                std::collections::hash_map::Entry::Occupied(_) => again.push((k, p)),
+            };
+            if let Ok(next) = log::scan(&file, l.scanned, n as u32, &mut found) {
                 l.scanned = next;
+            }
+        }
+        for (k, p) in again {
+            let kept = idx.records.get(&k).copied();
+            if kept.is_none_or(|kept| !record_verifies(idx, kept)) {
+                idx.records.insert(k, p);
             }
         }
         let Ok(shards) = fs::read_dir(&self.dir) else {
@@ -725,6 +742,23 @@ impl Drop for Inner {
 fn unpack_checked(idx: &Index, p: Packed) -> Option<(usize, u64)> {
     let (n, offset) = log::unpack(p);
     ((n as usize) < idx.logs.len()).then_some((n as usize, offset))
+}
+
+/// Whether the record at `p` is whole and its checksum holds.
+fn record_verifies(idx: &Index, p: Packed) -> bool {
+    let Some((n, offset)) = unpack_checked(idx, p) else {
+        return false;
+    };
+    let Ok(file) = idx.logs[n].peek() else {
+        return false;
+    };
+    let mut h = [0_u8; log::RECORD_HEADER];
+    if file.read_exact_at(&mut h, offset).is_err() {
+        return false;
+    }
+    let mut token = [0_u8; 32];
+    token.copy_from_slice(&h[12..44]);
+    log::read_record(&file, offset, &Token::from_bytes(token)).is_ok()
 }
 
 /// The length of the record of `token` at `offset`, if its header is
