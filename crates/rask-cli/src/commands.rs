@@ -88,7 +88,16 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         let prepared = rask::cache::prepare_plan(&graph, &plan, cache);
         cached = Some((prepared.executed, prepared.cached));
         graph = prepared.graph;
-        plan = Plan::for_keys(&graph, &keys).map_err(|e| in_file(path, e))?;
+        let ids = keys
+            .iter()
+            .map(|k| {
+                graph
+                    .id(k)
+                    .ok_or_else(|| in_file(path, format!("no key {k:?} to get")))
+            })
+            .collect::<Result<Vec<TaskId>, _>>()?;
+        plan = Plan::with_dependencies(&graph, &prepared.dependencies, &ids)
+            .map_err(|e| in_file(path, e))?;
     }
     let load_s = t0.elapsed().as_secs_f64();
     let plan_s = t_plan.elapsed().as_secs_f64();
