@@ -59,10 +59,11 @@ pub enum CacheError {
 /// record is appended with one `write` before its task returns, so a
 /// process killed at any moment loses nothing it stored and leaves at most
 /// a torn last record. With [durability](Cache::set_durable) on, the
-/// records are flushed to disk (`fsync`) together, at most
-/// 100 ms after they were written and when the run ends
-/// ([`Cache::sync`]) — a group commit: a machine that crashes may lose the
-/// records of its last 100 ms, which only costs their recomputation.
+/// records are flushed to disk (`fsync`) together: by the first store at
+/// least 100 ms after the last flush, and when the run ends
+/// ([`Cache::sync`]) — a group commit. A machine that crashes may lose the
+/// records written since the last flush, which only costs their
+/// recomputation.
 ///
 /// **Large entries** live in a file of their own, `DIR/ab/cdef…` (the hex
 /// of the token split after two digits), written to a temporary file,
@@ -239,11 +240,11 @@ impl Cache {
     }
 
     /// Sets whether entries are flushed to disk (`fsync`); on by default.
-    /// Records are flushed together (at most 100 ms after they were
-    /// written, and by [`sync`](Cache::sync)), large entries each before
-    /// they are renamed into place. Without it, a killed process still
-    /// loses nothing it stored, and a machine that crashes may lose or
-    /// tear its most recent entries, which the checksum catches: the cost
+    /// Records are flushed together (by the first store at least 100 ms
+    /// after the last flush, and by [`sync`](Cache::sync)), large entries
+    /// each before they are renamed into place. Without it, a killed
+    /// process still loses nothing it stored, and a machine that crashes
+    /// may lose or tear its most recent entries, which the checksum catches: the cost
     /// is recomputing them, never a wrong value.
     ///
     /// ```
