@@ -73,7 +73,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     let mut plan = match dependencies.take() {
         // the keys are the sinks, found from every task's dependencies:
         // no reference is looked up twice
-        Some((ids, d)) => Plan::with_dependencies(&graph, &d, &ids),
+        Some((ids, d)) => Plan::with_dependencies(&graph, d, &ids),
         None => Plan::for_keys(&graph, &keys),
     }
     .map_err(|e| in_file(path, e))?;
@@ -96,7 +96,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
                     .ok_or_else(|| in_file(path, format!("no key {k:?} to get")))
             })
             .collect::<Result<Vec<TaskId>, _>>()?;
-        plan = Plan::with_dependencies(&graph, &prepared.dependencies, &ids)
+        plan = Plan::with_dependencies(&graph, prepared.dependencies, &ids)
             .map_err(|e| in_file(path, e))?;
     }
     let load_s = t0.elapsed().as_secs_f64();
@@ -204,7 +204,7 @@ pub(crate) fn check(path: &Path) -> Result<(), Failure> {
     Plan::new(&graph, &all).map_err(|e| in_file(path, e))?;
     let (outputs, dependencies) = sinks(&graph, path)?;
     let plan =
-        Plan::with_dependencies(&graph, &dependencies, &outputs).map_err(|e| in_file(path, e))?;
+        Plan::with_dependencies(&graph, dependencies, &outputs).map_err(|e| in_file(path, e))?;
     println!(
         "{}: ok: {} tasks, {} edges, {} outputs, peak {} live values in priority order",
         path.display(),
