@@ -512,3 +512,32 @@ fn timeout_ends_the_programs_shell_tasks_started() {
         assert_eq!(left, 0, "{sched}: the sleep was left running");
     }
 }
+
+#[test]
+fn the_sinks_plan_tells_plain_strings_from_references() {
+    // planned from the dependencies found with the sinks: "hello" is a
+    // plain string, "x" a reference, as when the keys are asked for
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "strings.json",
+        r#"{"x": 1, "n": {"call": "len", "args": ["hello"]},
+            "m": {"call": "add", "args": ["x", 1]}, "l": ["x", "hello"]}"#,
+    );
+    let all = rask(&["run", f.to_str().unwrap()]);
+    assert_eq!(all.status.code(), Some(0), "{}", stderr(&all));
+    assert_eq!(stdout(&all), "{\"n\":5,\"m\":2,\"l\":[1,\"hello\"]}\n");
+    let asked = rask(&[
+        "run",
+        f.to_str().unwrap(),
+        "--get",
+        "n",
+        "--get",
+        "m",
+        "--get",
+        "l",
+    ]);
+    assert_eq!(stdout(&asked), stdout(&all));
+    let check = rask(&["check", f.to_str().unwrap()]);
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+}
