@@ -290,6 +290,41 @@ impl<T: Element> Array<T> {
         }
     }
 
+    /// Computes the chunks now and returns the array holding them (Dask's
+    /// `persist`): the same name, shape and chunks, each chunk a value in
+    /// the graph, so that later computations start from them instead of
+    /// recomputing the inputs.
+    ///
+    /// ```
+    /// use rask::array::arange;
+    /// let x = (arange(6, 4) * 2).persist(&rask::Threads::new(2)).unwrap();
+    /// assert_eq!(x.graph().len(), 2);              // two chunks, no other task
+    /// assert_eq!(x.sum().compute_scalar(&rask::Sync).unwrap(), 30);
+    /// ```
+    pub fn persist(&self, executor: &dyn Executor) -> Result<Array<T>, ArrayError> {
+        let graph = self.optimized_graph();
+        let keys = self.keys();
+        let values = get_with(
+            executor,
+            &graph,
+            Keys::Many(keys.iter().map(Keys::from).collect()),
+            &[],
+        )?;
+        let values = values.as_list().unwrap_or_default();
+        let tasks = keys
+            .iter()
+            .zip(values)
+            .map(|(k, v)| (k.clone(), Task::Value(v.clone())))
+            .collect();
+        Ok(Array::from_tasks(
+            self.node.name.clone(),
+            self.node.shape.clone(),
+            self.node.chunks.to_vec(),
+            tasks,
+            vec![],
+        ))
+    }
+
     /// Computes the array with `executor`.
     ///
     /// ```

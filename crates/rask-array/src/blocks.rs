@@ -226,3 +226,97 @@ impl<T: Number> Array<T> {
         self.matmul(other)
     }
 }
+
+/// Dask's `blockwise` over arrays of one element type, for the common
+/// case of aligned blocks: the inputs are broadcast together (NumPy's
+/// rules) and cut to common chunks, and output block `b` is
+/// `f(&[block b of each input])` — an input broadcast along an axis gives
+/// its one block there. Each call must return a chunk of the output
+/// block's shape. `name` identifies `f` in the keys.
+///
+/// ```
+/// use rask::array::{arange, blockwise};
+/// let x = arange(6, 4);
+/// let y = arange(6, 3) * 10;
+/// let z = blockwise("x-plus-y", &[&x, &y], |c| &c[0] + &c[1]).unwrap();
+/// assert_eq!(z.chunks(), &[vec![3, 1, 2]]);
+/// assert_eq!(z.compute(&rask::Sync).unwrap().as_slice().unwrap(), &[0, 11, 22, 33, 44, 55]);
+/// ```
+pub fn blockwise<T: Element, U: Element, F>(
+    name: &str,
+    inputs: &[&Array<T>],
+    f: F,
+) -> Result<Array<U>, ArrayError>
+where
+    F: Fn(&[ArrayViewD<'_, T>]) -> ArrayD<U> + Send + Sync + 'static,
+{
+    if inputs.is_empty() {
+        return Err(ArrayError::Shape {
+            array: name.to_string(),
+            message: "blockwise needs at least one input".into(),
+        });
+    }
+    let nodes: Vec<&Node> = inputs.iter().map(|a| &*a.node).collect();
+    let (shape, grid, targets) = crate::elementwise::unify(&nodes)?;
+    let cut: Vec<Array<T>> = inputs.iter().zip(&targets).map(|(a, t)| a.cut(t)).collect();
+    let mut tok = Tokenizer::new("blockwise");
+    tok.str(name).str(std::any::type_name::<F>());
+    for a in &cut {
+        tok.str(a.name());
+    }
+    let out = tok.finish();
+    let names: Vec<String> = cut.iter().map(|a| a.name().to_string()).collect();
+    let out_grid = grid.clone();
+    let op = name.to_string();
+    let func = Function::dynamic(name, Arity::at_least(1), move |args: &[Value]| {
+        let (block, chunks) = args.split_last().unwrap_or((&args[0], &[]));
+        let idx: Vec<usize> = block
+            .get::<Vec<i64>>()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|i| i as usize)
+            .collect();
+        let mut views = Vec::with_capacity(chunks.len());
+        for (v, n) in chunks.iter().zip(&names) {
+            views.push(chunk_of::<T>(v, n)?.view());
+        }
+        let result = f(&views);
+        let want = crate::chunks::block_shape(&out_grid, &idx);
+        if result.shape() != &want[..] {
+            return Err(CallError::msg(format!(
+                "{op} returned a chunk of shape {:?} for block {idx:?}, expected {:?}",
+                result.shape(),
+                &want[..]
+            )));
+        }
+        Ok(Value::new(result))
+    });
+    let nd = shape.len();
+    let tasks = all_blocks(&numblocks(&grid))
+        .iter()
+        .map(|b| {
+            let mut args: Vec<Task> = cut
+                .iter()
+                .map(|a| {
+                    let off = nd - a.ndim();
+                    let own: Vec<usize> = (0..a.ndim())
+                        .map(|k| {
+                            if a.shape()[k] == shape[k + off] {
+                                b[k + off]
+                            } else {
+                                0
+                            }
+                        })
+                        .collect();
+                    Task::Key(a.node.key(&own))
+                })
+                .collect();
+            args.push(Task::Value(Value::list(
+                b.iter().map(|&i| Value::Int(i as i64)),
+            )));
+            (block_key(&out, b), Task::Call(func.clone(), args.into()))
+        })
+        .collect();
+    let deps = cut.iter().map(|a| Arc::clone(&a.node)).collect();
+    Ok(Array::from_tasks(out, shape, grid, tasks, deps))
+}

@@ -142,6 +142,16 @@ pub trait Float: Number {
     fn round_ties_even(self) -> Self;
     /// See [`Float::sin`].
     fn trunc(self) -> Self;
+    /// See [`Float::sin`].
+    fn exp2(self) -> Self;
+    /// See [`Float::sin`].
+    fn to_degrees(self) -> Self;
+    /// See [`Float::sin`].
+    fn to_radians(self) -> Self;
+    /// The angle of the point `(other, self)`, as `f64::atan2`.
+    fn atan2(self, other: Self) -> Self;
+    /// `sqrt(self² + other²)` without overflow, as `f64::hypot`.
+    fn hypot(self, other: Self) -> Self;
 }
 
 /// Conversion of one element type into another, as Rust's `as` does
@@ -222,7 +232,13 @@ macro_rules! float {
             }
             const NAN: Self = <$t>::NAN;
             float_fns!($t; sin cos tan asin acos atan sinh cosh tanh exp_m1 ln_1p log2 log10
-                cbrt floor ceil round_ties_even trunc);
+                cbrt floor ceil round_ties_even trunc exp2 to_degrees to_radians);
+            fn atan2(self, other: Self) -> Self {
+                <$t>::atan2(self, other)
+            }
+            fn hypot(self, other: Self) -> Self {
+                <$t>::hypot(self, other)
+            }
         }
     };
 }

@@ -155,7 +155,7 @@ impl<T: Element> Array<T> {
         }
     }
 
-    fn cut(&self, target: &Option<Vec<Vec<usize>>>) -> Array<T> {
+    pub(crate) fn cut(&self, target: &Option<Vec<Vec<usize>>>) -> Array<T> {
         match target {
             Some(g) => self.rechunk_grid(g.clone()),
             None => self.clone(),

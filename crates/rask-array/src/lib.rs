@@ -30,15 +30,16 @@
 //!   tile by tile in cache and sums, plus the tree of partial sums.
 //! - **Reductions** (`sum prod min max mean var std argmin argmax`, the
 //!   NaN-skipping `nansum nanmean nanmin nanmax nanvar nanstd`, `any all
-//!   count_nonzero`; the cumulative `cumsum cumprod` and `diff` across
-//!   chunks) over
-//!   one, several or all axes, as trees of configurable fan-in
-//!   ([`Reduce`]).
+//!   count_nonzero`, `norm`) over one, several or all axes, as trees of
+//!   configurable fan-in ([`Reduce`]); along one axis, `cumsum`,
+//!   `cumprod` and `diff` across chunks; [`histogram`], `topk` and
+//!   `argtopk` (one task per chunk and one merging them).
 //! - **Shape**: slicing with steps and negative indices, integer
 //!   indexing (slices past the ends clamped, as NumPy's), `transpose`,
 //!   `reshape`, `squeeze`, `expand_dims`, `broadcast_to`, `rechunk`,
 //!   `concatenate`, `stack`, `eye`, `diag`, `tril`, `triu`,
-//!   `matmul` by blocks.
+//!   `matmul` by blocks, [`tensordot`] and [`einsum`] of two operands,
+//!   `map_blocks` and `map_overlap` (with a [`Boundary`]).
 //! - **Storage**: Zarr v3 (the `zarrs` crate) and `.npy`, read and written
 //!   chunk by chunk; [`Array::store`] streams any array into a
 //!   [`ChunkSink`].
@@ -51,19 +52,24 @@
 mod array;
 mod blocks;
 mod chunks;
+mod contract;
 mod creation;
 mod cumulative;
+mod delayed;
 mod element;
 mod elementwise;
 mod error;
 mod expr;
 mod matrix;
 mod node;
+mod overlap;
 mod rechunk;
 mod reduction;
 mod shape;
 mod simd;
 mod slicing;
+mod source;
+mod stats;
 mod storage;
 mod token;
 mod ufunc;
@@ -73,13 +79,19 @@ mod ufunc;
 pub use ndarray;
 
 pub use array::{compute_many, Array};
+pub use blocks::blockwise;
 pub use chunks::{ChunkSpec, FULL};
+pub use contract::{einsum, tensordot};
 pub use creation::{arange, from_ndarray, full, linspace, ones, zeros, BlockInfo, RandomState};
+pub use delayed::from_delayed;
 pub use element::{Cast, Element, Float, Number};
 pub use elementwise::{Operand, Scalar};
 pub use error::ArrayError;
 pub use matrix::{diag, eye};
+pub use overlap::Boundary;
 pub use reduction::{Reduce, SPLIT_EVERY};
 pub use shape::{concatenate, stack};
+pub use source::{from_array, ChunkedSource, SourceError};
+pub use stats::{histogram, percentile};
 pub use storage::{ChunkSink, NpySink};
 pub use ufunc::where_;

@@ -1081,3 +1081,49 @@ impl<T: Number> Array<T> {
         self.reduction(SkipNan(var), opts)
     }
 }
+
+impl<T: Number> Array<T> {
+    /// The 2-norm of all elements taken as one vector (NumPy's
+    /// `linalg.norm(x)`: the Frobenius norm of a matrix), as `f64`.
+    ///
+    /// ```
+    /// use rask::array::from_ndarray;
+    /// let x = from_ndarray(&rask::ndarray::arr2(&[[3, 0], [0, -4]]), 1).unwrap();
+    /// assert_eq!(x.norm().compute_scalar(&rask::Sync).unwrap(), 5.0);
+    /// assert_eq!(x.norm_with(1.0, &rask::array::Reduce::axis(0)).unwrap()
+    ///     .compute(&rask::Sync).unwrap().as_slice().unwrap(), &[3.0, 4.0]);
+    /// ```
+    pub fn norm(&self) -> Array<f64> {
+        all_axes(self.norm_with(2.0, &Reduce::all()))
+    }
+
+    /// The vector norm of order `ord` over the axes of `opts` (NumPy's
+    /// `linalg.norm(x, ord, axis)` for vectors): `f64::INFINITY` the
+    /// largest `|x|`, `-f64::INFINITY` the smallest, 0 the number of
+    /// elements not zero, otherwise `(sum |x|^ord)^(1/ord)`. Over several
+    /// axes the elements are one vector (for `ord` 2, the Frobenius
+    /// norm); the matrix norms of other orders are not offered.
+    pub fn norm_with(&self, ord: f64, opts: &Reduce) -> Result<Array<f64>, ArrayError> {
+        let mut tok = Tokenizer::new("norm-abs");
+        tok.str(self.name());
+        let abs: Array<f64> = self.convert("absolute", tok, |v: T| v.to_f64().abs());
+        if ord == f64::INFINITY {
+            abs.max_with(opts)
+        } else if ord == f64::NEG_INFINITY {
+            abs.min_with(opts)
+        } else if ord == 0.0 {
+            Ok(abs.count_nonzero_with(opts)?.astype::<f64>())
+        } else if ord == 1.0 {
+            abs.sum_with(opts)
+        } else if ord == 2.0 {
+            Ok(abs.powi(2).sum_with(opts)?.sqrt())
+        } else if ord.is_finite() {
+            Ok(abs.powf(ord).sum_with(opts)?.powf(1.0 / ord))
+        } else {
+            Err(ArrayError::Shape {
+                array: self.name().to_string(),
+                message: format!("norm of order {ord}: an order is a number or ±infinity"),
+            })
+        }
+    }
+}

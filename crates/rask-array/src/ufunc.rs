@@ -53,6 +53,56 @@ float_ufuncs! {
     ceil ceil "The smallest integer not below each element, as NumPy's `ceil`.";
     round round_ties_even "Each element rounded to the nearest integer, halves to even, as NumPy's `round` (`round(2.5)` is 2).";
     trunc trunc "Each element rounded towards zero, as NumPy's `trunc`.";
+    exp2 exp2 "`2^x` of each element, as NumPy's `exp2`.";
+    degrees to_degrees "Each angle from radians to degrees, as NumPy's `degrees`.";
+    radians to_radians "Each angle from degrees to radians, as NumPy's `radians`.";
+}
+
+impl<T: Float> Array<T> {
+    /// `1 / x` of each element, as NumPy's `reciprocal` of floats.
+    pub fn reciprocal(&self) -> Array<T> {
+        self.map_same("reciprocal", Tokenizer::new("reciprocal"), |v: T| {
+            T::ONE / v
+        })
+    }
+
+    /// The angle of each point `(other, self)` in radians, broadcast, as
+    /// NumPy's `arctan2(self, other)`.
+    ///
+    /// ```
+    /// use rask::array::from_ndarray;
+    /// let y = from_ndarray(&rask::ndarray::arr1(&[1.0, 3.0]), 1).unwrap();
+    /// let x = from_ndarray(&rask::ndarray::arr1(&[1.0, 4.0]), 2).unwrap();
+    /// assert_eq!(y.hypot(&x).unwrap().compute(&rask::Sync).unwrap().as_slice().unwrap(), &[2f64.sqrt(), 5.0]);
+    /// assert_eq!(y.arctan2(&x).unwrap().compute(&rask::Sync).unwrap()[0], std::f64::consts::FRAC_PI_4);
+    /// ```
+    pub fn arctan2(&self, other: &Array<T>) -> Result<Array<T>, ArrayError> {
+        self.zip_same(other, "arctan2", |a: T, b: T| a.atan2(b))
+    }
+
+    /// `sqrt(self² + other²)` of each pair, broadcast, as NumPy's `hypot`.
+    pub fn hypot(&self, other: &Array<T>) -> Result<Array<T>, ArrayError> {
+        self.zip_same(other, "hypot", |a: T, b: T| a.hypot(b))
+    }
+}
+
+impl<T: Number> Array<T> {
+    /// `x * x` of each element, as NumPy's `square`.
+    pub fn square(&self) -> Array<T> {
+        self.powi(2)
+    }
+
+    /// The absolute value of each element, as NumPy's `absolute` (also
+    /// `abs`).
+    pub fn absolute(&self) -> Array<T> {
+        self.abs()
+    }
+
+    /// `-x` of each element, as NumPy's `negative` (also the `-`
+    /// operator).
+    pub fn negative(&self) -> Array<T> {
+        -self
+    }
 }
 
 impl<T: Number> Array<T> {

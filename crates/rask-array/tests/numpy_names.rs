@@ -10,7 +10,10 @@ mod common;
 use common::*;
 use ndarray::{Array2, ArrayD, Axis, IxDyn};
 use proptest::prelude::*;
-use rask_array::{arange, diag, eye, from_ndarray, where_, Array, Reduce};
+use rask_array::{
+    arange, diag, eye, from_array, from_ndarray, histogram, percentile, where_, Array,
+    ChunkedSource, Reduce, SourceError,
+};
 use rask_scheduler::{Executor, Sync, Threads};
 
 /// Computes `a` on `Sync` and on `Threads`, checks they agree, and returns
@@ -88,12 +91,27 @@ proptest! {
             ((&x / 2).round(), a.mapv(|v| v / 2.0), f64::round_ties_even),
             ((&x / 4).trunc(), a.mapv(|v| v / 4.0), f64::trunc),
             (x.sign(), a.clone(), |v: f64| if v > 0.0 { 1.0 } else if v < 0.0 { -1.0 } else { v }),
+            (unit.exp2(), ua.clone(), f64::exp2),
+            (x.degrees(), a.clone(), f64::to_degrees),
+            (x.radians(), a.clone(), f64::to_radians),
+            (pos.reciprocal(), pa.clone(), |v: f64| 1.0 / v),
+            (x.square(), a.clone(), |v: f64| v * v),
+            (x.absolute(), a.clone(), f64::abs),
+            (x.negative(), a.clone(), |v: f64| -v),
         ];
         for (i, (got, input, f)) in cases.into_iter().enumerate() {
             let want = input.mapv(f);
             let got = both(&got);
             prop_assert!(same(&got, &want), "case {}: {:?} vs {:?}", i, got, want);
         }
+        // the binary ones, against a broadcast other operand
+        let other = &x * 0.5 + 1;
+        let oa = a.mapv(|v| v * 0.5 + 1.0);
+        let mut want = a.clone();
+        ndarray::Zip::from(&mut want).and(&a).and(&oa).for_each(|w, &p, &q| *w = p.atan2(q));
+        prop_assert!(same(&both(&x.arctan2(&other).unwrap()), &want));
+        ndarray::Zip::from(&mut want).and(&a).and(&oa).for_each(|w, &p, &q| *w = p.hypot(q));
+        prop_assert!(same(&both(&x.hypot(&other).unwrap()), &want));
     }
 
     #[test]
@@ -287,6 +305,189 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+
+    #[test]
+    fn histogram_matches_a_count((a, c) in array(3), bins in 1usize..6, lo in -10i32..0, width in 1i32..20) {
+        let b = with_nans(&a);
+        let x = from_ndarray(&b, c).unwrap();
+        let (lo, hi) = (lo as f64, (lo + width) as f64);
+        let (counts, edges) = histogram(&x, bins, (lo, hi)).unwrap();
+        let w = (hi - lo) / bins as f64;
+        let mut want = vec![0_i64; bins];
+        for &v in b.iter() {
+            if !v.is_nan() && v >= lo && v <= hi {
+                want[(((v - lo) / w) as usize).min(bins - 1)] += 1;
+            }
+        }
+        prop_assert_eq!(both(&counts).into_raw_vec_and_offset().0, want);
+        let e = both(&edges);
+        prop_assert_eq!(e.len(), bins + 1);
+        prop_assert_eq!((e[0], e[bins]), (lo, hi));
+    }
+
+    #[test]
+    fn vector_norms_match_ndarray((a, c) in array(3), pick in prop::collection::vec(any::<bool>(), 3), which in 0usize..6) {
+        let x = from_ndarray(&a, c).unwrap();
+        let axes = axes_of(a.ndim(), &pick);
+        let o = opts(&axes);
+        let ord = [1.0, 2.0, 3.0, 0.0, f64::INFINITY, f64::NEG_INFINITY][which];
+        let got = x.norm_with(ord, &o);
+        if ord.is_infinite() && axes.iter().any(|&k| a.shape()[k] == 0) {
+            // the largest of nothing: an error, as NumPy's
+            prop_assert!(got.is_err());
+            return Ok(());
+        }
+        let f = |xs: &[f64]| -> f64 {
+            let abs = xs.iter().map(|v| v.abs());
+            if ord == f64::INFINITY {
+                abs.fold(f64::NEG_INFINITY, f64::max)
+            } else if ord == f64::NEG_INFINITY {
+                abs.fold(f64::INFINITY, f64::min)
+            } else if ord == 0.0 {
+                abs.filter(|v| *v != 0.0).count() as f64
+            } else {
+                abs.map(|v| v.powf(ord)).sum::<f64>().powf(1.0 / ord)
+            }
+        };
+        prop_assert!(close(&both(&got.unwrap()), &reduce_keep(&a, &axes, f)));
+        let all = a.iter().map(|v| v * v).sum::<f64>().sqrt();
+        prop_assert!((both(&x.norm()).into_iter().next().unwrap() - all).abs() < 1e-9 * (1.0 + all));
+    }
+
+    #[test]
+    fn percentile_matches_a_sort((a, c) in array(3), q in prop::collection::vec(0.0f64..=100.0, 1..5)) {
+        let x = from_ndarray(&a, c).unwrap();
+        let mut sorted: Vec<f64> = a.iter().copied().collect();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        let want: Vec<f64> = q
+            .iter()
+            .map(|&q| {
+                if n == 0 {
+                    return f64::NAN;
+                }
+                let at = q / 100.0 * (n - 1) as f64;
+                let lo = at.floor() as usize;
+                let hi = (lo + 1).min(n - 1);
+                sorted[lo] + (sorted[hi] - sorted[lo]) * (at - lo as f64)
+            })
+            .collect();
+        let got = both(&percentile(&x, &q).unwrap());
+        prop_assert!(close(&got, &ArrayD::from_shape_vec(IxDyn(&[q.len()]), want).unwrap()));
+        prop_assert!(percentile(&x, &[101.0]).is_err());
+    }
+
+    #[test]
+    fn blockwise_of_broadcast_inputs_matches_ndarray((a, c) in array(3), chunk in 1usize..4) {
+        prop_assume!(a.ndim() > 0);
+        let x = from_ndarray(&a, c).unwrap();
+        // a row along the last axis, in other chunks, broadcast against x
+        let n = a.shape()[a.ndim() - 1];
+        let row = ndarray::Array1::from_iter((0..n).map(|i| i as f64 * 10.0)).into_dyn();
+        let r = from_ndarray(&row, chunk).unwrap();
+        let z = rask_array::blockwise("sum-prod", &[&x, &r], |c| {
+            let mut out = c[0].to_owned();
+            out.zip_mut_with(&c[1], |a, &b| *a = *a * 2.0 + b);
+            out
+        })
+        .unwrap();
+        let mut want = a.clone();
+        want.zip_mut_with(&row, |a, &b| *a = *a * 2.0 + b);
+        prop_assert_eq!(both(&z), want);
+    }
+
+    #[test]
+    fn argsort_matches_a_stable_sort(v in prop::collection::vec(-5i64..5, 0..30), chunk in 1usize..8) {
+        let x = from_ndarray(&ndarray::Array1::from(v.clone()), chunk).unwrap();
+        let mut idx: Vec<i64> = (0..v.len() as i64).collect();
+        idx.sort_by_key(|&i| v[i as usize]);
+        let s = x.argsort().unwrap();
+        prop_assert_eq!(s.chunks(), x.chunks());
+        prop_assert_eq!(both(&s).into_raw_vec_and_offset().0, idx);
+    }
+
+    #[test]
+    fn topk_and_argtopk_match_a_sort(v in prop::collection::vec(-20i64..20, 0..30), chunk in 1usize..8, k in -12isize..12) {
+        let x = from_ndarray(&ndarray::Array1::from(v.clone()), chunk).unwrap();
+        let mut idx: Vec<usize> = (0..v.len()).collect();
+        if k >= 0 {
+            idx.sort_by(|&i, &j| v[j].cmp(&v[i]).then(i.cmp(&j)));
+        } else {
+            idx.sort_by(|&i, &j| v[i].cmp(&v[j]).then(i.cmp(&j)));
+        }
+        idx.truncate(k.unsigned_abs());
+        let want: Vec<i64> = idx.iter().map(|&i| v[i]).collect();
+        prop_assert_eq!(both(&x.topk(k).unwrap()).into_raw_vec_and_offset().0, want);
+        let want: Vec<i64> = idx.iter().map(|&i| i as i64).collect();
+        prop_assert_eq!(both(&x.argtopk(k).unwrap()).into_raw_vec_and_offset().0, want);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+
+    #[test]
+    fn from_array_reads_each_region_once((a, c) in array(3)) {
+        let x = from_array(a.clone(), c.clone()).unwrap();
+        prop_assert_eq!(x.chunks(), c.as_slice());
+        prop_assert_eq!(both(&x), a.clone());
+        // the same data and chunks: the same keys
+        let again = from_array(a.clone(), c.clone()).unwrap();
+        prop_assert_eq!(again.name(), x.name());
+        let counted = Counted { data: a.clone(), reads: Default::default() };
+        let reads = counted.reads.clone();
+        let y = from_array(counted, c).unwrap();
+        prop_assert_eq!(y.compute(&Sync).unwrap(), a);
+        prop_assert_eq!(reads.load(std::sync::atomic::Ordering::SeqCst), y.keys().len());
+    }
+}
+
+/// A source that counts its reads.
+struct Counted {
+    data: ArrayD<f64>,
+    reads: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl ChunkedSource<f64> for Counted {
+    fn shape(&self) -> Vec<usize> {
+        self.data.shape().to_vec()
+    }
+    fn token(&self) -> String {
+        "counted".into()
+    }
+    fn read(&self, region: &[std::ops::Range<usize>]) -> Result<ArrayD<f64>, SourceError> {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.data.read(region)
+    }
+}
+
+/// A source whose reads fail.
+struct Broken;
+
+impl ChunkedSource<f64> for Broken {
+    fn shape(&self) -> Vec<usize> {
+        vec![4]
+    }
+    fn token(&self) -> String {
+        "broken".into()
+    }
+    fn read(&self, _: &[std::ops::Range<usize>]) -> Result<ArrayD<f64>, SourceError> {
+        Err("disk on fire".into())
+    }
+}
+
+#[test]
+fn a_failed_read_names_the_region() {
+    let e = from_array(Broken, 2)
+        .unwrap()
+        .compute(&Sync)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("disk on fire") && e.contains("0..2"), "{e}");
+}
+
 #[test]
 fn integer_arange_and_its_repr() {
     let x = arange(15, 5);
@@ -309,6 +510,21 @@ fn integer_arange_and_its_repr() {
 }
 
 #[test]
+fn persist_computes_once_and_keeps_name_shape_and_chunks() {
+    let x = (arange(10, 3) * 3 + 1).named("x");
+    for ex in [&Sync as &dyn Executor, &Threads::new(2)] {
+        let p = x.persist(ex).unwrap();
+        assert_eq!(
+            (p.name(), p.shape(), p.chunks()),
+            (x.name(), x.shape(), x.chunks())
+        );
+        assert_eq!(p.graph().len(), 4);
+        assert_eq!(both(&p), both(&x));
+        assert_eq!(both(&p.cumsum(0).unwrap()), both(&x.cumsum(0).unwrap()));
+    }
+}
+
+#[test]
 fn errors_name_the_array() {
     let x = arange(6, 4).named("x");
     assert!(x.tril(0).unwrap_err().to_string().contains("array x"));
@@ -323,6 +539,40 @@ fn errors_name_the_array() {
         .to_string()
         .contains("cannot broadcast"));
     assert!(x.expand_dims(3).is_err());
+    assert!(histogram(&x, 0, (0.0, 1.0))
+        .unwrap_err()
+        .to_string()
+        .contains("array x"));
+    assert!(histogram(&x, 3, (1.0, 1.0)).is_err());
+    assert!(x.reshape(&[2, 3]).unwrap().topk(1).is_err());
     assert_eq!(eye(3, 2).unwrap().shape(), &[3, 3]);
     assert!(diag(&x.expand_dims(0).unwrap().expand_dims(0).unwrap()).is_err());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn to_delayed_and_back((a, c) in array(3)) {
+        let x = from_ndarray(&a, c.clone()).unwrap();
+        let y = &x * 2 - 1;
+        let chunks = y.to_delayed();
+        prop_assert_eq!(chunks.len(), y.keys().len());
+        let back = rask_array::from_delayed(&chunks, a.shape(), c).unwrap();
+        prop_assert_eq!(both(&back), a.mapv(|v| 2.0 * v - 1.0));
+        let blocks = rask::delayed::compute_with(&Threads::new(2), &chunks).unwrap();
+        prop_assert_eq!(blocks.iter().map(|b| b.len()).sum::<usize>(), a.len());
+    }
+}
+
+#[test]
+fn from_delayed_checks_the_number_of_chunks() {
+    let chunks = arange(6, 4).to_delayed();
+    let e = rask_array::from_delayed(&chunks, &[6], 2)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("2 delayed chunks for a grid of 3 blocks"), "{e}");
+    // chunks of other shapes than their blocks fail when assembled
+    let wrong = rask_array::from_delayed(&chunks, &[6], 3).unwrap();
+    assert!(wrong.compute(&Sync).is_err());
 }

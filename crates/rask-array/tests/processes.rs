@@ -50,6 +50,12 @@ fn issue_14_operations_on_processes() {
                 agree(&xi.diff(1, -1).unwrap(), &p);
                 agree(&x.expand_dims(0).unwrap().squeeze().unwrap(), &p);
             }
+            agree(&rask_array::histogram(&x, 3, (-4.0, 4.0)).unwrap().0, &p);
+            agree(&rask_array::percentile(&x, &[10.0, 50.0]).unwrap(), &p);
+            if x.ndim() == 1 {
+                agree(&x.topk(3).unwrap(), &p);
+                agree(&x.argtopk(-2).unwrap(), &p);
+            }
             if x.ndim() == 2 {
                 agree(&x.tril(0).unwrap(), &p);
             }

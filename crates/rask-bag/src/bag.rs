@@ -13,8 +13,8 @@ use rask_scheduler::{Callback, ComputeError, Executor};
 use crate::error::{BagError, Skipped};
 use crate::fragment::{self, Fragment};
 use crate::pipe::{
-    self, Concat, Filter, FlatMap, Map, MapPartitions, Partitions, Pipe, Product, SharedPipe, Sink,
-    Slices, TryMap, Zip,
+    self, Concat, Filter, FlatMap, Map, MapPartitions, Partitions, Pipe, Product, Sample,
+    SharedPipe, Sink, Slices, TryMap, Zip,
 };
 use crate::text::TextSource;
 use crate::token;
@@ -365,6 +365,30 @@ impl<T: Element> Bag<T> {
         self.derive("filter", |inner| Filter { inner, f })
     }
 
+    /// A random sample: each item kept with probability `prob` (Dask's
+    /// `random_sample(prob, random_state)`). The choice is a hash of
+    /// `seed`, the partition and the item's position in it, so the same
+    /// seed gives the same sample on every run and executor.
+    ///
+    /// ```
+    /// let b = rask::bag::range(1000, 4);
+    /// let s = b.random_sample(0.1, 7).compute(&rask::Sync).unwrap();
+    /// assert!(s.len() > 50 && s.len() < 150);
+    /// assert_eq!(s, b.random_sample(0.1, 7).compute(&rask::Threads::new(2)).unwrap());
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When `prob` is not within 0..=1.
+    pub fn random_sample(&self, prob: f64, seed: u64) -> Bag<T> {
+        assert!(
+            (0.0..=1.0).contains(&prob),
+            "random_sample: prob must be within 0..=1, got {prob}"
+        );
+        let name = token::name("random_sample", (self.name(), prob.to_bits(), seed));
+        self.derive_named(name, |inner| Sample { inner, prob, seed })
+    }
+
     /// Drops the items for which `f` is true (Dask's `remove`; the
     /// opposite of [`filter`](Bag::filter)).
     ///
@@ -710,4 +734,56 @@ pub fn from_partitions<T: Element>(mut parts: Vec<Vec<T>>) -> Bag<T> {
         .collect::<Vec<_>>();
     let n = tasks.len();
     Bag::keyed(name, n, Fragment::new(tasks, Vec::new()))
+}
+
+/// The bag `0, 1, ..., n - 1` in `npartitions` partitions of nearly equal
+/// sizes (Dask's `db.range(n, npartitions)`).
+///
+/// ```
+/// let b = rask::bag::range(10, 3);
+/// assert_eq!(b.npartitions(), 3);
+/// assert_eq!(b.sum().compute(&rask::Sync).unwrap(), 45);
+/// ```
+///
+/// # Panics
+///
+/// When `npartitions` is 0.
+pub fn range(n: u64, npartitions: usize) -> Bag<u64> {
+    assert!(npartitions > 0, "range: a bag has at least one partition");
+    let p = npartitions as u64;
+    let parts: Vec<Vec<u64>> = (0..p)
+        .map(|i| (i * n / p..(i + 1) * n / p).collect())
+        .collect();
+    from_partitions(parts)
+}
+
+impl<A: Element, B: Element> Bag<(A, B)> {
+    /// `f(a, b)` of each pair (Dask's `starmap`).
+    ///
+    /// ```
+    /// let b = rask::bag::from_sequence(vec![(1, 2), (3, 4)], 1);
+    /// assert_eq!(b.starmap(|x, y| x * y).compute(&rask::Sync).unwrap(), [2, 12]);
+    /// ```
+    pub fn starmap<U: Element>(&self, f: impl Fn(A, B) -> U + Send + Sync + 'static) -> Bag<U> {
+        self.map(move |(a, b)| f(a, b))
+    }
+
+    /// The bags of the first and of the second items of the pairs
+    /// (Dask's `unzip(2)`), partitioned as this one.
+    ///
+    /// ```
+    /// let (xs, ys) = rask::bag::from_sequence(vec![(1, "a"), (2, "b")], 1).unzip();
+    /// assert_eq!(xs.compute(&rask::Sync).unwrap(), [1, 2]);
+    /// assert_eq!(ys.compute(&rask::Sync).unwrap(), ["a", "b"]);
+    /// ```
+    pub fn unzip(&self) -> (Bag<A>, Bag<B>) {
+        (self.map(|(a, _)| a), self.map(|(_, b)| b))
+    }
+}
+
+impl<A: Element, B: Element, C: Element> Bag<(A, B, C)> {
+    /// `f(a, b, c)` of each triple (Dask's `starmap`).
+    pub fn starmap<U: Element>(&self, f: impl Fn(A, B, C) -> U + Send + Sync + 'static) -> Bag<U> {
+        self.map(move |(a, b, c)| f(a, b, c))
+    }
 }

@@ -74,7 +74,7 @@ mod tally;
 mod text;
 mod token;
 
-pub use bag::{from_partitions, from_sequence, Bag, Element};
+pub use bag::{from_partitions, from_sequence, range, Bag, Element};
 pub use error::{BagError, Location, Skipped};
 pub use item::Item;
 pub use json::Field;

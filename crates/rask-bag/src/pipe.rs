@@ -407,3 +407,57 @@ where
         Ok(())
     }
 }
+
+/// `random_sample(prob, seed)`: keeps item `i` of partition `p` when a
+/// hash of `(seed, p, i)` falls below `prob`, so the sample is the same
+/// on every run and executor.
+pub(crate) struct Sample<T> {
+    pub(crate) inner: SharedPipe<T>,
+    pub(crate) prob: f64,
+    pub(crate) seed: u64,
+}
+
+/// SplitMix64's finalizer: a well-mixed 64-bit hash of `z`.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl<T: 'static> Sample<T> {
+    fn keeps(&self, part: usize, i: u64) -> bool {
+        let h = mix(mix(self.seed ^ mix(part as u64)) ^ i);
+        ((h >> 11) as f64) * (1.0 / (1u64 << 53) as f64) < self.prob
+    }
+}
+
+impl<T: 'static> Pipe<T> for Sample<T> {
+    fn run(&self, part: usize, inputs: &[Value], sink: &mut Sink<'_, T>) -> Flow {
+        let mut i = 0_u64;
+        self.inner.run(part, inputs, &mut |x| {
+            i += 1;
+            if self.keeps(part, i - 1) {
+                sink(x)
+            } else {
+                Ok(())
+            }
+        })
+    }
+
+    fn run_ref(&self, part: usize, inputs: &[Value], sink: &mut RefSink<'_, T>) -> Flow {
+        let mut i = 0_u64;
+        self.inner.run_ref(part, inputs, &mut |x| {
+            i += 1;
+            if self.keeps(part, i - 1) {
+                sink(x)
+            } else {
+                Ok(())
+            }
+        })
+    }
+
+    fn lends(&self) -> bool {
+        self.inner.lends()
+    }
+}

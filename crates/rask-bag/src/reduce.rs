@@ -737,6 +737,101 @@ impl<T: Element> Bag<T> {
     }
 }
 
+impl<T: Element> Bag<T> {
+    /// The running accumulation of the items (Dask's `accumulate(binop)`):
+    /// item `i` of the result is `binop` folded over items `0..=i`, in
+    /// order across partitions. The partitions stay as they are; a small
+    /// task per partition carries the last value to the next one, so
+    /// partitions are accumulated one after the other.
+    ///
+    /// ```
+    /// let b = rask::bag::from_sequence(vec![1, 2, 3, 4, 5], 2);
+    /// assert_eq!(b.accumulate(|a, x| a + x).compute(&rask::Sync).unwrap(), [1, 3, 6, 10, 15]);
+    /// ```
+    pub fn accumulate(&self, binop: impl Fn(T, T) -> T + Send + Sync + 'static) -> Bag<T> {
+        self.accumulated(None, move |acc: Option<T>, x| match acc {
+            None => x,
+            Some(a) => binop(a, x),
+        })
+    }
+
+    /// The running accumulation from `initial`, which comes first (Dask's
+    /// `accumulate(binop, initial)`).
+    ///
+    /// ```
+    /// let b = rask::bag::from_sequence(vec![1, 2, 3, 4, 5], 2);
+    /// let running = b.accumulate_from(|a: i64, x| a + x, -1);
+    /// assert_eq!(running.compute(&rask::Sync).unwrap(), [-1, 0, 2, 5, 9, 14]);
+    /// ```
+    pub fn accumulate_from<A: Element>(
+        &self,
+        binop: impl Fn(A, T) -> A + Send + Sync + 'static,
+        initial: A,
+    ) -> Bag<A> {
+        let first = initial.clone();
+        self.accumulated(Some(first), move |acc: Option<A>, x| {
+            binop(acc.unwrap_or_else(|| initial.clone()), x)
+        })
+    }
+
+    /// Partition `i` runs `step` from the last value of partition `i - 1`
+    /// (`(carry, i - 1)`); `first` is the initial value, output first.
+    fn accumulated<A: Element>(
+        &self,
+        first: Option<A>,
+        step: impl Fn(Option<A>, T) -> A + Send + Sync + 'static,
+    ) -> Bag<A> {
+        let name = token::name("accumulate", (self.name(), token::sequence()));
+        let carry_name = token::name("accumulate-carry", &*name);
+        let stage = self.stage();
+        let pipe = stage.pipe.clone();
+        let f = Function::dynamic("accumulate", Arity::at_least(2), move |args: &[Value]| {
+            let part = part_arg(args);
+            let mut acc: Option<A> = args[1].get::<A>();
+            let mut out: Vec<A> = Vec::new();
+            if part == 0 {
+                if let Some(a) = &first {
+                    out.push(a.clone());
+                    acc = Some(a.clone());
+                }
+            }
+            pipe::finish(pipe.run(part, &args[2..], &mut |x| {
+                let a = step(acc.take(), x);
+                out.push(a.clone());
+                acc = Some(a);
+                Ok(())
+            }))?;
+            Ok(Value::opaque(out))
+        });
+        // the last value of a partition, or the carry it was given
+        let carry = Function::dynamic("accumulate-carry", Arity::exactly(2), |args: &[Value]| {
+            let part = items::<A>(&args[1])?;
+            Ok(match part.last() {
+                Some(a) => Value::new(a.clone()),
+                None => args[0].clone(),
+            })
+        });
+        let n = stage.inputs.len();
+        let mut tasks = Vec::with_capacity(2 * n);
+        let mut prev = Task::Quote(Value::Null);
+        for (i, inputs) in stage.inputs.iter().enumerate() {
+            let key = Key::from((&*name, i));
+            let mut args = vec![Task::Quote(Value::Int(i as i64)), prev.clone()];
+            args.extend(inputs.iter().map(|k| Task::Key(k.clone())));
+            tasks.push((key.clone(), Task::Call(f.clone(), args.into())));
+            if i + 1 < n {
+                let next = Key::from((&*carry_name, i));
+                tasks.push((
+                    next.clone(),
+                    Task::Call(carry.clone(), Box::new([prev, Task::Key(key)])),
+                ));
+                prev = Task::Key(next);
+            }
+        }
+        Bag::keyed(name, n, Fragment::new(tasks, stage.deps.clone()))
+    }
+}
+
 /// Stable-sorts by key, largest first, and keeps the first `k`.
 fn keep_top<K: Ord, T>(v: &mut Vec<(K, T)>, k: usize) {
     v.sort_by(|a, b| b.0.cmp(&a.0));
@@ -757,9 +852,6 @@ fn merge_all<A: Clone>(xs: Vec<Cow<'_, A>>, combine: impl Fn(&mut A, &A)) -> A {
     acc
 }
 
-/// Merges maps: keys in the order they first appear, values of a key
-/// merged with `merge`. Owned maps give their entries up, borrowed ones
-/// are copied from.
 impl Bag<bool> {
     /// Whether every item is true (Dask's `all()`; true for an empty
     /// bag). Map to `bool` first: `b.map(|x| x > 0).all()`.
@@ -822,6 +914,9 @@ fn chan(a: &mut (f64, f64, f64), b: &(f64, f64, f64)) {
     a.0 = n;
 }
 
+/// Merges maps: keys in the order they first appear, values of a key
+/// merged with `merge`. Owned maps give their entries up, borrowed ones
+/// are copied from.
 fn merge_maps<K: Hash + Eq + Clone, A: Clone>(
     xs: Vec<Cow<'_, OrderedMap<K, A>>>,
     merge: impl Fn(&mut A, &A),

@@ -112,6 +112,38 @@ proptest! {
             b.filter(|x| *x > 0).sum().compute(&*ex).unwrap(),
             xs.iter().filter(|x| **x > 0).sum::<i64>()
         );
+        // accumulate, with and without an initial value (issue 14)
+        let running: Vec<i64> = xs.iter().scan(0, |a, &x| { *a += x; Some(*a) }).collect();
+        prop_assert_eq!(b.accumulate(|a, x| a + x).compute(&*ex).unwrap(), running.clone());
+        let acc_b = b.accumulate(|a, x| a + x);
+        prop_assert_eq!(acc_b.npartitions(), b.npartitions());
+        let mut from: Vec<String> = vec!["s".to_string()];
+        for &x in &xs {
+            let last = from.last().cloned().unwrap_or_default();
+            from.push(format!("{last}{}", x.rem_euclid(10)));
+        }
+        prop_assert_eq!(
+            b.accumulate_from(|a: String, x| format!("{a}{}", x.rem_euclid(10)), "s".to_string()).compute(&*ex).unwrap(),
+            from
+        );
+        // starmap and unzip of pairs, range (issue 14)
+        let pairs = b.map(|x| (x, x * 3));
+        prop_assert_eq!(pairs.starmap(|x, y| x - y).compute(&*ex).unwrap(), xs.iter().map(|x| -2 * x).collect::<Vec<_>>());
+        let (firsts, seconds) = pairs.unzip();
+        prop_assert_eq!(firsts.compute(&*ex).unwrap(), xs.clone());
+        prop_assert_eq!(seconds.compute(&*ex).unwrap(), xs.iter().map(|x| x * 3).collect::<Vec<_>>());
+        prop_assert_eq!(seconds.npartitions(), b.npartitions());
+        let n = xs.len() as u64;
+        let r = rask_bag::range(n, b.npartitions());
+        prop_assert_eq!(r.npartitions(), b.npartitions());
+        prop_assert_eq!(r.compute(&*ex).unwrap(), (0..n).collect::<Vec<_>>());
+        // random_sample: a subsequence, the same for a seed, all or none
+        let s1 = b.random_sample(0.5, 3).compute(&*ex).unwrap();
+        prop_assert_eq!(s1.clone(), b.random_sample(0.5, 3).compute(&Sync).unwrap());
+        let mut rest = xs.iter();
+        prop_assert!(s1.iter().all(|x| rest.any(|y| y == x)));
+        prop_assert_eq!(b.random_sample(1.0, 3).compute(&*ex).unwrap(), xs.clone());
+        prop_assert!(b.random_sample(0.0, 3).compute(&*ex).unwrap().is_empty());
         // remove, all, any, var, std (issue 14)
         prop_assert_eq!(
             b.remove(|x| *x > 0).compute(&*ex).unwrap(),

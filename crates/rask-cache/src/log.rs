@@ -41,8 +41,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
-
 use crate::token::Token;
 
 /// The magic that starts every record.
@@ -124,7 +122,8 @@ pub(crate) fn read_record(file: &File, offset: u64, token: &Token) -> Result<Vec
     Ok(payload)
 }
 
-/// Reads `file` from `from` to its end and indexes the records found
+/// Reads `file` from `from` to its end and calls `found` with the token
+/// prefix and place of each record found
 /// (header only, where the next record follows: records are checked when
 /// read); returns where the next scan starts (the end of the last record
 /// taken).
@@ -132,7 +131,7 @@ pub(crate) fn scan(
     file: &File,
     from: u64,
     log: u32,
-    index: &mut FxHashMap<u64, Packed>,
+    found: &mut impl FnMut(u64, Packed),
 ) -> io::Result<u64> {
     let finder = memchr::memmem::Finder::new(RECORD_MAGIC);
     let mut buf: Vec<u8> = Vec::new();
@@ -185,7 +184,7 @@ pub(crate) fn scan(
                 continue;
             }
             let key = u64::from_le_bytes([h[12], h[13], h[14], h[15], h[16], h[17], h[18], h[19]]);
-            index.insert(key, pack(log, base + pos as u64));
+            found(key, pack(log, base + pos as u64));
             pos = end;
             good_end = base + end as u64;
         }

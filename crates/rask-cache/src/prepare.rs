@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use rask_graph::deps::Adjacency;
 use rask_graph::{Arity, CallError, EvalError, Function, Graph, Key, Plan, Task, TaskId};
 
 use crate::store::{Cache, CacheError, Inner};
@@ -17,6 +18,11 @@ pub struct Prepared {
     /// The graph to run instead of the original: the same keys that the
     /// requested keys need, minus those needed only by cached tasks.
     pub graph: Graph,
+    /// The dependencies of every task of `graph`, by its ids, as
+    /// [`deps::dependencies`](rask_graph::deps::dependencies) finds them:
+    /// [`Plan::with_dependencies`] plans the graph without looking its
+    /// keys up again.
+    pub dependencies: Adjacency,
     /// Tasks calling a function that will run.
     pub executed: usize,
     /// Tasks calling a function that will not run: their result is in
@@ -154,6 +160,24 @@ pub fn prepare_plan(graph: &Graph, plan: &Plan, cache: &Cache) -> Prepared {
         .map(|l| (plan.graph_id(l), l))
         .collect();
     kept.sort_unstable();
+    // the dependencies of the new graph, by its ids (the order of `kept`):
+    // a load task has none, every other task those it had
+    let mut new_id = vec![TaskId::MAX; n];
+    for (i, &(_, l)) in kept.iter().enumerate() {
+        new_id[l as usize] = i as TaskId;
+    }
+    let mut dependencies = Adjacency::with_capacity(kept.len(), plan.deps().edges());
+    for &(_, l) in &kept {
+        let li = l as usize;
+        let row = plan.deps().of(l).iter().map(|&d| new_id[d as usize]);
+        // (an error, more than 2^32 edges, cannot happen: the plan has
+        // them; a short adjacency would only make planning look again)
+        let _ = if calls[li] && hit[li] {
+            dependencies.push_row([])
+        } else {
+            dependencies.push_row(row)
+        };
+    }
     let mut out = Graph::with_capacity(kept.len());
     let (mut executed, mut loaded, mut uncacheable) = (0, 0, 0);
     for (g, l) in kept {
@@ -187,6 +211,7 @@ pub fn prepare_plan(graph: &Graph, plan: &Plan, cache: &Cache) -> Prepared {
     let total = calls.iter().filter(|&&c| c).count();
     Prepared {
         graph: out,
+        dependencies,
         executed,
         cached: total - executed,
         loaded,

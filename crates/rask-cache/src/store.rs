@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use rask_graph::{codec, Key, Value};
@@ -59,10 +59,11 @@ pub enum CacheError {
 /// record is appended with one `write` before its task returns, so a
 /// process killed at any moment loses nothing it stored and leaves at most
 /// a torn last record. With [durability](Cache::set_durable) on, the
-/// records are flushed to disk (`fsync`) together, at most
-/// 100 ms after they were written and when the run ends
-/// ([`Cache::sync`]) — a group commit: a machine that crashes may lose the
-/// records of its last 100 ms, which only costs their recomputation.
+/// records are flushed to disk (`fsync`) together: by the first store at
+/// least 100 ms after the last flush, and when the run ends
+/// ([`Cache::sync`]) — a group commit. A machine that crashes may lose the
+/// records written since the last flush, which only costs their
+/// recomputation.
 ///
 /// **Large entries** live in a file of their own, `DIR/ab/cdef…` (the hex
 /// of the token split after two digits), written to a temporary file,
@@ -135,9 +136,30 @@ struct Index {
 #[derive(Debug)]
 struct LogFile {
     path: PathBuf,
-    file: Arc<File>,
+    /// Opened when a record is first read from it (a cache shared by
+    /// many runs has many logs: a scan does not keep them open).
+    file: OnceLock<Arc<File>>,
     /// Where the next scan starts.
     scanned: u64,
+}
+
+impl LogFile {
+    /// The log, opened for reading once.
+    fn open(&self) -> io::Result<Arc<File>> {
+        if let Some(f) = self.file.get() {
+            return Ok(f.clone());
+        }
+        let f = Arc::new(File::open(&self.path)?);
+        Ok(self.file.get_or_init(|| f).clone())
+    }
+
+    /// The log, open if it is, or opened for the caller alone.
+    fn peek(&self) -> io::Result<Arc<File>> {
+        match self.file.get() {
+            Some(f) => Ok(f.clone()),
+            None => File::open(&self.path).map(Arc::new),
+        }
+    }
 }
 
 /// Where an entry's bytes are: a record in a log, or a file of its own
@@ -218,11 +240,11 @@ impl Cache {
     }
 
     /// Sets whether entries are flushed to disk (`fsync`); on by default.
-    /// Records are flushed together (at most 100 ms after they were
-    /// written, and by [`sync`](Cache::sync)), large entries each before
-    /// they are renamed into place. Without it, a killed process still
-    /// loses nothing it stored, and a machine that crashes may lose or
-    /// tear its most recent entries, which the checksum catches: the cost
+    /// Records are flushed together (by the first store at least 100 ms
+    /// after the last flush, and by [`sync`](Cache::sync)), large entries
+    /// each before they are renamed into place. Without it, a killed
+    /// process still loses nothing it stored, and a machine that crashes
+    /// may lose or tear its most recent entries, which the checksum catches: the cost
     /// is recomputing them, never a wrong value.
     ///
     /// ```
@@ -387,7 +409,7 @@ impl Index {
         }
         self.logs.push(LogFile {
             path: path.clone(),
-            file: file.clone(),
+            file: OnceLock::from(file.clone()),
             scanned: 0,
         });
         Writer {
@@ -432,22 +454,39 @@ impl Inner {
                 if !name.to_string_lossy().ends_with(".log") || idx.by_name.contains_key(&name) {
                     continue;
                 }
-                let Ok(file) = File::open(e.path()) else {
-                    continue;
-                };
                 idx.by_name.insert(name, idx.logs.len() as u32);
                 idx.logs.push(LogFile {
                     path: e.path(),
-                    file: Arc::new(file),
+                    file: OnceLock::new(),
                     scanned: 0,
                 });
             }
         }
         // this process's own log too: its records are not indexed as they
         // are written (that would cost every store a lock and an insert)
+        // a token found twice (an entry written again, or by two runs at
+        // once) keeps a record that verifies: logs are scanned in no
+        // particular order, and the first may be the damaged one
+        let mut again: Vec<(u64, Packed)> = Vec::new();
+        let records = &mut idx.records;
         for (n, l) in idx.logs.iter_mut().enumerate() {
-            if let Ok(next) = log::scan(&l.file, l.scanned, n as u32, &mut idx.records) {
+            let Ok(file) = l.peek() else {
+                continue;
+            };
+            let mut found = |k, p| match records.entry(k) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(p);
+                }
+                std::collections::hash_map::Entry::Occupied(_) => again.push((k, p)),
+            };
+            if let Ok(next) = log::scan(&file, l.scanned, n as u32, &mut found) {
                 l.scanned = next;
+            }
+        }
+        for (k, p) in again {
+            let kept = idx.records.get(&k).copied();
+            if kept.is_none_or(|kept| !record_verifies(idx, kept)) {
+                idx.records.insert(k, p);
             }
         }
         let Ok(shards) = fs::read_dir(&self.dir) else {
@@ -474,7 +513,7 @@ impl Inner {
         if let Some(&p) = idx.records.get(&log::prefix(token)) {
             let (n, offset) = unpack_checked(&idx, p)?;
             let l = &idx.logs[n];
-            if let Some(len) = record_len(&l.file, offset, token) {
+            if let Some(len) = record_len(&*l.peek().ok()?, offset, token) {
                 return Some(EntryLocation {
                     path: l.path.clone(),
                     offset,
@@ -503,7 +542,7 @@ impl Inner {
                 let (n, offset) = unpack_checked(&idx, p)?;
                 let l = &idx.logs[n];
                 let mut h = [0_u8; log::RECORD_HEADER];
-                l.file.read_exact_at(&mut h, offset).ok()?;
+                l.peek().ok()?.read_exact_at(&mut h, offset).ok()?;
                 let len = u32::from_le_bytes([h[8], h[9], h[10], h[11]]);
                 Some(EntryLocation {
                     path: l.path.clone(),
@@ -534,12 +573,14 @@ impl Inner {
                 .records
                 .get(&log::prefix(token))
                 .and_then(|&p| unpack_checked(&idx, p))
-                .map(|(n, offset)| (idx.logs[n].file.clone(), offset));
+                .map(|(n, offset)| (idx.logs[n].open(), offset));
             (record, idx.files.contains(token))
         };
         let mut why = String::from("no entry");
         if let Some((f, offset)) = record {
-            match log::read_record(&f, offset, token)
+            match f
+                .map_err(|e| format!("cannot open the log: {e}"))
+                .and_then(|f| log::read_record(&f, offset, token))
                 .and_then(|p| codec::from_bytes(&p).map_err(|e| e.to_string()))
             {
                 Ok(v) => return Ok(v),
@@ -702,6 +743,23 @@ impl Drop for Inner {
 fn unpack_checked(idx: &Index, p: Packed) -> Option<(usize, u64)> {
     let (n, offset) = log::unpack(p);
     ((n as usize) < idx.logs.len()).then_some((n as usize, offset))
+}
+
+/// Whether the record at `p` is whole and its checksum holds.
+fn record_verifies(idx: &Index, p: Packed) -> bool {
+    let Some((n, offset)) = unpack_checked(idx, p) else {
+        return false;
+    };
+    let Ok(file) = idx.logs[n].peek() else {
+        return false;
+    };
+    let mut h = [0_u8; log::RECORD_HEADER];
+    if file.read_exact_at(&mut h, offset).is_err() {
+        return false;
+    }
+    let mut token = [0_u8; 32];
+    token.copy_from_slice(&h[12..44]);
+    log::read_record(&file, offset, &Token::from_bytes(token)).is_ok()
 }
 
 /// The length of the record of `token` at `offset`, if its header is

@@ -2,7 +2,7 @@
 //! random graphs, and a second run with the cache executes nothing.
 
 use proptest::prelude::*;
-use rask_cache::{prepare, Cache};
+use rask_cache::{prepare, Cache, Prepared};
 use rask_graph::{Function, Graph, Key, Task, Value};
 use rask_scheduler::{get_with, Executor, Sync, Threads};
 
@@ -71,16 +71,29 @@ proptest! {
             cache.set_durable(false); // many tiny entries: keep the test fast
             let first = prepare(&g, &keys, &cache).unwrap();
             prop_assert_eq!(first.cached, 0);
+            same_dependencies(&first)?;
             prop_assert_eq!(&get_with(executor, &first.graph, keys.clone(), &[]).unwrap(), &expected);
             let second = prepare(&g, &keys, &cache).unwrap();
             prop_assert_eq!(second.executed, 0);
+            same_dependencies(&second)?;
             prop_assert_eq!(second.cached, first.executed);
             prop_assert_eq!(&get_with(executor, &second.graph, keys.clone(), &[]).unwrap(), &expected);
             // asking for more keys later: only the new work runs
             let all: Vec<Key> = g.keys().to_vec();
             let third = prepare(&g, &all, &cache).unwrap();
+            same_dependencies(&third)?;
             let plain = get_with(&Sync, &g, all.clone(), &[]).unwrap();
             prop_assert_eq!(&get_with(executor, &third.graph, all, &[]).unwrap(), &plain);
         }
     }
+}
+
+/// The dependencies `prepare` hands on are those of its graph.
+fn same_dependencies(p: &Prepared) -> Result<(), TestCaseError> {
+    let found = rask_graph::deps::dependencies(&p.graph).unwrap();
+    prop_assert_eq!(found.len(), p.dependencies.len());
+    for i in 0..found.len() as u32 {
+        prop_assert_eq!(found.of(i), p.dependencies.of(i), "task {}", i);
+    }
+    Ok(())
 }

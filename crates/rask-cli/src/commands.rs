@@ -28,13 +28,20 @@ pub(crate) fn in_file(path: &Path, e: impl std::fmt::Display) -> Failure {
     Failure::Input(format!("{}: {e}", path.display()))
 }
 
-/// The keys nothing depends on, in file order.
-fn sinks(graph: &Graph, path: &Path) -> Result<Vec<Key>, Failure> {
-    let dependents = deps::dependents(graph).map_err(|e| in_file(path, e))?;
-    Ok((0..graph.len() as TaskId)
-        .filter(|&i| dependents.of(i).is_empty())
-        .map(|i| graph.key(i).clone())
-        .collect())
+/// The tasks nothing depends on, in file order, and the dependencies of
+/// every task (found on the way: planning reuses them).
+fn sinks(graph: &Graph, path: &Path) -> Result<(Vec<TaskId>, deps::Adjacency), Failure> {
+    let dependencies = deps::dependencies(graph).map_err(|e| in_file(path, e))?;
+    let mut needed = vec![false; graph.len()];
+    for i in 0..graph.len() as TaskId {
+        for &d in dependencies.of(i) {
+            needed[d as usize] = true;
+        }
+    }
+    let ids = (0..graph.len() as TaskId)
+        .filter(|&i| !needed[i as usize])
+        .collect();
+    Ok((ids, dependencies))
 }
 
 pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
@@ -46,27 +53,44 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     let cache = cache
         .transpose()
         .map_err(|e| Failure::Input(e.to_string()))?;
+    if let Some(why) = cache.as_ref().and_then(|c| c.read_only()) {
+        // a full or read-only cache still serves what it holds
+        eprintln!("rask: warning: {why}: results are loaded from it, none is stored");
+    }
     let mut registry = Registry::with_builtins();
     for what in &args.allow {
         registry.allow(what.name());
     }
     let mut graph = load_with(path, &registry)?;
-    let keys: Vec<Key> = if args.get.is_empty() {
-        sinks(&graph, path)?
+    let (keys, mut dependencies) = if args.get.is_empty() {
+        let (ids, d) = sinks(&graph, path)?;
+        let keys: Vec<Key> = ids.iter().map(|&i| graph.key(i).clone()).collect();
+        (keys, Some((ids, d)))
     } else {
-        args.get.iter().map(|k| Key::parse(k)).collect()
+        (args.get.iter().map(|k| Key::parse(k)).collect(), None)
     };
-    if let Some(missing) = keys.iter().find(|k| !graph.contains(k)) {
+    // (the sinks are keys of the graph: only asked-for keys are checked)
+    if let Some(missing) = keys
+        .iter()
+        .find(|k| dependencies.is_none() && !graph.contains(k))
+    {
         return Err(in_file(path, format!("no key {missing:?} to get")));
     }
     if args.optimize {
+        dependencies = None; // of the graph before
         graph = optimize::inline(&graph, &keys).map_err(|e| in_file(path, e))?;
         graph = optimize::fuse(&graph, &keys)
             .map_err(|e| in_file(path, e))?
             .graph;
     }
     let t_plan = Instant::now();
-    let mut plan = Plan::for_keys(&graph, &keys).map_err(|e| in_file(path, e))?;
+    let mut plan = match dependencies.take() {
+        // the keys are the sinks, found from every task's dependencies:
+        // no reference is looked up twice
+        Some((ids, d)) => Plan::with_dependencies(&graph, d, &ids),
+        None => Plan::for_keys(&graph, &keys),
+    }
+    .map_err(|e| in_file(path, e))?;
     if args.get.is_empty() && plan.len() < graph.len() {
         // in an acyclic graph every task leads to a key nothing depends on:
         // the tasks left out are on or behind a cycle
@@ -78,7 +102,16 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         let prepared = rask::cache::prepare_plan(&graph, &plan, cache);
         cached = Some((prepared.executed, prepared.cached));
         graph = prepared.graph;
-        plan = Plan::for_keys(&graph, &keys).map_err(|e| in_file(path, e))?;
+        let ids = keys
+            .iter()
+            .map(|k| {
+                graph
+                    .id(k)
+                    .ok_or_else(|| in_file(path, format!("no key {k:?} to get")))
+            })
+            .collect::<Result<Vec<TaskId>, _>>()?;
+        plan = Plan::with_dependencies(&graph, prepared.dependencies, &ids)
+            .map_err(|e| in_file(path, e))?;
     }
     let load_s = t0.elapsed().as_secs_f64();
     let plan_s = t_plan.elapsed().as_secs_f64();
@@ -207,8 +240,9 @@ pub(crate) fn check(path: &Path) -> Result<(), Failure> {
     }
     let all: Vec<TaskId> = (0..graph.len() as TaskId).collect();
     Plan::new(&graph, &all).map_err(|e| in_file(path, e))?;
-    let outputs = sinks(&graph, path)?;
-    let plan = Plan::for_keys(&graph, &outputs).map_err(|e| in_file(path, e))?;
+    let (outputs, dependencies) = sinks(&graph, path)?;
+    let plan =
+        Plan::with_dependencies(&graph, dependencies, &outputs).map_err(|e| in_file(path, e))?;
     let mut text = format!(
         "{}: ok: {} tasks, {} edges, {} outputs, peak {} live values in priority order\n",
         path.display(),

@@ -271,3 +271,49 @@ fn runs_sharing_a_cache_at_once_lose_nothing() {
     assert_eq!(stdout(&o), format!("{{\"c-{}\":{}}}\n", n - 1, n - 1));
     assert_eq!(stats, Some((0, n as u64 - 1, 1)), "{}", stderr(&o));
 }
+
+#[test]
+fn a_cache_that_cannot_be_written_serves_what_it_holds_with_a_warning() {
+    if nix_root() {
+        // root writes anyway: rask-cache's own tests cover this case by
+        // making the log directory a file
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "g.json", GRAPH);
+    let cache = dir.path().join("cache");
+    let (first, _) = run_cached(&f, &cache, &[]);
+    let set_mode = |p: &Path, mode| {
+        let mut perms = std::fs::metadata(p).unwrap().permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, mode);
+        std::fs::set_permissions(p, perms).unwrap();
+    };
+    set_mode(&cache.join("log"), 0o555);
+    set_mode(&cache, 0o555);
+    let (o, stats) = run_cached(&f, &cache, &[]);
+    set_mode(&cache, 0o755);
+    set_mode(&cache.join("log"), 0o755);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), stdout(&first));
+    assert_eq!(stats, Some((0, 3, 2)), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("rask: warning: cache directory"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// Whether this process can write where permissions say it cannot.
+fn nix_root() -> bool {
+    let dir = tempfile::tempdir().unwrap();
+    let ro = dir.path().join("ro");
+    std::fs::create_dir(&ro).unwrap();
+    let mut perms = std::fs::metadata(&ro).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o555);
+    std::fs::set_permissions(&ro, perms).unwrap();
+    let root = std::fs::write(ro.join("probe"), "").is_ok();
+    let mut perms = std::fs::metadata(&ro).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&ro, perms).unwrap();
+    root
+}

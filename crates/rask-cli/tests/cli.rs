@@ -478,3 +478,66 @@ fn timeout_stops_the_run_naming_the_tasks_still_running() {
     let o = rask(&["run", f.to_str().unwrap(), "--timeout", "0"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn timeout_ends_the_programs_shell_tasks_started() {
+    // the sleep's odd length names it among the machine's processes
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "sh.json",
+        r#"{"a": {"call": "shell", "args": ["sleep", "29.7531"]}}"#,
+    );
+    for sched in ["sync", "threads"] {
+        let o = rask(&[
+            "run",
+            f.to_str().unwrap(),
+            "--allow",
+            "shell",
+            "--scheduler",
+            sched,
+            "--timeout",
+            "0.5",
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let left = std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter(|e| {
+                std::fs::read(e.path().join("cmdline"))
+                    .is_ok_and(|c| String::from_utf8_lossy(&c).contains("29.7531"))
+            })
+            .count();
+        assert_eq!(left, 0, "{sched}: the sleep was left running");
+    }
+}
+
+#[test]
+fn the_sinks_plan_tells_plain_strings_from_references() {
+    // planned from the dependencies found with the sinks: "hello" is a
+    // plain string, "x" a reference, as when the keys are asked for
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "strings.json",
+        r#"{"x": 1, "n": {"call": "len", "args": ["hello"]},
+            "m": {"call": "add", "args": ["x", 1]}, "l": ["x", "hello"]}"#,
+    );
+    let all = rask(&["run", f.to_str().unwrap()]);
+    assert_eq!(all.status.code(), Some(0), "{}", stderr(&all));
+    assert_eq!(stdout(&all), "{\"n\":5,\"m\":2,\"l\":[1,\"hello\"]}\n");
+    let asked = rask(&[
+        "run",
+        f.to_str().unwrap(),
+        "--get",
+        "n",
+        "--get",
+        "m",
+        "--get",
+        "l",
+    ]);
+    assert_eq!(stdout(&asked), stdout(&all));
+    let check = rask(&["check", f.to_str().unwrap()]);
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+}

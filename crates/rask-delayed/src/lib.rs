@@ -41,7 +41,9 @@ use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use rask_graph::{Arity, CallError, Function, Graph, IntoFallible, IntoFunction, Key, Task, Value};
+use rask_graph::{
+    Arity, CallError, Function, Graph, GraphError, IntoFallible, IntoFunction, Key, Task, Value,
+};
 use rask_scheduler::{ComputeError, Executor, Keys, Threads};
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -112,6 +114,58 @@ impl<T> Delayed<T> {
     fn from_node(node: Node) -> Delayed<T> {
         Delayed {
             node: Arc::new(node),
+            _type: PhantomData,
+        }
+    }
+
+    /// Delayed values for `keys` of an existing graph (each one's task and
+    /// every task it needs), as Dask's `to_delayed` makes of a
+    /// collection's chunks; values from one call share their common
+    /// tasks. An error names a key that is not in the graph, or the keys
+    /// of a cycle.
+    ///
+    /// ```
+    /// use rask::{graph, Key};
+    /// use rask::delayed::{compute, Delayed};
+    /// fn inc(x: i64) -> i64 { x + 1 }
+    /// let g = graph! { "x" => 1, "y" => (inc, "x"), "z" => (inc, "y") };
+    /// let ds = Delayed::<i64>::from_graph(&g, &[Key::from("y"), Key::from("z")]).unwrap();
+    /// assert_eq!(compute(&ds).unwrap(), vec![2, 3]);
+    /// assert!(Delayed::<i64>::from_graph(&g, &[Key::from("w")]).is_err());
+    /// ```
+    pub fn from_graph(graph: &Graph, keys: &[Key]) -> Result<Vec<Delayed<T>>, GraphError> {
+        let deps = rask_graph::deps::dependencies(graph)?.unique();
+        let order = rask_graph::deps::toposort(graph)?;
+        let mut nodes: Vec<Option<Arc<Node>>> = vec![None; graph.len()];
+        for id in order {
+            let node = Node {
+                key: graph.key(id).clone(),
+                task: graph.task(id).clone(),
+                deps: deps
+                    .of(id)
+                    .iter()
+                    .filter_map(|&d| nodes[d as usize].clone())
+                    .collect(),
+            };
+            nodes[id as usize] = Some(Arc::new(node));
+        }
+        keys.iter()
+            .map(|k| {
+                graph
+                    .id(k)
+                    .and_then(|id| nodes[id as usize].clone())
+                    .map(Delayed::from_node_arc)
+                    .ok_or_else(|| GraphError::MissingKey {
+                        key: k.clone(),
+                        needed_by: None,
+                    })
+            })
+            .collect()
+    }
+
+    fn from_node_arc(node: Arc<Node>) -> Delayed<T> {
+        Delayed {
+            node,
             _type: PhantomData,
         }
     }

@@ -23,7 +23,10 @@
 //!
 //! Integers are 64-bit (`i64`): an integer literal beyond that range is an
 //! error naming the key, never silently a float (write `1e20` or
-//! `100000000000000000000.0` for the float).
+//! `100000000000000000000.0` for the float). Floats are finite, as JSON's
+//! are: a value that is not (`inf`, `NaN`) is never written as `null`;
+//! [`to_json`] of a graph holding one, and `rask run` printing one, fail
+//! naming the key ([`ToJsonError::NotFinite`](crate::ToJsonError)).
 //!
 //! Tuple keys are written in Python's notation, `"('x', 0)"` (strings in
 //! single or double quotes with Python's backslash escapes, `("it's", 0)`,

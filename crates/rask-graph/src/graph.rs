@@ -55,7 +55,21 @@ impl Graph {
         }
     }
 
-    /// Sets the task of `key`, returning the task it replaces.
+    /// Sets the task of `key`, returning the task it replaces (the key
+    /// keeps its id and its place).
+    ///
+    /// ```
+    /// use rask_graph::{Graph, Task, Value};
+    /// let mut g = Graph::new();
+    /// assert!(g.insert("a", 1).is_none());
+    /// assert!(g.insert("b", 2).is_none());
+    /// let old = g.insert("a", 3).unwrap();
+    /// assert!(matches!(old, Task::Value(Value::Int(1))));
+    /// assert_eq!(g.id(&"a".into()), Some(0));
+    /// assert_eq!(g.id(&"b".into()), Some(1));
+    /// assert!(matches!(g.task(0), Task::Value(Value::Int(3))));
+    /// assert_eq!(g.len(), 2);
+    /// ```
     ///
     /// # Panics
     ///
@@ -63,18 +77,29 @@ impl Graph {
     pub fn insert(&mut self, key: impl Into<Key>, task: impl Into<Task>) -> Option<Task> {
         let key = key.into();
         let task = task.into();
-        if let Some(id) = self.id(&key) {
-            return Some(std::mem::replace(&mut self.tasks[id as usize], task));
-        }
-        let id = TaskId::try_from(self.keys.len()).expect("a graph holds at most 2^32 - 1 tasks");
+        // one hash and one probe: the slot found is the one filled
         let hash = self.hasher.hash_one(&key);
         let keys = &self.keys;
         let hasher = &self.hasher;
-        self.index
-            .insert_unique(hash, id, |&i| hasher.hash_one(&keys[i as usize]));
-        self.keys.push(key);
-        self.tasks.push(task);
-        None
+        let entry = self.index.entry(
+            hash,
+            |&i| keys[i as usize] == key,
+            |&i| hasher.hash_one(&keys[i as usize]),
+        );
+        match entry {
+            hashbrown::hash_table::Entry::Occupied(e) => {
+                let id = *e.get() as usize;
+                Some(std::mem::replace(&mut self.tasks[id], task))
+            }
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                let id =
+                    TaskId::try_from(keys.len()).expect("a graph holds at most 2^32 - 1 tasks");
+                v.insert(id);
+                self.keys.push(key);
+                self.tasks.push(task);
+                None
+            }
+        }
     }
 
     /// The id of `key`.

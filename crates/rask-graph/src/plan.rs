@@ -43,6 +43,62 @@ pub struct Plan {
 impl Plan {
     /// The plan for computing the graph tasks `outputs`.
     pub fn new(graph: &Graph, outputs: &[TaskId]) -> Result<Plan, GraphError> {
+        Plan::build(graph, outputs, |g, row| deps::task_refs(graph, g, row))
+    }
+
+    /// [`Plan::new`] for a graph whose dependencies are already resolved
+    /// (`dependencies`, from [`deps::dependencies`] of the same graph), so
+    /// that no key is looked up again: a caller that needed them anyway
+    /// (to find the keys nothing depends on) saves a pass over every
+    /// reference, the largest part of planning a large graph. Dependencies
+    /// of another graph (a different number of rows) are ignored. They are
+    /// freed once the needed tasks are found, before ordering, so that
+    /// they add nothing to the peak memory of planning.
+    ///
+    /// ```
+    /// use rask_graph::{deps, graph, Plan};
+    /// fn add(a: i64, b: i64) -> i64 { a + b }
+    /// let g = graph! { "x" => 1, "y" => (add, "x", "x"), "z" => (add, "y", "label") };
+    /// let d = deps::dependencies(&g).unwrap();
+    /// let z = [g.id(&"z".into()).unwrap()];
+    /// let (a, b) = (Plan::new(&g, &z).unwrap(), Plan::with_dependencies(&g, d, &z).unwrap());
+    /// assert_eq!((0..3).map(|i| a.graph_id(i)).collect::<Vec<_>>(), (0..3).map(|i| b.graph_id(i)).collect::<Vec<_>>());
+    /// assert_eq!(a.deps().of(2), b.deps().of(2));
+    /// // z has a string that is not a key: both plans know it
+    /// assert!(!a.literals_are_refs(2) && !b.literals_are_refs(2));
+    /// assert!(a.literals_are_refs(1) && b.literals_are_refs(1));
+    /// ```
+    pub fn with_dependencies(
+        graph: &Graph,
+        dependencies: Adjacency,
+        outputs: &[TaskId],
+    ) -> Result<Plan, GraphError> {
+        if dependencies.len() != graph.len() {
+            return Plan::new(graph, outputs);
+        }
+        // (moved into the closure: dropped as soon as the tasks are found,
+        // before ordering, the peak of planning)
+        Plan::build(graph, outputs, move |g, row| {
+            row.clear();
+            row.extend_from_slice(dependencies.of(g));
+            // a string that is not a reference: more strings and keys
+            // than references (a key not in the graph was an error of
+            // `deps::dependencies`)
+            let mut candidates = 0;
+            graph
+                .task(g)
+                .visit_refs(&|_| Some(()), &|_| Some(()), &mut |_| candidates += 1);
+            Ok(candidates > row.len())
+        })
+    }
+
+    /// The plan, given how to find the references of a graph task (into
+    /// the row, cleared first) and whether it has a plain string.
+    fn build(
+        graph: &Graph,
+        outputs: &[TaskId],
+        mut refs: impl FnMut(TaskId, &mut Vec<TaskId>) -> Result<bool, GraphError>,
+    ) -> Result<Plan, GraphError> {
         const NONE: TaskId = TaskId::MAX;
         // 1. cull: the tasks the outputs need, numbered as found
         let mut local = vec![NONE; graph.len()];
@@ -63,7 +119,7 @@ impl Plan {
         while next < found.len() {
             let g = found[next];
             check_arity(graph, g)?;
-            let plain = deps::task_refs(graph, g, &mut row)?;
+            let plain = refs(g, &mut row)?;
             if plain {
                 with_plain_strings.push(next as TaskId);
             }
@@ -89,6 +145,7 @@ impl Plan {
             }
             deps.push_row(row.iter().copied())?;
         }
+        drop(refs);
         drop(local);
         // 2. order
         let dependents = deps.reverse();

@@ -45,13 +45,16 @@
 pub use rask_graph::{
     builtins, codec, deps, file, graph, optimize, order, task, AnyValue, Arity, CallError,
     EvalError, Function, Graph, GraphError, IntoFallible, IntoFunction, Key, KeyPart, Plan,
-    Registry, Task, TaskId, Value,
+    Registry, Task, TaskId, ToJsonError, Value, Visit,
 };
 pub use rask_processes::Processes;
+
+mod visualize;
 pub use rask_scheduler::{
     compute, get, get_with, Callback, ComputeError, Executor, Keys, RunInfo, State, Sync,
     TaskEvent, Threads, Watch,
 };
+pub use visualize::{Visualize, VisualizeError};
 
 /// The `ndarray` crate the arrays are made of: `use rask::ndarray::s;`.
 ///
@@ -136,3 +139,9 @@ pub struct CacheDocDoctests;
 #[doc = include_str!("../../../docs/diagnostics.md")]
 #[cfg(doctest)]
 pub struct DiagnosticsDocDoctests;
+
+/// The examples of the porting guide (`docs/dask.md`), compiled and run as
+/// doc tests.
+#[doc = include_str!("../../../docs/dask.md")]
+#[cfg(doctest)]
+pub struct DaskPortingDoctests;

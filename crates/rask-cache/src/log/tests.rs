@@ -10,8 +10,11 @@ fn rec(n: u8, payload: &[u8]) -> Vec<u8> {
 }
 
 fn scanned(file: &File, from: u64) -> (Vec<(u8, u64)>, u64) {
-    let mut index = FxHashMap::default();
-    let next = scan(file, from, 3, &mut index).unwrap();
+    let mut index = rustc_hash::FxHashMap::default();
+    let next = scan(file, from, 3, &mut |k, p| {
+        index.insert(k, p);
+    })
+    .unwrap();
     let mut found: Vec<(u8, u64)> = index
         .iter()
         .map(|(&k, &p)| {

@@ -342,3 +342,48 @@ fn token_file_names_parse_back() {
     assert_eq!(parse_token(&hex[..2], &hex[3..]), None);
     assert_eq!(parse_token("zz", &hex[2..]), None);
 }
+
+#[test]
+fn a_scan_keeps_no_log_open() {
+    // a cache shared by many runs has many logs: at most the ones read
+    // from stay open
+    let dir = tempfile::tempdir().unwrap();
+    for n in 0..40 {
+        let c = Cache::open(dir.path()).unwrap();
+        c.store(&token(n), &Value::Int(i64::from(n))).unwrap();
+    }
+    let fds = || std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count());
+    let reader = Cache::open(dir.path()).unwrap();
+    let before = fds();
+    assert_eq!(reader.entries().len(), 40);
+    assert_eq!(reader.load(&token(7)), Some(Value::Int(7)));
+    // other tests open files at the same time: leave them room
+    assert!(fds() < before + 20, "{} -> {}", before, fds());
+}
+
+#[test]
+fn a_good_record_wins_over_a_damaged_one_whatever_the_order_of_the_logs() {
+    for damaged_first in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (
+            Cache::open(dir.path()).unwrap(),
+            Cache::open(dir.path()).unwrap(),
+        );
+        a.store(&token(1), &Value::Int(1)).unwrap();
+        b.store(&token(1), &Value::Int(1)).unwrap();
+        // the one record of one of the two logs is damaged
+        let damaged = if damaged_first { &a } else { &b };
+        let path = damaged.inner.writer().as_ref().unwrap().path.clone();
+        let mut bytes = std::fs::read(&path).unwrap();
+        *bytes.last_mut().unwrap() ^= 1;
+        std::fs::write(&path, bytes).unwrap();
+        let reader = Cache::open(dir.path()).unwrap();
+        assert_eq!(
+            reader.load(&token(1)),
+            Some(Value::Int(1)),
+            "{damaged_first}"
+        );
+        let at = reader.locate(&token(1)).unwrap();
+        assert_ne!(at.path, path, "{damaged_first}");
+    }
+}
