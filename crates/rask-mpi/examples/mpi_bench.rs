@@ -1,5 +1,5 @@
 //! The MPI executor's benchmark (run it through `bench/mpi.py`, which
-//! builds it, makes the graphs and prints the README's table).
+//! builds it, makes the graphs and prints the tables of the README and docs/mpi.md).
 //!
 //! ```text
 //! mpirun -np N mpi_bench overhead GRAPH.json... # per-task overhead

@@ -17,7 +17,7 @@
 //!   large buffer costs more than the transfer itself: a buffer of
 //!   [`HUGE_BYTES`] or more is advised to use transparent huge pages
 //!   (`madvise(MADV_HUGEPAGE)`, Linux), 512 times fewer faults (the
-//!   transfer benchmark in the README measures the difference), whose
+//!   transfer benchmark in docs/mpi.md measures the difference), whose
 //!   pages a thread of their own maps while the receive fills them (see
 //!   `prefault.rs`).
 
@@ -154,7 +154,7 @@ pub(crate) fn words_value(body: Body) -> Option<Value> {
 /// The string whose UTF-8 bytes `bytes` holds, sharing its allocation.
 /// Without this a 100 MB string that arrived from another rank would be
 /// copied once more into a new `Arc<str>` (the transfer benchmark in the
-/// README measures the difference).
+/// docs/mpi.md measures the difference).
 pub(crate) fn into_str(bytes: Arc<[u8]>) -> Result<Arc<str>, String> {
     std::str::from_utf8(&bytes).map_err(|e| format!("a string payload is not UTF-8: {e}"))?;
     // SAFETY: checked just above
