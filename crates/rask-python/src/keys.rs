@@ -17,6 +17,7 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyInt, PyString, PyTuple};
 use rask_graph::{Key, KeyPart};
+use smallvec::SmallVec;
 
 /// The first part of the tuple key that stands for a side-table key.
 const SIDE: &str = "\0py";
@@ -103,7 +104,8 @@ fn plain_tuple(t: &Bound<'_, PyTuple>) -> Option<Key> {
     if t.is_empty() {
         return None;
     }
-    let mut parts = Vec::with_capacity(t.len());
+    // gathered on the stack, then copied into the key's one allocation
+    let mut parts: SmallVec<[KeyPart; 4]> = SmallVec::new();
     for item in t.iter() {
         if let Ok(s) = item.cast::<PyString>() {
             let text = text_of(s)?;
@@ -117,7 +119,7 @@ fn plain_tuple(t: &Bound<'_, PyTuple>) -> Option<Key> {
             return None;
         }
     }
-    Some(Key::tuple(parts))
+    Some(Key::tuple(parts.iter().cloned()))
 }
 
 /// The Python keys of a run's side table, to name rask keys in errors.
