@@ -70,6 +70,7 @@ mod project;
 mod reduce;
 mod shuffle;
 mod sink;
+mod strings;
 mod tally;
 mod text;
 mod token;
@@ -82,6 +83,7 @@ pub use json::Field;
 pub type Json = serde_json::Value;
 pub use reduce::{Number, SPLIT_EVERY};
 pub use shuffle::{Shuffle, DEFAULT_MEMORY_BUDGET};
+pub use strings::StrMethods;
 pub use text::{from_filenames, read_text, Compression, Paths, ReadText, DEFAULT_BLOCKSIZE};
 
 #[cfg(test)]

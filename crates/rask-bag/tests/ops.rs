@@ -144,6 +144,22 @@ proptest! {
         prop_assert!(s1.iter().all(|x| rest.any(|y| y == x)));
         prop_assert_eq!(b.random_sample(1.0, 3).compute(&*ex).unwrap(), xs.clone());
         prop_assert!(b.random_sample(0.0, 3).compute(&*ex).unwrap().is_empty());
+        // the string methods, against str's
+        let words = b.map(|x| format!(" W{x},{} ", x * 2));
+        let plain: Vec<String> = xs.iter().map(|x| format!(" W{x},{} ", x * 2)).collect();
+        prop_assert_eq!(words.str().lower().compute(&*ex).unwrap(), plain.iter().map(|s| s.to_lowercase()).collect::<Vec<_>>());
+        prop_assert_eq!(words.str().upper().compute(&*ex).unwrap(), plain.iter().map(|s| s.to_uppercase()).collect::<Vec<_>>());
+        let stripped: Vec<String> = plain.iter().map(|s| s.trim().to_string()).collect();
+        prop_assert_eq!(words.str().strip().compute(&*ex).unwrap(), stripped.clone());
+        prop_assert_eq!(
+            words.str().strip().str().split(",").compute(&*ex).unwrap(),
+            stripped.iter().map(|s| s.split(',').map(str::to_string).collect::<Vec<_>>()).collect::<Vec<_>>()
+        );
+        prop_assert_eq!(words.str().replace("W", "w").compute(&*ex).unwrap(), plain.iter().map(|s| s.replace('W', "w")).collect::<Vec<_>>());
+        prop_assert_eq!(words.str().startswith(" W-").compute(&*ex).unwrap(), plain.iter().map(|s| s.starts_with(" W-")).collect::<Vec<_>>());
+        prop_assert_eq!(words.str().endswith("0 ").compute(&*ex).unwrap(), plain.iter().map(|s| s.ends_with("0 ")).collect::<Vec<_>>());
+        prop_assert_eq!(words.str().contains("1").compute(&*ex).unwrap(), plain.iter().map(|s| s.contains('1')).collect::<Vec<_>>());
+        prop_assert_eq!(words.str().len().compute(&*ex).unwrap(), plain.iter().map(|s| s.chars().count()).collect::<Vec<_>>());
         // remove, all, any, var, std (issue 14)
         prop_assert_eq!(
             b.remove(|x| *x > 0).compute(&*ex).unwrap(),
