@@ -71,6 +71,7 @@ impl<'py> Converter<'py> {
         cache: Option<Bound<'py, PyDict>>,
         nodes: Option<NodeTypes<'py>>,
         runner: Option<Bound<'py, PyAny>>,
+        readable: bool,
     ) -> Converter<'py> {
         let py = dsk.py();
         Converter {
@@ -78,7 +79,7 @@ impl<'py> Converter<'py> {
             dsk,
             cache,
             nodes,
-            keys: KeyMap::new(py),
+            keys: KeyMap::new(py, readable),
             functions: HashMap::new(),
             build: builder(),
             build_dict: dict_builder(),
@@ -91,9 +92,21 @@ impl<'py> Converter<'py> {
     /// The rask graph of every key of `dsk` (and of `cache`, as literals).
     pub(crate) fn graph(&mut self) -> PyResult<Graph> {
         let dsk = self.dsk.clone();
+        // every key is numbered first: tasks refer to keys written later
+        let mut names = Vec::with_capacity(dsk.len());
+        for key in dsk.keys() {
+            names.push(self.keys.add(&key)?);
+        }
         let mut graph = Graph::with_capacity(dsk.len());
-        for (key, task) in dsk.iter() {
-            let rk = self.keys.rask_key(&key)?;
+        let mut cached = Vec::new();
+        if let Some(cache) = self.cache.clone() {
+            for (key, value) in cache.iter() {
+                if !self.keys.contains(&key) {
+                    cached.push((self.keys.add(&key)?, value));
+                }
+            }
+        }
+        for ((key, task), rk) in dsk.iter().zip(names) {
             if let Some(cache) = &self.cache {
                 if let Some(value) = cache.get_item(&key)? {
                     graph.insert(rk, Task::Quote(value_of(value)));
@@ -103,13 +116,8 @@ impl<'py> Converter<'py> {
             let task = self.top(&key, &task)?;
             graph.insert(rk, task);
         }
-        if let Some(cache) = self.cache.clone() {
-            for (key, value) in cache.iter() {
-                if !dsk.contains(&key)? {
-                    let rk = self.keys.rask_key(&key)?;
-                    graph.insert(rk, Task::Quote(value_of(value)));
-                }
-            }
+        for (rk, value) in cached {
+            graph.insert(rk, Task::Quote(value_of(value)));
         }
         Ok(graph)
     }
@@ -117,16 +125,7 @@ impl<'py> Converter<'py> {
     /// The rask key of `obj` if it is a key of the graph or of the cache
     /// (an unhashable object is none).
     fn lookup(&mut self, obj: &Bound<'py, PyAny>) -> Option<Key> {
-        let found = self.dsk.contains(obj).unwrap_or(false)
-            || self
-                .cache
-                .as_ref()
-                .is_some_and(|c| c.contains(obj).unwrap_or(false));
-        if found {
-            self.keys.rask_key(obj).ok()
-        } else {
-            None
-        }
+        self.keys.lookup(obj)
     }
 
     /// The task of one key.

@@ -1,15 +1,17 @@
 //! Python keys as rask keys, and back.
 //!
-//! Dask's keys are strings, numbers or tuples of them. A string is a
-//! [`Key::Str`], and a tuple of strings and integers (Dask's chunk keys,
-//! `("x", 0, 1)`) a [`Key::Tuple`] with the same parts, so profiles and
-//! errors name them as Python prints them. Any other key (a float, a
-//! nested tuple, a big integer, a string that is not valid UTF-8) is kept
-//! in a side table, found by Python's own equality, and stands in the
-//! rask graph as `("\0py", n)`; it is given back as the very object.
+//! Every key of a run's graph (and of its `cache`) is numbered once, in a
+//! Python dict from key to number: whether an object is a key, and which,
+//! is one lookup in that dict, by Python's own equality (`1` and `1.0` are
+//! one key, as in Dask), and a key is given back as the very object. In
+//! the rask graph a key is named by its number, written as a short string
+//! (stored inline, no allocation).
 //!
-//! Whether an object is a key at all is asked of the graph's dict (and the
-//! cache's), as Dask asks it; this module only names keys.
+//! When the run is profiled, keys are named as Python prints them instead,
+//! so that the timeline is readable: a string is a [`Key::Str`], a tuple of
+//! strings and integers (Dask's chunk keys, `("x", 0, 1)`) a
+//! [`Key::Tuple`] with the same parts, and any other key (a float, a
+//! nested tuple, a big integer) `("\0py", n)`.
 
 use std::ffi::c_char;
 
@@ -51,51 +53,81 @@ fn text_of<'a>(s: &'a Bound<'_, PyString>) -> Option<&'a str> {
 
 /// Maps Python keys to rask keys and back, for one run.
 pub(crate) struct KeyMap<'py> {
-    side: Vec<Bound<'py, PyAny>>,
-    side_index: Bound<'py, PyDict>,
+    keys: Vec<Bound<'py, PyAny>>,
+    index: Bound<'py, PyDict>,
+    readable: bool,
 }
 
 impl<'py> KeyMap<'py> {
-    pub(crate) fn new(py: Python<'py>) -> KeyMap<'py> {
+    /// An empty map; `readable`: name keys as Python prints them.
+    pub(crate) fn new(py: Python<'py>, readable: bool) -> KeyMap<'py> {
         KeyMap {
-            side: Vec::new(),
-            side_index: PyDict::new(py),
+            keys: Vec::new(),
+            index: PyDict::new(py),
+            readable,
         }
     }
 
-    /// The rask key of the Python key `obj`.
-    pub(crate) fn rask_key(&mut self, obj: &Bound<'py, PyAny>) -> PyResult<Key> {
+    /// Adds a key of the graph that is not in the map yet (a dict's keys
+    /// are distinct); its rask key.
+    pub(crate) fn add(&mut self, obj: &Bound<'py, PyAny>) -> PyResult<Key> {
+        let n = self.keys.len();
+        self.index.set_item(obj, n)?;
+        self.keys.push(obj.clone());
+        Ok(self.name(n, obj))
+    }
+
+    /// Whether `obj` is a key of the map (an unhashable object is none).
+    pub(crate) fn contains(&self, obj: &Bound<'py, PyAny>) -> bool {
+        self.index.contains(obj).unwrap_or(false)
+    }
+
+    /// The rask key of `obj` if it is a key of the map.
+    pub(crate) fn lookup(&self, obj: &Bound<'py, PyAny>) -> Option<Key> {
+        let n = self.index.get_item(obj).ok()??;
+        let n = n.extract::<usize>().ok()?;
+        Some(self.name(n, obj))
+    }
+
+    fn name(&self, n: usize, obj: &Bound<'py, PyAny>) -> Key {
+        if !self.readable {
+            return numbered(n);
+        }
         if let Ok(s) = obj.cast::<PyString>() {
             if let Some(text) = text_of(s) {
-                return Ok(Key::from(text));
+                return Key::from(text);
             }
         } else if let Ok(t) = obj.cast_exact::<PyTuple>() {
             if let Some(key) = plain_tuple(t) {
-                return Ok(key);
+                return key;
             }
         }
-        self.side_key(obj)
-    }
-
-    fn side_key(&mut self, obj: &Bound<'py, PyAny>) -> PyResult<Key> {
-        let n = match self.side_index.get_item(obj)? {
-            Some(n) => n.extract::<i64>()?,
-            None => {
-                let n = self.side.len() as i64;
-                self.side.push(obj.clone());
-                self.side_index.set_item(obj, n)?;
-                n
-            }
-        };
-        Ok(Key::tuple([KeyPart::from(SIDE), KeyPart::from(n)]))
+        Key::tuple([KeyPart::from(SIDE), KeyPart::from(n as i64)])
     }
 
     /// What names the keys once the map is gone.
     pub(crate) fn into_names(self) -> Names {
         Names {
-            side: self.side.into_iter().map(Bound::unbind).collect(),
+            keys: self.keys.into_iter().map(Bound::unbind).collect(),
+            readable: self.readable,
         }
     }
+}
+
+/// The key numbered `n`: the string of its digits (stored inline).
+fn numbered(mut n: usize) -> Key {
+    let mut digits = [0_u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // only ASCII digits were written
+    Key::from(std::str::from_utf8(&digits[at..]).unwrap_or("0"))
 }
 
 /// A tuple of strings and integers (not booleans, not too large) as a
@@ -122,20 +154,26 @@ fn plain_tuple(t: &Bound<'_, PyTuple>) -> Option<Key> {
     Some(Key::tuple(parts.iter().cloned()))
 }
 
-/// The Python keys of a run's side table, to name rask keys in errors.
+/// The Python keys of a run, to name rask keys in errors.
 pub(crate) struct Names {
-    side: Vec<Py<PyAny>>,
+    keys: Vec<Py<PyAny>>,
+    readable: bool,
 }
 
 impl Names {
     /// The Python key that `key` names.
     pub(crate) fn python<'py>(&self, py: Python<'py>, key: &Key) -> PyResult<Bound<'py, PyAny>> {
+        let by_number = |n: Option<usize>| n.and_then(|n| self.keys.get(n));
         match key {
+            Key::Str(s) if !self.readable => match by_number(s.parse().ok()) {
+                Some(obj) => Ok(obj.bind(py).clone()),
+                None => Ok(PyString::new(py, s).into_any()),
+            },
             Key::Str(s) => Ok(PyString::new(py, s).into_any()),
             Key::Tuple(parts) => {
                 if let [KeyPart::Str(mark), KeyPart::Int(n)] = &parts[..] {
                     if mark.as_str() == SIDE {
-                        if let Some(obj) = usize::try_from(*n).ok().and_then(|n| self.side.get(n)) {
+                        if let Some(obj) = by_number(usize::try_from(*n).ok()) {
                             return Ok(obj.bind(py).clone());
                         }
                     }

@@ -70,11 +70,14 @@ pub(crate) fn run<'py>(
         alias,
         task_ref,
     });
-    let mut converter = Converter::new(dsk, cache, nodes, runner);
+    let mut converter = Converter::new(dsk, cache, nodes, runner, profile.is_some());
     let graph = converter.graph()?;
     let mut outputs = Vec::with_capacity(keys.len());
     for k in keys.iter() {
-        outputs.push(converter.keys.rask_key(&k)?);
+        match converter.keys.lookup(&k) {
+            Some(rk) => outputs.push(rk),
+            None => return Err(PyKeyError::new_err(k.unbind())),
+        }
     }
     let names = converter.keys.into_names();
 
