@@ -25,6 +25,7 @@ use pyo3::exceptions::{PyRecursionError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat, PyFrozenSet, PyInt, PyList, PySet, PyString, PyTuple};
 use rask_graph::{Arity, Function, Graph, Key, Task};
+use smallvec::SmallVec;
 
 use crate::keys::KeyMap;
 use crate::values::{call_error, to_python, value_of};
@@ -363,9 +364,9 @@ impl<'py> Converter<'py> {
                 let values = args
                     .iter()
                     .map(|a| to_python(py, a))
-                    .collect::<PyResult<Vec<_>>>()
+                    .collect::<PyResult<SmallVec<[Bound<'_, PyAny>; 4]>>>()
                     .map_err(call_error)?;
-                worker::call(callable.bind(py), values)
+                worker::call(callable.bind(py), &values)
                     .map(value_of)
                     .map_err(call_error)
             })
@@ -437,7 +438,7 @@ fn node_caller() -> Function {
         Python::attach(|py| {
             let node = to_python(py, &args[0]).map_err(call_error)?;
             let data = pairs_to_dict(py, &args[1..]).map_err(call_error)?;
-            worker::call(&node, vec![data.into_any()])
+            worker::call(&node, &[data.into_any()])
                 .map(value_of)
                 .map_err(call_error)
         })
@@ -453,12 +454,9 @@ fn runner_function(runner: Py<PyAny>) -> Function {
             let worker = worker::worker_id()
                 .into_pyobject(py)
                 .map_err(|e| match e {})?;
-            worker::call(
-                runner.bind(py),
-                vec![key, data.into_any(), worker.into_any()],
-            )
-            .map(value_of)
-            .map_err(call_error)
+            worker::call(runner.bind(py), &[key, data.into_any(), worker.into_any()])
+                .map(value_of)
+                .map_err(call_error)
         })
     })
 }

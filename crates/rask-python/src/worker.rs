@@ -17,8 +17,10 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
+use pyo3::ffi;
 use pyo3::prelude::*;
 use rask_scheduler::{BatchHook, WorkerHook};
+use smallvec::SmallVec;
 
 thread_local! {
     /// The `run` method of this worker's copy of the caller's context.
@@ -36,18 +38,54 @@ pub(crate) fn worker_id() -> usize {
 /// if there is one.
 pub(crate) fn call<'py>(
     f: &Bound<'py, PyAny>,
-    args: Vec<Bound<'py, PyAny>>,
+    args: &[Bound<'py, PyAny>],
 ) -> PyResult<Bound<'py, PyAny>> {
     let py = f.py();
     let run = CONTEXT_RUN.with(|c| c.borrow().as_ref().map(|r| r.clone_ref(py)));
     match run {
-        None => f.call1(pyo3::types::PyTuple::new(py, args)?),
+        None => call_args(f, args),
         Some(run) => {
-            let mut all = Vec::with_capacity(args.len() + 1);
+            let mut all: SmallVec<[Bound<'py, PyAny>; 5]> = SmallVec::with_capacity(args.len() + 1);
             all.push(f.clone());
-            all.extend(args);
-            run.bind(py).call1(pyo3::types::PyTuple::new(py, all)?)
+            all.extend(args.iter().cloned());
+            call_args(run.bind(py), &all)
         }
+    }
+}
+
+/// `f(*args)`. Up to four arguments are passed without a tuple (the
+/// variadic call of the stable ABI hands them to the callee as an array),
+/// so a task's call allocates nothing that Python's collector tracks.
+fn call_args<'py>(
+    f: &Bound<'py, PyAny>,
+    args: &[Bound<'py, PyAny>],
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = f.py();
+    let end = std::ptr::null_mut::<ffi::PyObject>();
+    let fp = f.as_ptr();
+    // SAFETY: the GIL is held; `f` and every argument are live objects we
+    // hold references to for the whole call; the argument list ends with
+    // NULL, as the variadic call requires; the result is a new reference
+    // or NULL with an exception set, which `from_owned_ptr_or_err` takes.
+    unsafe {
+        let result = match args {
+            [] => ffi::PyObject_CallFunctionObjArgs(fp, end),
+            [a] => ffi::PyObject_CallFunctionObjArgs(fp, a.as_ptr(), end),
+            [a, b] => ffi::PyObject_CallFunctionObjArgs(fp, a.as_ptr(), b.as_ptr(), end),
+            [a, b, c] => {
+                ffi::PyObject_CallFunctionObjArgs(fp, a.as_ptr(), b.as_ptr(), c.as_ptr(), end)
+            }
+            [a, b, c, d] => ffi::PyObject_CallFunctionObjArgs(
+                fp,
+                a.as_ptr(),
+                b.as_ptr(),
+                c.as_ptr(),
+                d.as_ptr(),
+                end,
+            ),
+            _ => return f.call1(pyo3::types::PyTuple::new(py, args)?),
+        };
+        Bound::from_owned_ptr_or_err(py, result)
     }
 }
 
