@@ -439,42 +439,62 @@ impl Run<'_> {
         let per_task = elapsed.as_nanos() as f64 / batch.len().max(1) as f64;
         self.task_ns = 0.5 * self.task_ns + 0.5 * per_task;
         if self.error.is_some() {
-            // stop the others now rather than after their tasks
-            for (j, w) in pool.workers.iter().enumerate() {
-                if !w.batch.is_empty() {
-                    pool.kill(j);
-                }
+            self.stop_others(pool);
+        }
+    }
+
+    /// Kills the workers still running tasks: the run failed, so their
+    /// tasks are stopped now rather than when they end.
+    fn stop_others(&self, pool: &Pool) {
+        for (j, w) in pool.workers.iter().enumerate() {
+            if !w.batch.is_empty() {
+                pool.kill(j);
             }
         }
     }
 
-    /// Worker `i` died running its batch: retry its tasks on a fresh
-    /// worker, or fail them naming the key and how it died.
+    /// Worker `i` died running its batch. The task it was running (it
+    /// says which in memory shared with the scheduler) is the one that
+    /// died: when its retries allow, the whole batch goes back (the
+    /// results of its earlier tasks were lost with the worker; a task
+    /// claimed behind one not computed waits for it again) and a fresh
+    /// worker takes over; otherwise the run fails naming that task's key
+    /// and how the worker died, and the other workers' tasks are ended.
     fn worker_died(&mut self, pool: &mut Pool, i: usize, how: String) -> Result<(), ComputeError> {
         let batch = std::mem::take(&mut pool.workers[i].batch);
         let pid = pool.workers[i].pid;
-        for &id in &batch {
+        let started = pool.workers[i].running.get();
+        if let Some(&first) = batch.first() {
+            let culprit = started.filter(|id| batch.contains(id)).unwrap_or(first);
             let retry = self.error.is_none()
                 && self
                     .attempts
-                    .get(id as usize)
+                    .get(culprit as usize)
                     .is_some_and(|&a| a < self.retries);
             if retry {
-                self.attempts[id as usize] += 1;
-                self.state.requeue(id);
+                self.attempts[culprit as usize] += 1;
+                for &id in &batch {
+                    self.state.requeue(id);
+                }
             } else if self.error.is_some() {
                 // killed by us after another task failed
-                self.state.fail(id);
+                for &id in &batch {
+                    self.state.fail(id);
+                }
             } else {
-                let key = self.key(id).clone();
+                let key = self.key(culprit).clone();
+                for &id in batch.iter().filter(|&&id| id != culprit) {
+                    self.state.fail(id);
+                }
                 self.fail(
-                    id,
+                    culprit,
                     ComputeError::WorkerDied {
                         key,
                         worker: format!("{i} (pid {pid})"),
-                        how: how.clone(),
+                        how,
                     },
                 );
+                self.stop_others(pool);
             }
         }
         if self.error.is_none() {
