@@ -5,9 +5,12 @@
 //! code").
 //!
 //! Use it for isolation: a task that crashes, aborts or leaks takes down
-//! one worker, not the run. A worker that dies is noticed within a second;
-//! its tasks fail with an error naming the key and how the worker died, or
-//! run again on a fresh worker when [`Processes::retries`] allows. When
+//! one worker, not the run. A worker that dies is noticed at once (its
+//! pipe closes); the run fails with an error naming the task it was
+//! running (a word of memory shared with the scheduler tells which, also
+//! inside a batch) and how it died, and the other workers' tasks are ended
+//! — or, when [`Processes::retries`] allows, its tasks run again on a
+//! fresh worker, the results it held computed again. When
 //! the run ends, errs or is interrupted (the workers get `SIGTERM` when the
 //! program dies and kill their process group), no worker and no program a
 //! task started is left behind.
@@ -71,7 +74,9 @@ impl Processes {
     }
 
     /// Runs a task again, on a fresh worker, up to `n` times when its
-    /// worker dies (default 0: the task fails).
+    /// worker dies running it (default 0: the run fails naming it). The
+    /// other tasks of the dead worker's batch (a chain whose results died
+    /// with it) run again too, without counting against their own `n`.
     pub fn retries(mut self, n: u32) -> Processes {
         self.retries = n;
         self

@@ -41,7 +41,18 @@ fn die(how: u8) {
         0 => unsafe {
             libc::kill(libc::getpid(), libc::SIGKILL);
         },
-        1 => std::process::abort(),
+        1 => {
+            // no core file where the test runs
+            let none = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            // SAFETY: setrlimit with a valid struct, in this process only.
+            unsafe {
+                libc::setrlimit(libc::RLIMIT_CORE, &none);
+            }
+            std::process::abort()
+        }
         // SAFETY: a test task ending its own worker process.
         _ => unsafe { libc::_exit(3) },
     }
@@ -157,7 +168,7 @@ fn random_graph(
 
 fn random_deaths_agree_with_threads() {
     let mut runner = TestRunner::new(Config {
-        cases: 16,
+        cases: 32,
         ..Config::default()
     });
     let strategy = (
