@@ -131,6 +131,22 @@ fn death_stops_the_run_at_once() {
     assert_eq!(e.key(), Some(&Key::from("dies")), "{e}");
     assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
     assert_eq!(children(), 0);
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(sleeping("23.1406"), 0, "the other worker's program ended");
+}
+
+/// How many processes run a `sleep` whose command line contains `needle`.
+fn sleeping(needle: &str) -> usize {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| {
+            let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            cmd.starts_with("sleep ") && cmd.contains(needle)
+        })
+        .count()
 }
 
 /// A random DAG of `step`s over earlier keys; `kills[i]` set: task `i`
