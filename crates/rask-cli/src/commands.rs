@@ -115,6 +115,12 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     }
     let load_s = t0.elapsed().as_secs_f64();
     let plan_s = t_plan.elapsed().as_secs_f64();
+    if args.retries > 0 && args.scheduler != SchedulerName::Processes {
+        return Err(Failure::Input(
+            "--retries needs --scheduler processes (only a worker process dies and is replaced)"
+                .into(),
+        ));
+    }
     let executor: Box<dyn Executor> = match args.scheduler {
         SchedulerName::Sync => Box::new(rask::Sync),
         SchedulerName::Threads => Box::new(match args.workers {
@@ -132,10 +138,13 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
                     .map_err(|e| Failure::Input(format!("--scheduler mpi: {e}")))?,
             )
         }
-        SchedulerName::Processes => Box::new(match args.workers {
-            Some(n) => rask::Processes::new(n as usize),
-            None => rask::Processes::default(),
-        }),
+        SchedulerName::Processes => Box::new(
+            match args.workers {
+                Some(n) => rask::Processes::new(n as usize),
+                None => rask::Processes::default(),
+            }
+            .retries(args.retries),
+        ),
     };
     if let Some(p) = &args.profile {
         // a bad name or an unwritable place fails before the run, not after

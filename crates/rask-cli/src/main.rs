@@ -3,7 +3,7 @@
 //! ```text
 //! rask run FILE [--get KEY]... [--scheduler sync|threads] [--workers N] [--stats] [--optimize]
 //!          [--progress] [--profile PROFILE.json|PROFILE.html] [--cache DIR]
-//!          [--allow shell] [--timeout SECONDS]
+//!          [--allow shell] [--timeout SECONDS] [--retries N]
 //! rask check FILE
 //! rask show FILE [--json]
 //! rask dot FILE [-o OUT.dot|OUT.svg|OUT.png] [--color order|duration] [--profile-from PROFILE.json]
@@ -100,6 +100,11 @@ struct RunArgs {
     /// Worker threads (default: one per core).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     workers: Option<u32>,
+    /// With --scheduler processes: run a task again, on a fresh worker
+    /// process, up to N times when its worker dies (default 0: the run
+    /// fails, exit 1, naming the task).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    retries: u32,
     /// Print one JSON line of timings on stderr.
     #[arg(long)]
     stats: bool,

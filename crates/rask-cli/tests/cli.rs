@@ -541,3 +541,62 @@ fn the_sinks_plan_tells_plain_strings_from_references() {
     let check = rask(&["check", f.to_str().unwrap()]);
     assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
 }
+
+#[test]
+fn retries_take_over_a_dead_worker() {
+    // `b` kills its worker (the parent of its `sh`) while the marker exists
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("first-time");
+    let script = format!(
+        "if rm {m} 2>/dev/null; then kill -9 $PPID; sleep 5; fi; echo ok",
+        m = marker.display()
+    );
+    let text = serde_json::json!({
+        "x": 1,
+        "a": {"call": "inc", "args": ["x"]},
+        "b": {"call": "shell", "args": ["sh", "-c", script]},
+        "c": {"call": "inc", "args": ["a"]},
+        "out": ["b", "c"],
+    });
+    let f = write(dir.path(), "dies.json", &text.to_string());
+    let run = |extra: &[&str]| {
+        std::fs::write(&marker, "").unwrap();
+        let mut args = vec![
+            "run",
+            f.to_str().unwrap(),
+            "--allow",
+            "shell",
+            "--scheduler",
+            "processes",
+            "--workers",
+            "2",
+        ];
+        args.extend_from_slice(extra);
+        rask(&args)
+    };
+    // without retries: exit 1, naming the task, as a failed task does
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+    let err = stderr(&o);
+    assert!(
+        err.contains("task \"b\": worker ") && err.contains("died (killed by signal SIGKILL)"),
+        "{err}"
+    );
+    // with one: the answer of a run without the fault
+    let o = run(&["--retries", "1"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "{\"out\":[\"ok\\n\",3]}\n");
+    assert!(!marker.exists());
+    // only where a worker can die
+    let o = rask(&[
+        "run",
+        f.to_str().unwrap(),
+        "--allow",
+        "shell",
+        "--retries",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--retries needs --scheduler processes"));
+}

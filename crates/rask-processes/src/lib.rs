@@ -5,9 +5,12 @@
 //! code").
 //!
 //! Use it for isolation: a task that crashes, aborts or leaks takes down
-//! one worker, not the run. A worker that dies is noticed within a second;
-//! its tasks fail with an error naming the key and how the worker died, or
-//! run again on a fresh worker when [`Processes::retries`] allows. When
+//! one worker, not the run. A worker that dies is noticed at once (its
+//! pipe closes); the run fails with an error naming the task it was
+//! running (a word of memory shared with the scheduler tells which, also
+//! inside a batch) and how it died, and the other workers' tasks are ended
+//! — or, when [`Processes::retries`] allows, its tasks run again on a
+//! fresh worker, the results it held computed again. When
 //! the run ends, errs or is interrupted (the workers get `SIGTERM` when the
 //! program dies and kill their process group), no worker and no program a
 //! task started is left behind.
@@ -71,7 +74,9 @@ impl Processes {
     }
 
     /// Runs a task again, on a fresh worker, up to `n` times when its
-    /// worker dies (default 0: the task fails).
+    /// worker dies running it (default 0: the run fails naming it). The
+    /// other tasks of the dead worker's batch (a chain whose results died
+    /// with it) run again too, without counting against their own `n`.
     pub fn retries(mut self, n: u32) -> Processes {
         self.retries = n;
         self
@@ -439,42 +444,62 @@ impl Run<'_> {
         let per_task = elapsed.as_nanos() as f64 / batch.len().max(1) as f64;
         self.task_ns = 0.5 * self.task_ns + 0.5 * per_task;
         if self.error.is_some() {
-            // stop the others now rather than after their tasks
-            for (j, w) in pool.workers.iter().enumerate() {
-                if !w.batch.is_empty() {
-                    pool.kill(j);
-                }
+            self.stop_others(pool);
+        }
+    }
+
+    /// Kills the workers still running tasks: the run failed, so their
+    /// tasks are stopped now rather than when they end.
+    fn stop_others(&self, pool: &Pool) {
+        for (j, w) in pool.workers.iter().enumerate() {
+            if !w.batch.is_empty() {
+                pool.kill(j);
             }
         }
     }
 
-    /// Worker `i` died running its batch: retry its tasks on a fresh
-    /// worker, or fail them naming the key and how it died.
+    /// Worker `i` died running its batch. The task it was running (it
+    /// says which in memory shared with the scheduler) is the one that
+    /// died: when its retries allow, the whole batch goes back (the
+    /// results of its earlier tasks were lost with the worker; a task
+    /// claimed behind one not computed waits for it again) and a fresh
+    /// worker takes over; otherwise the run fails naming that task's key
+    /// and how the worker died, and the other workers' tasks are ended.
     fn worker_died(&mut self, pool: &mut Pool, i: usize, how: String) -> Result<(), ComputeError> {
         let batch = std::mem::take(&mut pool.workers[i].batch);
         let pid = pool.workers[i].pid;
-        for &id in &batch {
+        let started = pool.workers[i].running.get();
+        if let Some(&first) = batch.first() {
+            let culprit = started.filter(|id| batch.contains(id)).unwrap_or(first);
             let retry = self.error.is_none()
                 && self
                     .attempts
-                    .get(id as usize)
+                    .get(culprit as usize)
                     .is_some_and(|&a| a < self.retries);
             if retry {
-                self.attempts[id as usize] += 1;
-                self.state.requeue(id);
+                self.attempts[culprit as usize] += 1;
+                for &id in &batch {
+                    self.state.requeue(id);
+                }
             } else if self.error.is_some() {
                 // killed by us after another task failed
-                self.state.fail(id);
+                for &id in &batch {
+                    self.state.fail(id);
+                }
             } else {
-                let key = self.key(id).clone();
+                let key = self.key(culprit).clone();
+                for &id in batch.iter().filter(|&&id| id != culprit) {
+                    self.state.fail(id);
+                }
                 self.fail(
-                    id,
+                    culprit,
                     ComputeError::WorkerDied {
                         key,
                         worker: format!("{i} (pid {pid})"),
-                        how: how.clone(),
+                        how,
                     },
                 );
+                self.stop_others(pool);
             }
         }
         if self.error.is_none() {

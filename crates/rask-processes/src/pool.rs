@@ -5,6 +5,7 @@
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, RawFd};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -25,6 +26,71 @@ pub(crate) struct Worker {
     /// The tasks it is running (empty: idle).
     pub(crate) batch: Vec<TaskId>,
     pub(crate) sent: Instant,
+    /// Which task of its batch it is running, written by the worker.
+    pub(crate) running: Running,
+}
+
+/// A word of memory shared with one worker process (mapped before the
+/// fork): the id of the task the worker is running, plus one (0: none
+/// yet). When the worker dies, it tells which task it was running, with
+/// no message per task on the pipe.
+#[derive(Debug)]
+pub(crate) struct Running {
+    word: std::ptr::NonNull<AtomicU32>,
+}
+
+// SAFETY: the mapping is owned by this value and only accessed atomically.
+unsafe impl Send for Running {}
+// SAFETY: as above: every access is an atomic operation.
+unsafe impl Sync for Running {}
+
+impl Running {
+    fn new() -> io::Result<Running> {
+        // SAFETY: a fresh anonymous shared mapping of one page; it is
+        // unmapped in `drop` and nothing else frees it.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                std::mem::size_of::<AtomicU32>(),
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let word = std::ptr::NonNull::new(ptr.cast::<AtomicU32>())
+            .ok_or_else(|| io::Error::other("mmap returned null"))?;
+        Ok(Running { word })
+    }
+
+    fn word(&self) -> &AtomicU32 {
+        // SAFETY: the mapping is page aligned, zero filled (a valid
+        // `AtomicU32`) and lives as long as `self`.
+        unsafe { self.word.as_ref() }
+    }
+
+    /// Records (in the worker) that task `id` starts; `None`: a new batch.
+    pub(crate) fn set(&self, id: Option<TaskId>) {
+        self.word()
+            .store(id.map_or(0, |id| id.wrapping_add(1)), Ordering::SeqCst);
+    }
+
+    /// The task the worker said it started last in this batch.
+    pub(crate) fn get(&self) -> Option<TaskId> {
+        self.word().load(Ordering::SeqCst).checked_sub(1)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // SAFETY: the mapping made in `new`, unmapped once.
+        unsafe {
+            libc::munmap(self.word.as_ptr().cast(), std::mem::size_of::<AtomicU32>());
+        }
+    }
 }
 
 /// The worker processes of one computation.
@@ -66,6 +132,7 @@ impl Pool {
         let (child_in, parent_out) = pipe()?;
         let (parent_in, child_out) = pipe()?;
         let inherited = self.inherited();
+        let running = Running::new()?;
         let parent = getpid();
         // SAFETY: the child only runs the worker loop (task code and
         // encoding) and then `_exit`s; DESIGN.md and the crate docs say
@@ -74,7 +141,9 @@ impl Pool {
             ForkResult::Child => {
                 drop(parent_out);
                 drop(parent_in);
-                worker::run_child(graph, plan, parent, child_in, child_out, &inherited)
+                worker::run_child(
+                    graph, plan, parent, child_in, child_out, &inherited, &running,
+                )
             }
             ForkResult::Parent { child } => {
                 // also from here, so the group exists before any kill
@@ -87,6 +156,7 @@ impl Pool {
                     from: File::from(parent_in),
                     batch: Vec::new(),
                     sent: Instant::now(),
+                    running,
                 })
             }
         }

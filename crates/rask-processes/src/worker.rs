@@ -17,6 +17,7 @@ use rask_graph::{codec, EvalError, Graph, Plan, Value};
 use rask_scheduler::{run_task, ComputeError};
 
 use crate::frame::{self, Cursor, Outcome, Span};
+use crate::pool::Running;
 
 extern "C" fn kill_group(_: libc::c_int) {
     // SAFETY: killpg and _exit are async-signal-safe.
@@ -35,6 +36,7 @@ pub(crate) fn run_child(
     input: OwnedFd,
     output: OwnedFd,
     inherited: &[RawFd],
+    running: &Running,
 ) -> ! {
     for &fd in inherited {
         // SAFETY: these descriptors belong to other workers' pipes, which
@@ -61,7 +63,7 @@ pub(crate) fn run_child(
         exit(1);
     }
     let code = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        serve(graph, plan, File::from(input), File::from(output))
+        serve(graph, plan, File::from(input), File::from(output), running)
     })) {
         Ok(()) => 0,
         Err(_) => 101,
@@ -75,7 +77,7 @@ fn exit(code: i32) -> ! {
     unsafe { libc::_exit(code) }
 }
 
-fn serve(graph: &Graph, plan: &Plan, mut input: File, mut output: File) {
+fn serve(graph: &Graph, plan: &Plan, mut input: File, mut output: File, running: &Running) {
     let mut frame_in = Vec::new();
     let mut frame_out = Vec::new();
     let mut inputs: Vec<Value> = Vec::new();
@@ -83,6 +85,7 @@ fn serve(graph: &Graph, plan: &Plan, mut input: File, mut output: File) {
     let mut earlier: Vec<Value> = Vec::new();
     while let Ok(Some(())) = frame::receive(&mut input, &mut frame_in) {
         let received = Instant::now();
+        running.set(None);
         earlier.clear();
         frame_out.clear();
         frame_out.extend_from_slice(&0_u32.to_le_bytes());
@@ -93,6 +96,7 @@ fn serve(graph: &Graph, plan: &Plan, mut input: File, mut output: File) {
             let (Ok(id), Ok(n)) = (c.u32(), c.u32()) else {
                 return;
             };
+            running.set(Some(id));
             inputs.clear();
             let mut bad_input = None;
             for _ in 0..n {

@@ -291,11 +291,27 @@ impl<'p, V> State<'p, V> {
         Some(d)
     }
 
-    /// Puts running task `id` back among the ready tasks, to run again
-    /// (its worker died and the executor retries it elsewhere).
+    /// Puts running task `id` back, to run again (its worker died and the
+    /// executor retries it elsewhere): among the ready tasks when its
+    /// inputs are computed, else (a task [claimed](State::claim_next)
+    /// behind one lost with it) back to waiting for the inputs that are
+    /// not, which make it ready when they complete. Requeue every task the
+    /// worker held, in any order; none of them may be completed.
     pub fn requeue(&mut self, id: TaskId) {
         self.running -= 1;
-        self.ready.insert(id);
+        // an input that completed is held while `id` needs it, so a task
+        // whose value has a slot is computed (once per time `id` names it)
+        let missing = self
+            .plan
+            .deps()
+            .of(id)
+            .iter()
+            .filter(|&&d| self.slots[d as usize] == EMPTY)
+            .count() as u32;
+        self.waiting[id as usize] = missing;
+        if missing == 0 {
+            self.ready.insert(id);
+        }
     }
 
     /// Stops handing out tasks (an executor-level failure).
