@@ -144,7 +144,7 @@ def random_graph(rng, n, shell=False):
             elif r < 0.55:
                 g[k] = {"call": "sub", "args": [a, b]}
             elif r < 0.65:
-                g[k] = {"call": "sum", "args": [rng.sample(keys, min(len(keys), rng.randint(2, 5)))]}
+                g[k] = {"call": "min", "args": [rng.sample(keys, min(len(keys), rng.randint(2, 5)))]}
             elif r < 0.72:
                 g[k] = {"call": "max", "args": [[a, b]]}
             elif shell and r < 0.76:
