@@ -147,11 +147,11 @@ def random_graph(rng, n, shell=False):
                 g[k] = {"call": "min", "args": [rng.sample(keys, min(len(keys), rng.randint(2, 5)))]}
             elif r < 0.72:
                 g[k] = {"call": "max", "args": [[a, b]]}
-            elif shell and r < 0.76:
-                g[k] = {"call": "shell", "args": ["sh", "-c", f"sleep 0.0{rng.randint(1, 9)}; echo {i}"]}
             else:
                 g[k] = {"call": "sleep_ms", "args": [a, rng.randint(5, 40)]}
         keys.append(k)
+        if shell and rng.random() < 0.05:  # outputs only: their strings feed no number
+            g[f"sh{i}"] = [k, {"call": "shell", "args": ["sh", "-c", f"sleep 0.0{rng.randint(1, 9)}; echo {i}"]}]
     return g
 
 
