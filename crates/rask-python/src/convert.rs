@@ -64,6 +64,9 @@ pub(crate) struct Converter<'py> {
     runner: Option<Function>,
     /// The keys the task being converted refers to, for the runner.
     refs: Vec<(Bound<'py, PyAny>, Key)>,
+    /// Whether a key is a number: if none is, no number argument is
+    /// looked up (Dask's keys are strings and tuples).
+    number_keys: bool,
 }
 
 impl<'py> Converter<'py> {
@@ -87,6 +90,7 @@ impl<'py> Converter<'py> {
             call_node: node_caller(),
             runner: runner.map(|r| runner_function(r.unbind())),
             refs: Vec::new(),
+            number_keys: false,
         }
     }
 
@@ -95,7 +99,8 @@ impl<'py> Converter<'py> {
         let dsk = self.dsk.clone();
         // every key is numbered first: tasks refer to keys written later
         let mut names = Vec::with_capacity(dsk.len());
-        for key in dsk.keys() {
+        for (key, _) in dsk.iter() {
+            self.number_keys |= is_number(&key);
             names.push(self.keys.add(&key)?);
         }
         let mut graph = Graph::with_capacity(dsk.len());
@@ -103,6 +108,7 @@ impl<'py> Converter<'py> {
         if let Some(cache) = self.cache.clone() {
             for (key, value) in cache.iter() {
                 if !self.keys.contains(&key) {
+                    self.number_keys |= is_number(&key);
                     cached.push((self.keys.add(&key)?, value));
                 }
             }
@@ -221,6 +227,11 @@ impl<'py> Converter<'py> {
                 return Ok(r);
             }
             return self.container(obj, depth);
+        }
+        if !self.number_keys && is_number(obj) {
+            // `1 == 1.0 == True`: with no number among the keys, no number
+            // argument can be one
+            return Ok(Arg::Literal);
         }
         if obj.is_instance_of::<PyString>()
             || obj.is_instance_of::<PyInt>()
@@ -374,6 +385,11 @@ impl<'py> Converter<'py> {
         self.functions.insert(id, function.clone());
         Ok(function)
     }
+}
+
+/// Whether `obj` is an `int` (or `bool`) or a `float`.
+fn is_number(obj: &Bound<'_, PyAny>) -> bool {
+    obj.is_instance_of::<PyInt>() || obj.is_instance_of::<PyFloat>()
 }
 
 /// The name a profile shows for a callable: its `__name__`, that of the
