@@ -17,6 +17,19 @@ fn cases(default: u32) -> u32 {
         .unwrap_or(default)
 }
 
+/// The deep-nesting targets build inputs of up to 10^5 levels: a fiftieth
+/// of the cases asked for.
+fn deep_config(default: u32) -> ProptestConfig {
+    let n = std::env::var("RASK_FUZZ_CASES")
+        .ok()
+        .and_then(|s| s.parse::<u32>().ok())
+        .map_or(default, |n| (n / 50).max(default));
+    ProptestConfig {
+        cases: n,
+        ..ProptestConfig::default()
+    }
+}
+
 fn config(default: u32) -> ProptestConfig {
     ProptestConfig {
         cases: cases(default),
@@ -139,6 +152,11 @@ proptest! {
         apply(&mut bytes, &edits);
         read(&bytes);
     }
+
+}
+
+proptest! {
+    #![proptest_config(deep_config(32))]
 
     #[test]
     fn graph_file_reader_takes_deep_nesting(
@@ -344,7 +362,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(config(32))]
+    #![proptest_config(deep_config(32))]
 
     #[test]
     fn codec_takes_deep_nesting(depth in 1_usize..100_000, dict in any::<bool>()) {
