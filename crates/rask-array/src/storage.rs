@@ -175,8 +175,21 @@ impl<T: Element> Array<T> {
                 message: "Fortran-order arrays are not supported".into(),
             });
         }
-        let n: usize = header.shape.iter().product();
-        let need = header.data_start as u64 + (n * T::SIZE) as u64;
+        // the shape's product may overflow: such a file is truncated too
+        let need = header
+            .shape
+            .iter()
+            .try_fold(T::SIZE as u64, |n, &d| n.checked_mul(d as u64))
+            .and_then(|n| n.checked_add(header.data_start as u64));
+        let need = match need {
+            Some(need) => need,
+            None => {
+                return Err(ArrayError::Format {
+                    path: shown,
+                    message: format!("the header announces a shape too large: {:?}", header.shape),
+                })
+            }
+        };
         if meta.len() < need {
             return Err(ArrayError::Format {
                 path: shown,
@@ -582,6 +595,12 @@ fn read_npy_header(file: &File, path: &str) -> Result<NpyHeader, ArrayError> {
         }
         v => return Err(bad(&format!("unknown version {v}"))),
     };
+    // the length is checked against the file before it sizes a buffer: a
+    // damaged header does not allocate gigabytes
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if (start + len) as u64 > size {
+        return Err(bad("truncated header"));
+    }
     let mut dict = vec![0u8; len];
     file.read_exact_at(&mut dict, start as u64)
         .map_err(|_| bad("truncated header"))?;

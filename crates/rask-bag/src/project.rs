@@ -29,6 +29,8 @@ use crate::error::BagError;
 use crate::json::Field;
 use crate::pipe::{Flow, RefSink, Stop};
 
+#[cfg(test)]
+mod fuzz;
 mod scan;
 mod shape;
 

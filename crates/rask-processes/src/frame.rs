@@ -36,13 +36,23 @@ pub(crate) fn receive(r: &mut impl Read, buf: &mut Vec<u8>) -> io::Result<Option
         Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
         Err(e) => return Err(e),
     }
-    let len = usize::try_from(u64::from_le_bytes(len))
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "frame too large"))?;
+    let len = u64::from_le_bytes(len);
+    // the buffer grows with the bytes that come, not with the length the
+    // prefix claims: a damaged prefix is not an allocation of exabytes
     buf.clear();
-    buf.resize(len, 0);
-    r.read_exact(buf)?;
+    buf.reserve(usize::try_from(len.min(RESERVE)).unwrap_or(0));
+    r.take(len).read_to_end(buf)?;
+    if (buf.len() as u64) < len {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "truncated frame",
+        ));
+    }
     Ok(Some(()))
 }
+
+/// At most this much is reserved ahead of a frame's bytes.
+const RESERVE: u64 = 64 << 20;
 
 /// The length that marks an input as the result of an earlier task of the
 /// same batch (followed by that task's position), not as a value.
@@ -213,3 +223,6 @@ pub(crate) fn read_outcome(c: &mut Cursor<'_>) -> io::Result<(TaskId, Span, Outc
     };
     Ok((id, span, outcome))
 }
+
+#[cfg(test)]
+mod fuzz;
