@@ -73,7 +73,7 @@ def get(
     if not isinstance(dsk, Mapping):
         dsk = dsk.__dask_graph__()
     dsk = _as_dict(dsk)
-    scheduler = _scheduler(scheduler, kwargs)
+    scheduler = _scheduler(scheduler)
     num_workers = _num_workers(num_workers, pool, scheduler)
     flat = flatten_keys(keys)
     callbacks, restore = _callbacks(callbacks)
@@ -120,7 +120,7 @@ def _as_dict(dsk):
     return dict(dsk)
 
 
-def _scheduler(scheduler, kwargs):
+def _scheduler(scheduler):
     if scheduler is None or callable(scheduler):
         # dask passes its own choice by name only when asked to
         scheduler = "threads"

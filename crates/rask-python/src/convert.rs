@@ -129,12 +129,6 @@ impl<'py> Converter<'py> {
         Ok(graph)
     }
 
-    /// The rask key of `obj` if it is a key of the graph or of the cache
-    /// (an unhashable object is none).
-    fn lookup(&mut self, obj: &Bound<'py, PyAny>) -> Option<Key> {
-        self.keys.lookup(obj)
-    }
-
     /// The task of one key.
     fn top(&mut self, key: &Bound<'py, PyAny>, task: &Bound<'py, PyAny>) -> PyResult<Task> {
         self.refs.clear();
@@ -182,7 +176,7 @@ impl<'py> Converter<'py> {
         let mut args = vec![Task::Quote(value_of(task.clone()))];
         for dep in deps.try_iter()? {
             let dep = dep?;
-            let Some(rk) = self.lookup(&dep) else {
+            let Some(rk) = self.keys.lookup(&dep) else {
                 return Err(PyValueError::new_err(format!(
                     "Missing dependency {} for dependent {}",
                     dep.repr()?,
@@ -203,7 +197,7 @@ impl<'py> Converter<'py> {
 
     /// A reference to `obj` if it is a key of the graph or of the cache.
     fn reference(&mut self, obj: &Bound<'py, PyAny>) -> Option<Arg> {
-        let rk = self.lookup(obj)?;
+        let rk = self.keys.lookup(obj)?;
         if self.runner.is_some() {
             self.refs.push((obj.clone(), rk.clone()));
         }
