@@ -16,6 +16,22 @@ It works without Dask too, on Dask-style graphs of tuples::
 
 from __future__ import annotations
 
+import threading
+
+from . import _rask
 from ._get import get
+
+# A run that Ctrl-C interrupted leaves its worker threads to end as their
+# current tasks return. The interpreter waits for them when it exits, as
+# it waits for a ThreadPoolExecutor's tasks (this is the hook
+# concurrent.futures uses): a worker waking after the interpreter is gone
+# would abort the process.
+_register_atexit = getattr(threading, "_register_atexit", None)
+if _register_atexit is not None:
+    _register_atexit(_rask.wait_for_runs)
+else:  # pragma: no cover - every CPython from 3.9 has it
+    import atexit
+
+    atexit.register(_rask.wait_for_runs)
 
 __all__ = ["get"]

@@ -166,6 +166,40 @@ def test_interrupt_raises_at_once_and_starts_no_new_task():
     assert settle(before) == before
 
 
+INTERRUPTED_THEN_EXIT = """
+import _thread, threading, time
+import rask
+
+def busy(i):
+    # wakes up (and takes the GIL back) every half millisecond
+    for _ in range(600):
+        time.sleep(0.0005)
+    return i
+
+dsk = {("b", i): (busy, i) for i in range(8)}
+threading.Timer(0.2, _thread.interrupt_main).start()
+try:
+    rask.get(dsk, list(dsk), num_workers=2)
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+"""
+
+
+def test_exit_after_an_interrupt_waits_for_the_running_tasks():
+    # the interpreter exits while the interrupted run's workers still run
+    # tasks; it waits for them (as for a thread pool's) instead of
+    # finalizing under them, which aborted the process
+    import subprocess
+
+    for _ in range(3):
+        done = subprocess.run(
+            [sys.executable, "-c", INTERRUPTED_THEN_EXIT],
+            capture_output=True, text=True, timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == "interrupted\n"
+
+
 def test_contextvars_reach_tasks():
     var = contextvars.ContextVar("var", default="unset")
 

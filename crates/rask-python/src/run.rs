@@ -9,9 +9,15 @@
 //! workers end as their current tasks return. The sync executor runs in
 //! the calling thread, holding the GIL, so that tasks run exactly as
 //! plain Python would run them.
+//!
+//! An interrupted run's threads outlive the call; the interpreter waits
+//! for them at exit ([`wait_for_runs`], registered by the package as
+//! `concurrent.futures` registers its own wait), as it waits for a thread
+//! pool's tasks: a worker that woke up after the interpreter was
+//! finalized would be ended by it in a way that aborts the process.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use pyo3::exceptions::{PyKeyError, PyRuntimeError, PyValueError};
@@ -124,6 +130,53 @@ pub(crate) fn run<'py>(
     }
 }
 
+/// The number of runs whose driver thread has not ended, and the signal
+/// that one did.
+static LIVE_RUNS: (Mutex<usize>, Condvar) = (Mutex::new(0), Condvar::new());
+
+/// One run's share of [`LIVE_RUNS`], from before its driver thread starts
+/// until that thread ends (the thread drops it last).
+struct LiveRun;
+
+impl LiveRun {
+    fn start() -> LiveRun {
+        let (count, _) = &LIVE_RUNS;
+        *count.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        LiveRun
+    }
+}
+
+impl Drop for LiveRun {
+    fn drop(&mut self) {
+        let (count, ended) = &LIVE_RUNS;
+        let mut count = count.lock().unwrap_or_else(|e| e.into_inner());
+        *count = count.saturating_sub(1);
+        ended.notify_all();
+    }
+}
+
+/// Waits, with the GIL released, until every run's threads have ended
+/// (the runs a `KeyboardInterrupt` left behind end as their current
+/// tasks return); checks for signals as it waits, so that a second
+/// Ctrl-C ends the wait. The package calls it when the interpreter exits.
+#[pyfunction]
+pub(crate) fn wait_for_runs(py: Python<'_>) -> PyResult<()> {
+    loop {
+        let all_ended = py.detach(|| {
+            let (count, ended) = &LIVE_RUNS;
+            let count = count.lock().unwrap_or_else(|e| e.into_inner());
+            let (count, _) = ended
+                .wait_timeout_while(count, SIGNAL_CHECK, |n| *n > 0)
+                .unwrap_or_else(|e| e.into_inner());
+            *count == 0
+        });
+        if all_ended {
+            return Ok(());
+        }
+        py.check_signals()?;
+    }
+}
+
 /// What the driver thread sends back: the values, and the graph to drop
 /// in the caller, with the GIL (its Python objects' references).
 type Outcome = (Result<Vec<Value>, ComputeError>, Graph);
@@ -140,6 +193,7 @@ fn run_detached(
     let cancel = Arc::new(AtomicBool::new(false));
     let threads = threads.cancel_on(cancel.clone());
     let (tx, rx) = mpsc::channel::<Outcome>();
+    let live = LiveRun::start();
     let driver = std::thread::Builder::new()
         .name("rask-driver".into())
         .spawn(move || {
@@ -153,8 +207,10 @@ fn run_detached(
                         .collect();
                     compute(&threads, &graph, &plan, &callbacks)
                 });
+            drop(threads);
             // if the caller is gone (interrupted), the graph drops here
             let _ = tx.send((result, graph));
+            drop(live);
         })
         .map_err(|e| PyRuntimeError::new_err(format!("cannot start rask's driver thread: {e}")))?;
     let mut rx = rx;
