@@ -18,7 +18,9 @@ one run, with 2 workers:
    `dask.threaded.get`.
 
 Each figure is the best of --repeat runs (Dask's threaded and sync gets on
-the task graphs: of one run, they take minutes). Prints a JSON line per
+the task graphs: of one run, they take minutes); the collection workloads
+take turns, rask's run and Dask's alternating, at least 5 times each, so
+that a slow spell of the machine falls on both. Prints a JSON line per
 measurement and a Markdown table at the end. The machine is noisy: compare
 the ratios.
 """
@@ -115,6 +117,24 @@ def best_of(repeat, f):
     return best, value
 
 
+def side_by_side(repeat, runs):
+    """Best time of each of `runs` (name -> function), the runs taking
+    turns `repeat` times so that a slow spell of the machine falls on
+    all of them alike; also checks that they agree."""
+    import gc
+    import time
+
+    best = {name: float("inf") for name in runs}
+    values = {}
+    for _ in range(repeat):
+        for name, f in runs.items():
+            gc.collect()
+            t = time.perf_counter()
+            values[name] = f()
+            best[name] = min(best[name], time.perf_counter() - t)
+    return best, values
+
+
 def measure(args):
     import dask
     import dask.threaded
@@ -147,11 +167,18 @@ def measure(args):
 
     import dask.array as da
 
+    # the collection workloads take a second or two and vary most between
+    # runs: more turns, taken in alternation
+    collection_repeat = max(args.repeat, 5) if not args.quick else 1
+
     x = da.arange(args.array_n, chunks=args.array_n // 20)
     y = ((2 * x + 1) ** 3).sum()
-    t_rask, v1 = best_of(args.repeat, lambda: y.compute(scheduler=rask.get, num_workers=2))
-    t_dask, v2 = best_of(args.repeat, lambda: y.compute(scheduler="threads", num_workers=2))
-    assert v1 == v2
+    (t, v) = side_by_side(collection_repeat, {
+        "rask": lambda: y.compute(scheduler=rask.get, num_workers=2),
+        "dask": lambda: y.compute(scheduler="threads", num_workers=2),
+    })
+    t_rask, t_dask = t["rask"], t["dask"]
+    assert v["rask"] == v["dask"]
     emit({"workload": f"array ((2x+1)**3).sum(), n={args.array_n:.0e}", "rask_s": t_rask, "dask_threaded_s": t_dask})
 
     import dask.bag as db
@@ -160,9 +187,12 @@ def measure(args):
     words = [f"w{i}" for i in rng.integers(0, 50_000, args.bag_n)]
     b = db.from_sequence(words, npartitions=20)
     f = b.frequencies()
-    t_rask, v1 = best_of(args.repeat, lambda: dict(f.compute(scheduler=rask.get, num_workers=2)))
-    t_dask, v2 = best_of(args.repeat, lambda: dict(f.compute(scheduler="threads", num_workers=2)))
-    assert v1 == v2
+    (t, v) = side_by_side(collection_repeat, {
+        "rask": lambda: dict(f.compute(scheduler=rask.get, num_workers=2)),
+        "dask": lambda: dict(f.compute(scheduler="threads", num_workers=2)),
+    })
+    t_rask, t_dask = t["rask"], t["dask"]
+    assert v["rask"] == v["dask"]
     emit({"workload": f"bag frequencies, {args.bag_n:.0e} words", "rask_s": t_rask, "dask_threaded_s": t_dask})
 
     try:
@@ -174,9 +204,12 @@ def measure(args):
         df = pd.DataFrame({"k": rng.integers(0, 1000, args.df_n), "v": rng.random(args.df_n)})
         ddf = dd.from_pandas(df, npartitions=20)
         m = ddf.groupby("k").v.mean()
-        t_rask, v1 = best_of(args.repeat, lambda: m.compute(scheduler=rask.get, num_workers=2))
-        t_dask, v2 = best_of(args.repeat, lambda: m.compute(scheduler="threads", num_workers=2))
-        assert np.allclose(v1.sort_index().values, v2.sort_index().values)
+        (t, v) = side_by_side(collection_repeat, {
+            "rask": lambda: m.compute(scheduler=rask.get, num_workers=2),
+            "dask": lambda: m.compute(scheduler="threads", num_workers=2),
+        })
+        t_rask, t_dask = t["rask"], t["dask"]
+        assert np.allclose(v["rask"].sort_index().values, v["dask"].sort_index().values)
         emit({"workload": f"dataframe groupby-mean, {args.df_n:.0e} rows", "rask_s": t_rask, "dask_threaded_s": t_dask})
 
     print()
