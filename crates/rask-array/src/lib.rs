@@ -60,6 +60,7 @@ mod element;
 mod elementwise;
 mod error;
 mod expr;
+mod mask;
 mod matrix;
 mod node;
 mod overlap;
@@ -73,6 +74,8 @@ mod stats;
 mod storage;
 mod token;
 mod ufunc;
+mod unique;
+mod unknown;
 
 /// The `ndarray` crate this one is built on, re-exported so that users
 /// name the same version (`use rask::ndarray::s;`).

@@ -84,6 +84,7 @@ impl<T: Element> Array<T> {
     /// assert_eq!(x.slice(s![12..]).unwrap().shape(), &[0]);
     /// ```
     pub fn slice(&self, info: impl AsRef<[SliceInfoElem]>) -> Result<Array<T>, ArrayError> {
+        self.require_known("slicing")?;
         let info = info.as_ref();
         let nd = self.ndim();
         let used = info
@@ -368,6 +369,7 @@ impl<T: Element> Array<T> {
     /// assert_eq!(x.compute(&rask::Sync).unwrap().as_slice().unwrap(), &[7, 1, 2, 9, 7]);
     /// ```
     pub fn take(&self, axis: isize, indices: &[isize]) -> Result<Array<T>, ArrayError> {
+        self.require_known("take")?;
         let nd = self.ndim();
         let ax = if axis < 0 { axis + nd as isize } else { axis };
         if ax < 0 || ax >= nd as isize {
