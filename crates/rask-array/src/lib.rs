@@ -34,6 +34,11 @@
 //!   configurable fan-in ([`Reduce`]); along one axis, `cumsum`,
 //!   `cumprod` and `diff` across chunks; [`histogram`], `topk` and
 //!   `argtopk` (one task per chunk and one merging them).
+//! - **Boolean masks** ([`Array::mask`], Dask's `x[x > 0.5]`) and
+//!   [`Array::unique`], whose sizes are unknown until computed (Dask's
+//!   `nan` chunks): [`Array::dims`] shows them, elementwise operations and
+//!   reductions work on them, and [`Array::compute_chunk_sizes`] makes
+//!   them known for the operations that need them.
 //! - **Shape**: slicing with steps and negative indices, integer
 //!   indexing (slices past the ends clamped, as NumPy's), `transpose`,
 //!   `reshape`, `squeeze`, `expand_dims`, `broadcast_to`, `rechunk`,
