@@ -21,7 +21,7 @@
 
 use std::sync::Arc;
 
-use rask_graph::{Graph, Key, KeyPart, Task, Value};
+use rask_graph::{Arity, CallError, Function, Graph, Key, KeyPart, Task, Value};
 use rustc_hash::FxHashSet;
 
 /// One array: its name, shape, chunks and the tasks making its chunks.
@@ -166,6 +166,23 @@ pub(crate) fn build_graph(roots: &[&Arc<Node>], fused: bool) -> Graph {
     let mut graph = Graph::new();
     while let Some(node) = stack.pop() {
         if !seen.insert(node.name.clone()) {
+            continue;
+        }
+        if let Some((array, op)) = &node.poison {
+            // built from sizes that are unknown: its chunks are an error
+            // (compute says so before running; this covers the graphs
+            // given out: graph(), to_delayed, store_graph, ...)
+            let message = crate::ArrayError::UnknownChunks {
+                array: array.to_string(),
+                op: op.to_string(),
+            }
+            .to_string();
+            let fail = Function::dynamic("unknown-chunk-sizes", Arity::exactly(0), move |_| {
+                Err(CallError::msg(message.clone()))
+            });
+            for b in crate::chunks::all_blocks(&crate::chunks::numblocks(&node.chunks)) {
+                graph.insert(node.key(&b), Task::Call(fail.clone(), Box::new([])));
+            }
             continue;
         }
         match &node.kind {

@@ -270,13 +270,12 @@ impl<T: Element> Array<T> {
                 )
             })
             .collect();
-        Ok(Array::from_tasks(
-            name,
-            shape,
-            chunks,
-            tasks,
-            vec![Arc::clone(&self.node)],
-        ))
+        // a transpose needs no size: unknown ones move with their axes
+        let unknown = perm.iter().map(|&p| self.node.unknown_at(p)).collect();
+        Ok(
+            Array::from_tasks(name, shape, chunks, tasks, vec![Arc::clone(&self.node)])
+                .with_unknown(unknown),
+        )
     }
 }
 

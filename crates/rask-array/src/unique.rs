@@ -202,3 +202,29 @@ impl<T: Element> Array<T> {
         (values, counts)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coalesce_sorts_sums_counts_and_keeps_one_nan_last() {
+        let got = coalesce(vec![
+            (2.0, 1),
+            (f64::NAN, 2),
+            (-1.0, 3),
+            (2.0, 4),
+            (f64::NAN, 1),
+        ]);
+        assert_eq!(got.len(), 3);
+        assert_eq!(&got[..2], &[(-1.0, 3), (2.0, 5)]);
+        assert!(got[2].0.is_nan() && got[2].1 == 3);
+        assert!(coalesce::<i64>(Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn a_partial_of_another_type_is_an_error() {
+        let err = pairs_of::<i64>(&Value::Int(3)).unwrap_err();
+        assert!(err.to_string().contains("partial unique"), "{err}");
+    }
+}

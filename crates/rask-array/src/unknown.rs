@@ -210,6 +210,12 @@ impl<T: Element> Array<T> {
             return Ok(grid);
         }
         let blocks = all_blocks(&numblocks(&grid));
+        if blocks.len() != shapes.len() {
+            return Err(ArrayError::Shape {
+                array: self.name().to_string(),
+                message: format!("{} chunks for {} blocks", shapes.len(), blocks.len()),
+            });
+        }
         let mut seen: Vec<Vec<bool>> = grid.iter().map(|c| vec![false; c.len()]).collect();
         for (b, s) in blocks.iter().zip(shapes) {
             if s.len() != grid.len() {
@@ -330,5 +336,52 @@ impl<T: Element> Array<T> {
             }),
             expr: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::creation::{arange, from_ndarray};
+    use crate::error::ArrayError;
+
+    #[test]
+    fn chunks_of_one_block_column_must_agree() {
+        let a = ndarray::Array2::<f64>::zeros((3, 2));
+        let x = from_ndarray(&a, [2, 1]).unwrap();
+        let rows = arange(3, 2).gt(0).unwrap();
+        let y = x.mask(&rows).unwrap();
+        assert_eq!(y.dims(), vec![None, Some(2)]);
+        // 2 x 2 blocks: lengths 1 and 0 along axis 0, read from the shapes
+        let ok = [vec![1, 1], vec![1, 1], vec![0, 1], vec![0, 1]];
+        assert_eq!(
+            y.grid_from_shapes(&ok).unwrap(),
+            vec![vec![1, 0], vec![1, 1]]
+        );
+        // blocks of one row of blocks that disagree
+        let bad = [vec![1, 1], vec![2, 1], vec![0, 1], vec![0, 1]];
+        assert!(matches!(
+            y.grid_from_shapes(&bad),
+            Err(ArrayError::Shape { .. })
+        ));
+        // a chunk of another number of axes, or too few chunks
+        let bad = [vec![1], vec![1, 1], vec![0, 1], vec![0, 1]];
+        assert!(matches!(
+            y.grid_from_shapes(&bad),
+            Err(ArrayError::Shape { .. })
+        ));
+        assert!(matches!(
+            y.grid_from_shapes(&ok[..2]),
+            Err(ArrayError::Shape { .. })
+        ));
+    }
+
+    #[test]
+    fn known_arrays_pass_through() {
+        let x = arange(5, 2);
+        assert!(!x.has_unknown_chunks());
+        assert_eq!(x.shape_known(), Some(&[5][..]));
+        assert!(x.require_known("anything").is_ok());
+        let y = x.compute_chunk_sizes(&rask_scheduler::Sync).unwrap();
+        assert_eq!(y.chunks(), x.chunks());
     }
 }

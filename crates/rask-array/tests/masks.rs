@@ -6,6 +6,7 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use common::*;
 use ndarray::{s, ArrayD, Axis, IxDyn};
@@ -195,11 +196,36 @@ fn operations_needing_sizes_say_compute_chunk_sizes() {
         Ok(mm) => unknown(mm.compute(&Sync), "r"),
         Err(e) => unknown(Err::<(), _>(e), "r"),
     }
-    unknown(y.t().named("z").compute(&Sync), "y");
-    unknown(y.t().compute_chunk_sizes(&Sync), "y");
+    let mb = y.map_blocks("double", |b: ndarray::ArrayViewD<'_, f64>, _| {
+        b.mapv(|v| 2.0 * v)
+    });
+    unknown(mb.compute(&Sync), "y");
+    unknown(mb.compute_chunk_sizes(&Sync), "y");
+    unknown(mb.persist(&Sync), "y");
+    // the graphs given out fail with the same message when run
+    let err = rask_scheduler::get(&mb.graph(), mb.keys()[0].clone()).unwrap_err();
+    assert!(err.to_string().contains("compute_chunk_sizes()"), "{err}");
+    let stored = y.store_graph(Arc::new(NoSink));
+    let err = rask_scheduler::get(&stored.0, stored.1[0].clone()).unwrap_err();
+    assert!(err.to_string().contains("compute_chunk_sizes()"), "{err}");
+    unknown(y.store(Arc::new(NoSink), &Sync), "y");
+    // a transpose needs no sizes
+    assert_eq!(v(r.t().compute(&Sync).unwrap()), vec![0.0, 1.0]);
+    assert_eq!(r.t().dims(), vec![Some(2), None]);
     // a mask of two axes needs the sizes of both
     let m2 = r.gt(0.0).unwrap();
     unknown(r.mask(&m2), "r");
+}
+
+/// A sink that must not be written to.
+struct NoSink;
+impl rask_array::ChunkSink<f64> for NoSink {
+    fn name(&self) -> String {
+        "no-sink".into()
+    }
+    fn write_chunk(&self, _: &[usize], _: ndarray::ArrayViewD<'_, f64>) -> Result<(), String> {
+        Err("a chunk of unknown position was written".into())
+    }
 }
 
 #[test]
