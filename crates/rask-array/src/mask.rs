@@ -14,7 +14,7 @@ use crate::array::Array;
 use crate::chunks::{all_blocks, numblocks, refine};
 use crate::element::Element;
 use crate::error::ArrayError;
-use crate::expr::chunk_of;
+use crate::expr::{c_order, chunk_of};
 use crate::token::Tokenizer;
 
 impl<T: Element> Array<T> {
@@ -127,7 +127,7 @@ impl<T: Element> Array<T> {
         let f = Function::dynamic("mask", Arity::exactly(2), move |args: &[Value]| {
             let x = chunk_of::<T>(&args[0], &xname)?;
             let m = chunk_of::<bool>(&args[1], &mname)?;
-            let out = if flat {
+            let out = if flat || x.ndim() == 1 {
                 if x.shape() != m.shape() {
                     return Err(CallError::msg(format!(
                         "a chunk of {xname} has shape {:?}, its mask's {:?}",
@@ -135,9 +135,10 @@ impl<T: Element> Array<T> {
                         m.shape()
                     )));
                 }
-                let kept: Vec<T> = x
+                let (xs, ms) = (c_order(x), c_order(m));
+                let kept: Vec<T> = xs
                     .iter()
-                    .zip(m.iter())
+                    .zip(ms.iter())
                     .filter(|(_, &k)| k)
                     .map(|(&v, _)| v)
                     .collect();

@@ -30,12 +30,25 @@ fn ascending<T: Element>(a: &T, b: &T) -> Ordering {
 /// `pairs` sorted and coalesced: each distinct value once (NaNs as one,
 /// as NumPy's `unique`), with the sum of its counts.
 fn coalesce<T: Element>(mut pairs: Vec<(T, i64)>) -> Vec<(T, i64)> {
-    pairs.sort_by(|a, b| ascending(&a.0, &b.0));
+    pairs.sort_unstable_by(|a, b| ascending(&a.0, &b.0));
     let mut out: Vec<(T, i64)> = Vec::with_capacity(pairs.len());
     for (v, c) in pairs {
         match out.last_mut() {
             Some(last) if ascending(&last.0, &v) == Ordering::Equal => last.1 += c,
             _ => out.push((v, c)),
+        }
+    }
+    out
+}
+
+/// The distinct values of `values`, sorted, with how often each occurs.
+fn count_distinct<T: Element>(mut values: Vec<T>) -> Vec<(T, i64)> {
+    values.sort_unstable_by(ascending);
+    let mut out: Vec<(T, i64)> = Vec::new();
+    for v in values {
+        match out.last_mut() {
+            Some(last) if ascending(&last.0, &v) == Ordering::Equal => last.1 += 1,
+            _ => out.push((v, 1)),
         }
     }
     out
@@ -80,7 +93,7 @@ impl<T: Element> LazyTasks for Unique<T> {
         let partial = format!("unique-partial-{}", self.hex);
         let body = |kernel: &mut dyn Kernel<T>, ctx: &BlockCtx<'_>| {
             let data = eval_block(kernel, ctx.len());
-            let pairs = coalesce(data.into_iter().map(|v| (v, 1)).collect());
+            let pairs = count_distinct(data);
             Ok(Value::new(pairs_array(pairs)?))
         };
         let (mut tasks, deps) = blockwise_tasks(
@@ -220,6 +233,8 @@ mod tests {
         assert_eq!(&got[..2], &[(-1.0, 3), (2.0, 5)]);
         assert!(got[2].0.is_nan() && got[2].1 == 3);
         assert!(coalesce::<i64>(Vec::new()).is_empty());
+        let got = count_distinct(vec![3, 1, 3, 3, 2]);
+        assert_eq!(got, vec![(1, 1), (2, 1), (3, 3)]);
     }
 
     #[test]
