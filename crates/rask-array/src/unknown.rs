@@ -6,9 +6,11 @@
 //! Such an array records, per axis, whether its sizes are unknown (its
 //! `shape` and `chunks` hold 0 there as placeholders, its repr prints
 //! `nan`). Elementwise operations, reductions, masks, `unique`,
+//! transposes, slices taking the unknown axes whole (`s![.., 1]`),
 //! [`compute`](Array::compute) and [`persist`](Array::persist) work
 //! without the sizes (each task reads the shape of the chunks it is
-//! given). An operation that needs them (slicing, rechunking, reshaping,
+//! given). An operation that needs them (slicing an unknown axis by
+//! position, rechunking, reshaping,
 //! concatenating, matrix products, ...) is an
 //! [`ArrayError::UnknownChunks`] telling the user to call
 //! [`compute_chunk_sizes`](Array::compute_chunk_sizes), as Dask's message

@@ -271,3 +271,33 @@ fn unknown_chunks_print_as_nan() {
         ArrayD::from_shape_vec(IxDyn(&[3, 5]), want).unwrap()
     );
 }
+
+#[test]
+fn slices_taking_unknown_axes_whole_need_no_sizes() {
+    let a = ArrayD::from_shape_vec(IxDyn(&[4, 3]), (0..12_i64).collect()).unwrap();
+    let x = from_ndarray(&a, [3, 2]).unwrap();
+    let rows = from_ndarray(&ndarray::arr1(&[false, true, true, false]), 2).unwrap();
+    let y = x.mask(&rows).unwrap().named("y");
+    let want = a.select(Axis(0), &[1, 2]);
+    // a known axis by position, the unknown one whole
+    let col = y.slice(s![.., 1]).unwrap();
+    assert_eq!(col.dims(), vec![None]);
+    assert_eq!(v(both(&col)), vec![4, 7]);
+    let part = y.slice(s![.., 1..;-1]).unwrap();
+    assert_eq!(
+        both(&part),
+        want.slice(s![.., 1..;-1]).to_owned().into_dyn()
+    );
+    // new axes, expand_dims, and squeeze of the known axes
+    let e = y.expand_dims(1).unwrap();
+    assert_eq!(e.dims(), vec![None, Some(1), Some(3)]);
+    assert_eq!(both(&e), want.clone().insert_axis(Axis(1)));
+    assert_eq!(both(&e.squeeze().unwrap()), want.clone());
+    assert_eq!(
+        both(&y.slice(s![.., ndarray::NewAxis, ..]).unwrap()),
+        want.insert_axis(Axis(1))
+    );
+    // the unknown axis by position or index is an error
+    unknown(y.slice(s![1.., ..]), "y");
+    unknown(y.slice(s![0, ..]), "y");
+}
