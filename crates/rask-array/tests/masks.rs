@@ -78,6 +78,14 @@ proptest! {
             let max = want.iter().copied().fold(f64::MIN, f64::max);
             prop_assert_eq!(both(&y.max().unwrap())[[]], max);
         }
+        // histogram and percentile read the chunks, not the sizes
+        let known = from_ndarray(&ndarray::Array1::from(want.clone()), 3).unwrap();
+        let (hy, _) = rask_array::histogram(&y, 4, (-8.0, 8.0)).unwrap();
+        let (hk, _) = rask_array::histogram(&known, 4, (-8.0, 8.0)).unwrap();
+        prop_assert_eq!(both(&hy), both(&hk));
+        let py = rask_array::percentile(&y, &[0.0, 30.0, 100.0]).unwrap();
+        let pk = rask_array::percentile(&known, &[0.0, 30.0, 100.0]).unwrap();
+        prop_assert_eq!(v(both(&py)).iter().map(|x| x.to_bits()).collect::<Vec<_>>(), v(both(&pk)).iter().map(|x| x.to_bits()).collect::<Vec<_>>());
         // a mask of the masked array (same unknown chunks)
         let z = y.mask(&y.lt(t + 3.0).unwrap()).unwrap();
         let want_z: Vec<f64> = want.iter().copied().filter(|&v| v < t + 3.0).collect();

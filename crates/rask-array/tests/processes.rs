@@ -65,6 +65,8 @@ fn issue_14_operations_on_processes() {
                 let y = x.mask(&x.gt(0).unwrap()).unwrap();
                 agree(&y, &p);
                 agree(&(&y * 2).sum(), &p);
+                agree(&rask_array::histogram(&y, 3, (-4.0, 4.0)).unwrap().0, &p);
+                agree(&rask_array::percentile(&y, &[50.0]).unwrap(), &p);
                 let k = y.compute_chunk_sizes(&p).unwrap();
                 let ks = y.compute_chunk_sizes(&Sync).unwrap();
                 prop_assert_eq!(k.chunks(), ks.chunks());
