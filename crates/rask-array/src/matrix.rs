@@ -252,6 +252,12 @@ impl<T: Element> Array<T> {
         let mut drop = vec![false; self.ndim()];
         for &a in axes {
             let u = self.axis_or_err(a, self.ndim())?;
+            if self.node.unknown_at(u) {
+                return Err(ArrayError::UnknownChunks {
+                    array: self.name().to_string(),
+                    op: format!("squeezing axis {a} (only an axis of length 1 can be)"),
+                });
+            }
             if self.shape()[u] != 1 {
                 return Err(ArrayError::Shape {
                     array: self.name().to_string(),

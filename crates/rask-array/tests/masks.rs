@@ -305,7 +305,8 @@ fn slices_taking_unknown_axes_whole_need_no_sizes() {
         both(&y.slice(s![.., ndarray::NewAxis, ..]).unwrap()),
         want.insert_axis(Axis(1))
     );
-    // the unknown axis by position or index is an error
+    // the unknown axis by position or index, or squeezed, is an error
+    unknown(y.squeeze_axes(&[0]), "y");
     unknown(y.slice(s![1.., ..]), "y");
     unknown(y.slice(s![0, ..]), "y");
 }
