@@ -13,7 +13,7 @@ use crate::chunks::{
 use crate::element::Element;
 use crate::error::ArrayError;
 use crate::expr::{blockwise_tasks, fill_body, Expr, Input, MAX_FUSE_DEPTH};
-use crate::node::{build_graph, LazyTasks, Node, NodeKind};
+use crate::node::{build_graph, inherit_poison, op_of, probe, LazyTasks, Node, NodeKind};
 
 /// A lazy chunked n-dimensional array of `T`: a name, a shape, a chunk
 /// grid and the graph that computes its chunks (each an
@@ -55,6 +55,15 @@ impl<T: Element> Clone for Array<T> {
 
 impl<T: Element> fmt::Display for Array<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.node.any_unknown() {
+            let (shape, chunks, chunksize) = crate::unknown::fmt_unknown(&self.node);
+            return write!(
+                f,
+                "rask.array<{}, shape={shape}, chunks={chunks}, chunksize={chunksize}, dtype={}>",
+                self.node.name,
+                T::DTYPE
+            );
+        }
         write!(
             f,
             "rask.array<{}, shape={}, chunks={}, chunksize={}, dtype={}>",
@@ -108,6 +117,16 @@ impl<T: Element> Array<T> {
         crate::element::register_codecs::<T>();
         let mut inputs = Vec::new();
         shallow.leaves(&mut inputs);
+        let nd = shape.len();
+        let unknown: Vec<bool> = (0..nd)
+            .map(|k| {
+                inputs.iter().any(|l| {
+                    let off = nd.saturating_sub(l.shape.len());
+                    k >= off && l.unknown_at(k - off)
+                })
+            })
+            .collect();
+        let poison = inherit_poison(&inputs, op, true);
         let lazy = Elementwise {
             op,
             fused: fused.clone(),
@@ -119,6 +138,13 @@ impl<T: Element> Array<T> {
                 shape,
                 chunks,
                 kind: NodeKind::Lazy(Arc::new(lazy)),
+                unknown: if unknown.contains(&true) {
+                    unknown
+                } else {
+                    Vec::new()
+                },
+                poison,
+                probe: probe::<T>,
                 inputs,
             }),
             expr: Some(fused),
@@ -134,15 +160,20 @@ impl<T: Element> Array<T> {
         deps: Vec<Arc<Node>>,
     ) -> Array<T> {
         crate::element::register_codecs::<T>();
+        let name: Arc<str> = name.into();
+        let poison = inherit_poison(&deps, op_of(&name), false);
         Array {
             node: Arc::new(Node {
-                name: name.into(),
+                name,
                 shape,
                 chunks: Arc::new(chunks),
                 kind: NodeKind::Tasks {
                     tasks: Arc::new(tasks),
                     deps,
                 },
+                unknown: Vec::new(),
+                poison,
+                probe: probe::<T>,
                 inputs: Vec::new(),
             }),
             expr: None,
@@ -158,12 +189,17 @@ impl<T: Element> Array<T> {
         inputs: Vec<Arc<Node>>,
     ) -> Array<T> {
         crate::element::register_codecs::<T>();
+        let name: Arc<str> = name.into();
+        let poison = inherit_poison(&inputs, op_of(&name), false);
         Array {
             node: Arc::new(Node {
-                name: name.into(),
+                name,
                 shape,
                 chunks: Arc::new(chunks),
                 kind: NodeKind::Lazy(lazy),
+                unknown: Vec::new(),
+                poison,
+                probe: probe::<T>,
                 inputs,
             }),
             expr: None,
@@ -189,7 +225,10 @@ impl<T: Element> Array<T> {
         &self.node.name
     }
 
-    /// The shape.
+    /// The shape. Along an axis whose length is unknown (after a boolean
+    /// mask or `unique`, see [`dims`](Array::dims)) it holds 0, a
+    /// placeholder: check [`has_unknown_chunks`](Array::has_unknown_chunks)
+    /// or use [`shape_known`](Array::shape_known).
     pub fn shape(&self) -> &[usize] {
         &self.node.shape
     }
@@ -199,7 +238,8 @@ impl<T: Element> Array<T> {
         self.node.shape.len()
     }
 
-    /// The number of elements.
+    /// The number of elements (0 when a length is unknown, see
+    /// [`dims`](Array::dims)).
     pub fn len(&self) -> usize {
         self.node.shape.iter().product()
     }
@@ -209,7 +249,9 @@ impl<T: Element> Array<T> {
         self.len() == 0
     }
 
-    /// The chunk sizes along each axis (Dask's `chunks`).
+    /// The chunk sizes along each axis (Dask's `chunks`). Along an axis of
+    /// unknown sizes (Dask's `nan`, see [`dims`](Array::dims)) each chunk
+    /// is listed as 0, a placeholder.
     pub fn chunks(&self) -> &[Vec<usize>] {
         &self.node.chunks
     }
@@ -259,6 +301,9 @@ impl<T: Element> Array<T> {
                     shape: self.node.shape.clone(),
                     chunks: self.node.chunks.clone(),
                     kind: NodeKind::Lazy(lazy.clone()),
+                    unknown: self.node.unknown.clone(),
+                    poison: self.node.poison.clone(),
+                    probe: self.node.probe,
                     inputs: self.node.inputs.clone(),
                 }),
                 expr: self.expr.clone(),
@@ -276,6 +321,7 @@ impl<T: Element> Array<T> {
                     tasks,
                     vec![self.node.clone()],
                 )
+                .with_unknown(self.node.unknown.clone())
             }
         }
     }
@@ -302,6 +348,7 @@ impl<T: Element> Array<T> {
     /// assert_eq!(x.sum().compute_scalar(&rask::Sync).unwrap(), 30);
     /// ```
     pub fn persist(&self, executor: &dyn Executor) -> Result<Array<T>, ArrayError> {
+        self.check_poison()?;
         let graph = self.optimized_graph();
         let keys = self.keys();
         let values = get_with(
@@ -311,6 +358,8 @@ impl<T: Element> Array<T> {
             &[],
         )?;
         let values = values.as_list().unwrap_or_default();
+        // the values tell the sizes a boolean mask left unknown
+        let grid = self.grid_of(values, &keys)?;
         let tasks = keys
             .iter()
             .zip(values)
@@ -318,8 +367,8 @@ impl<T: Element> Array<T> {
             .collect();
         Ok(Array::from_tasks(
             self.node.name.clone(),
-            self.node.shape.clone(),
-            self.node.chunks.to_vec(),
+            grid.iter().map(|c| c.iter().sum()).collect(),
+            grid,
             tasks,
             vec![],
         ))
@@ -342,6 +391,7 @@ impl<T: Element> Array<T> {
         executor: &dyn Executor,
         callbacks: &[&dyn Callback],
     ) -> Result<ArrayD<T>, ArrayError> {
+        self.check_poison()?;
         let graph = self.optimized_graph();
         let keys = self.keys();
         let values = get_with(
@@ -356,7 +406,9 @@ impl<T: Element> Array<T> {
     /// The array from the values of its chunks, in [`keys`](Array::keys)
     /// order.
     pub(crate) fn assemble(&self, values: &[Value], keys: &[Key]) -> Result<ArrayD<T>, ArrayError> {
-        let chunks = &self.node.chunks;
+        let grid = self.grid_of(values, keys)?;
+        let chunks = &grid;
+        let shape: Vec<usize> = grid.iter().map(|c| c.iter().sum()).collect();
         let blocks = all_blocks(&numblocks(chunks));
         if blocks.len() == 1 {
             if let Some(v) = values.first() {
@@ -365,7 +417,7 @@ impl<T: Element> Array<T> {
                 return Ok(c.clone());
             }
         }
-        let mut out = ArrayD::from_elem(IxDyn(&self.node.shape), T::default());
+        let mut out = ArrayD::from_elem(IxDyn(&shape), T::default());
         let offs: Vec<Vec<usize>> = chunks.iter().map(|c| offsets(c)).collect();
         for ((b, v), key) in blocks.iter().zip(values).zip(keys) {
             let c = crate::expr::chunk_of::<T>(v, &self.node.name)
@@ -431,6 +483,9 @@ pub fn compute_many<T: Element>(
     arrays: &[&Array<T>],
     executor: &dyn Executor,
 ) -> Result<Vec<ArrayD<T>>, ArrayError> {
+    for a in arrays {
+        a.check_poison()?;
+    }
     let roots: Vec<&Arc<Node>> = arrays.iter().map(|a| &a.node).collect();
     let graph = build_graph(&roots, true);
     let keys: Vec<Vec<Key>> = arrays.iter().map(|a| a.keys()).collect();

@@ -66,6 +66,7 @@ impl<T: Number> Array<T> {
     /// assert_eq!(y.compute(&rask::Sync).unwrap().as_slice().unwrap(), &[1, 3, 6, 10, 15, 21]);
     /// ```
     pub fn cumsum(&self, axis: isize) -> Result<Array<T>, ArrayError> {
+        self.require_known("cumsum")?;
         self.accumulate(axis, Accumulate::Sum)
     }
 
@@ -77,6 +78,7 @@ impl<T: Number> Array<T> {
     /// assert_eq!(y.compute(&rask::Sync).unwrap().as_slice().unwrap(), &[1, 2, 6, 24, 120]);
     /// ```
     pub fn cumprod(&self, axis: isize) -> Result<Array<T>, ArrayError> {
+        self.require_known("cumprod")?;
         self.accumulate(axis, Accumulate::Prod)
     }
 
@@ -90,6 +92,7 @@ impl<T: Number> Array<T> {
     /// assert_eq!(x.diff(2, 0).unwrap().compute(&rask::Sync).unwrap().as_slice().unwrap(), &[2, 2, 2, 2]);
     /// ```
     pub fn diff(&self, n: usize, axis: isize) -> Result<Array<T>, ArrayError> {
+        self.require_known("diff")?;
         let ax = self.cumulative_axis(axis)?;
         let mut out = self.clone();
         for _ in 0..n {

@@ -30,8 +30,42 @@ pub(crate) fn unify(
         let off = nd - n.shape.len();
         (k >= off).then(|| n.shape[k - off])
     };
+    let unknown_at = |n: &Node, k: usize| {
+        let off = nd - n.shape.len();
+        k >= off && n.unknown_at(k - off)
+    };
+    // an axis of unknown sizes: every operand has those same chunks, or
+    // a (known) length 1 to broadcast
+    let mut unknown = vec![None; nd];
+    for (k, u) in unknown.iter_mut().enumerate() {
+        let Some(first) = nodes.iter().find(|n| unknown_at(n, k)) else {
+            continue;
+        };
+        let own = &first.chunks[k - (nd - first.shape.len())];
+        for n in nodes {
+            let aligned = match dim(n, k) {
+                None => true,
+                Some(d) if !unknown_at(n, k) => d == 1,
+                Some(_) => n.chunks[k - (nd - n.shape.len())].len() == own.len(),
+            };
+            if !aligned {
+                return Err(ArrayError::UnknownChunks {
+                    array: first.name.to_string(),
+                    op: format!(
+                        "an elementwise operation with {} {:?} (its axis {k} must then have the same number of chunks, or length 1)",
+                        n.name, n.shape
+                    ),
+                });
+            }
+        }
+        *u = Some(own.clone());
+    }
     let mut shape = Vec::with_capacity(nd);
-    for k in 0..nd {
+    for (k, u) in unknown.iter().enumerate() {
+        if u.is_some() {
+            shape.push(0);
+            continue;
+        }
         let mut out: Option<(usize, &Node)> = None;
         for n in nodes {
             match (dim(n, k), out) {
@@ -52,6 +86,10 @@ pub(crate) fn unify(
     }
     let mut grid = Vec::with_capacity(nd);
     for (k, &len) in shape.iter().enumerate() {
+        if let Some(own) = &unknown[k] {
+            grid.push(own.clone());
+            continue;
+        }
         let mut c: Option<Vec<usize>> = None;
         for n in nodes {
             if dim(n, k) == Some(len) {
@@ -73,7 +111,9 @@ pub(crate) fn unify(
                 .iter()
                 .enumerate()
                 .map(|(kl, &d)| {
-                    if d == shape[kl + off] {
+                    if n.unknown_at(kl) {
+                        n.chunks[kl].clone()
+                    } else if unknown[kl + off].is_none() && d == shape[kl + off] {
                         grid[kl + off].clone()
                     } else {
                         n.chunks[kl].clone()

@@ -85,6 +85,15 @@ pub enum ArrayError {
         /// What zarrs said.
         message: String,
     },
+    /// An operation needs chunk sizes that are unknown (after a boolean
+    /// mask or `unique`), as Dask's "chunk sizes are unknown" error.
+    #[error("array {array} has unknown chunk sizes (from a boolean mask or unique) and {op} needs them: call compute_chunk_sizes() on it first (or persist it)")]
+    UnknownChunks {
+        /// The array whose sizes are unknown.
+        array: String,
+        /// The operation that needs them.
+        op: String,
+    },
     /// The computation failed.
     #[error(transparent)]
     Compute(#[from] ComputeError),

@@ -639,11 +639,30 @@ pub(crate) fn blockwise_tasks<T: Element>(
         }
     }
     let names: Arc<[Arc<str>]> = leaves.iter().map(|l| l.name.clone()).collect();
+    let nd = shape.len();
+    // per axis of unknown sizes, the leaves whose chunks tell them
+    let unknown: Arc<Vec<Vec<(usize, usize, Probe)>>> = Arc::new(
+        (0..nd)
+            .map(|k| {
+                leaves
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(li, l)| {
+                        let off = nd.checked_sub(l.shape.len())?;
+                        (k >= off && l.unknown_at(k - off)).then(|| (li, k - off, l.probe))
+                    })
+                    .collect()
+            })
+            .collect(),
+    );
     let offs: Arc<Vec<Vec<usize>>> = Arc::new(chunks.iter().map(|c| offsets(c)).collect());
     let shape_v: Arc<[usize]> = shape.into();
     let fnames = names.clone();
     let f = Function::dynamic(fname, Arity::at_least(1), move |args: &[Value]| {
-        let (block, bshape, offset) = block_at(&args[0], &offs);
+        let (block, mut bshape, offset) = block_at(&args[0], &offs);
+        for (k, from) in unknown.iter().enumerate() {
+            read_unknown(&mut bshape, k, from, &args[1..], &fnames)?;
+        }
         let ctx = BlockCtx {
             block: &block,
             shape: &bshape,
@@ -655,7 +674,6 @@ pub(crate) fn blockwise_tasks<T: Element>(
         let mut kernel = expr.bind(&ctx)?;
         body(&mut *kernel, &ctx)
     });
-    let nd = shape.len();
     let mut tasks = Vec::new();
     for b in crate::chunks::all_blocks(&crate::chunks::numblocks(chunks)) {
         let mut args: Vec<Task> = Vec::with_capacity(1 + leaves.len());
@@ -681,6 +699,46 @@ pub(crate) fn blockwise_tasks<T: Element>(
         tasks.push((block_key(name, &b), Task::Call(f.clone(), args.into())));
     }
     (tasks, leaves)
+}
+
+/// Reads the shape of a chunk value ([`Node::probe`]).
+type Probe = fn(&Value) -> Option<Vec<usize>>;
+
+/// Sets the length of axis `k` of a block, unknown in the grid, from the
+/// chunks of the leaves in `from` (leaf index, its axis, its probe), which
+/// must agree.
+fn read_unknown(
+    bshape: &mut Idx,
+    k: usize,
+    from: &[(usize, usize, Probe)],
+    values: &[Value],
+    names: &[Arc<str>],
+) -> Result<(), CallError> {
+    let mut found: Option<(usize, usize)> = None;
+    for &(li, kl, probe) in from {
+        let s = probe(&values[li]).ok_or_else(|| {
+            CallError::msg(format!(
+                "a chunk of {} is a {}, not an array chunk",
+                names[li],
+                values[li].type_name()
+            ))
+        })?;
+        let d = s.get(kl).copied().unwrap_or(0);
+        match found {
+            Some((o, first)) if o != d => {
+                return Err(CallError::msg(format!(
+                    "chunks of {} and {} have lengths {o} and {d} along an axis of unknown size: they do not align",
+                    names[first], names[li]
+                )))
+            }
+            None => found = Some((d, li)),
+            _ => {}
+        }
+    }
+    if let Some((d, _)) = found {
+        bshape[k] = d;
+    }
+    Ok(())
 }
 
 /// The body that computes the block as an `ArrayD`.

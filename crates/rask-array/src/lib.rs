@@ -34,6 +34,11 @@
 //!   configurable fan-in ([`Reduce`]); along one axis, `cumsum`,
 //!   `cumprod` and `diff` across chunks; [`histogram`], `topk` and
 //!   `argtopk` (one task per chunk and one merging them).
+//! - **Boolean masks** ([`Array::mask`], Dask's `x[x > 0.5]`) and
+//!   [`Array::unique`], whose sizes are unknown until computed (Dask's
+//!   `nan` chunks): [`Array::dims`] shows them, elementwise operations and
+//!   reductions work on them, and [`Array::compute_chunk_sizes`] makes
+//!   them known for the operations that need them.
 //! - **Shape**: slicing with steps and negative indices, integer
 //!   indexing (slices past the ends clamped, as NumPy's), `transpose`,
 //!   `reshape`, `squeeze`, `expand_dims`, `broadcast_to`, `rechunk`,
@@ -60,6 +65,7 @@ mod element;
 mod elementwise;
 mod error;
 mod expr;
+mod mask;
 mod matrix;
 mod node;
 mod overlap;
@@ -73,6 +79,8 @@ mod stats;
 mod storage;
 mod token;
 mod ufunc;
+mod unique;
+mod unknown;
 
 /// The `ndarray` crate this one is built on, re-exported so that users
 /// name the same version (`use rask::ndarray::s;`).

@@ -38,6 +38,7 @@ pub fn eye(n: usize, chunks: impl Into<ChunkSpec>) -> Result<Array<f64>, ArrayEr
 /// NumPy's `diag`: the square matrix with the vector `v` on its diagonal,
 /// or the diagonal of the matrix `v`; see [`Array::diag`].
 pub fn diag<T: Number>(v: &Array<T>) -> Result<Array<T>, ArrayError> {
+    v.require_known("diag")?;
     v.diag(0)
 }
 
@@ -101,6 +102,7 @@ impl<T: Number> Array<T> {
     /// The lower triangle: the elements on and below diagonal `k`, zeros
     /// above (NumPy's `tril`).
     pub fn tril(&self, k: isize) -> Result<Array<T>, ArrayError> {
+        self.require_known("tril")?;
         self.matrix("tril")?;
         let mask = triangle_mask("tril", self.shape(), self.chunks(), k, true)?;
         where_(&mask, self, Operand::Scalar(T::ZERO))
@@ -116,6 +118,7 @@ impl<T: Number> Array<T> {
     ///            rask::ndarray::arr2(&[[0, 1, 2], [0, 0, 5]]).into_dyn());
     /// ```
     pub fn triu(&self, k: isize) -> Result<Array<T>, ArrayError> {
+        self.require_known("triu")?;
         self.matrix("triu")?;
         let mask = triangle_mask("triu", self.shape(), self.chunks(), k, false)?;
         where_(&mask, self, Operand::Scalar(T::ZERO))
@@ -249,6 +252,12 @@ impl<T: Element> Array<T> {
         let mut drop = vec![false; self.ndim()];
         for &a in axes {
             let u = self.axis_or_err(a, self.ndim())?;
+            if self.node.unknown_at(u) {
+                return Err(ArrayError::UnknownChunks {
+                    array: self.name().to_string(),
+                    op: format!("squeezing axis {a} (only an axis of length 1 can be)"),
+                });
+            }
             if self.shape()[u] != 1 {
                 return Err(ArrayError::Shape {
                     array: self.name().to_string(),
@@ -292,6 +301,7 @@ impl<T: Element> Array<T> {
     /// assert_eq!(y.compute(&rask::Sync).unwrap(), rask::ndarray::arr2(&[[0, 1, 2], [0, 1, 2]]).into_dyn());
     /// ```
     pub fn broadcast_to(&self, shape: &[usize]) -> Result<Array<T>, ArrayError> {
+        self.require_known("broadcast_to")?;
         let (nd, own) = (shape.len(), self.ndim());
         let bad = || ArrayError::Shape {
             array: self.name().to_string(),

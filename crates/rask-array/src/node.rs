@@ -21,7 +21,7 @@
 
 use std::sync::Arc;
 
-use rask_graph::{Graph, Key, KeyPart, Task};
+use rask_graph::{Arity, CallError, Function, Graph, Key, KeyPart, Task, Value};
 use rustc_hash::FxHashSet;
 
 /// One array: its name, shape, chunks and the tasks making its chunks.
@@ -30,6 +30,17 @@ pub(crate) struct Node {
     pub(crate) shape: Vec<usize>,
     pub(crate) chunks: Arc<Vec<Vec<usize>>>,
     pub(crate) kind: NodeKind,
+    /// Per axis, whether its chunk sizes are unknown (Dask's NaN, after a
+    /// boolean mask or `unique`): those axes hold 0 in `shape` and
+    /// `chunks` as placeholders. Empty: every size is known.
+    pub(crate) unknown: Vec<bool>,
+    /// The array with unknown chunk sizes that an operation of this node
+    /// (or of a node it reads) needed the sizes of: computing the node is
+    /// then an [`ArrayError::UnknownChunks`](crate::ArrayError::UnknownChunks).
+    pub(crate) poison: Option<(Arc<str>, Arc<str>)>,
+    /// The shape of a chunk value of this node's element type (`None`: the
+    /// value is not a chunk of it), read where sizes are unknown.
+    pub(crate) probe: fn(&Value) -> Option<Vec<usize>>,
     /// The nodes a lazy node reads directly (held here too so that a long
     /// chain of nodes is dropped without recursion).
     pub(crate) inputs: Vec<Arc<Node>>,
@@ -58,6 +69,56 @@ impl Node {
     pub(crate) fn key(&self, idx: &[usize]) -> Key {
         block_key(&self.name, idx)
     }
+
+    /// Whether the chunk sizes along `axis` are unknown.
+    pub(crate) fn unknown_at(&self, axis: usize) -> bool {
+        self.unknown.get(axis).copied().unwrap_or(false)
+    }
+
+    /// Whether some chunk size is unknown.
+    pub(crate) fn any_unknown(&self) -> bool {
+        self.unknown.iter().any(|&u| u)
+    }
+
+    /// The nodes this one reads: its inputs and its tasks' dependencies.
+    pub(crate) fn reads(&self) -> Vec<Arc<Node>> {
+        let mut out = self.inputs.clone();
+        if let NodeKind::Tasks { deps, .. } = &self.kind {
+            out.extend(deps.iter().cloned());
+        }
+        out
+    }
+}
+
+/// The shape of `v` if it is a chunk of `T` (a [`Node::probe`]).
+pub(crate) fn probe<T: crate::Element>(v: &Value) -> Option<Vec<usize>> {
+    v.downcast_ref::<ndarray::ArrayD<T>>()
+        .map(|a| a.shape().to_vec())
+}
+
+/// The operation named in a node's name `op-<token>`.
+pub(crate) fn op_of(name: &str) -> &str {
+    name.rsplit_once('-').map_or(name, |(op, _)| op)
+}
+
+/// The poison a node built from `inputs` inherits: an input's own, or,
+/// when `aware` is false (the operation needs chunk sizes), the name of
+/// an input whose sizes are unknown, with the operation `op`.
+pub(crate) fn inherit_poison<'a>(
+    inputs: impl IntoIterator<Item = &'a Arc<Node>>,
+    op: &str,
+    aware: bool,
+) -> Option<(Arc<str>, Arc<str>)> {
+    let mut own = None;
+    for n in inputs {
+        if let Some(p) = &n.poison {
+            return Some(p.clone());
+        }
+        if !aware && own.is_none() && n.any_unknown() {
+            own = Some((n.name.clone(), Arc::from(op)));
+        }
+    }
+    own
 }
 
 /// The key `(name, i, j, ...)`.
@@ -105,6 +166,23 @@ pub(crate) fn build_graph(roots: &[&Arc<Node>], fused: bool) -> Graph {
     let mut graph = Graph::new();
     while let Some(node) = stack.pop() {
         if !seen.insert(node.name.clone()) {
+            continue;
+        }
+        if let Some((array, op)) = &node.poison {
+            // built from sizes that are unknown: its chunks are an error
+            // (compute says so before running; this covers the graphs
+            // given out: graph(), to_delayed, store_graph, ...)
+            let message = crate::ArrayError::UnknownChunks {
+                array: array.to_string(),
+                op: op.to_string(),
+            }
+            .to_string();
+            let fail = Function::dynamic("unknown-chunk-sizes", Arity::exactly(0), move |_| {
+                Err(CallError::msg(message.clone()))
+            });
+            for b in crate::chunks::all_blocks(&crate::chunks::numblocks(&node.chunks)) {
+                graph.insert(node.key(&b), Task::Call(fail.clone(), Box::new([])));
+            }
             continue;
         }
         match &node.kind {

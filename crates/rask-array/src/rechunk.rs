@@ -68,6 +68,7 @@ impl<T: Element> Array<T> {
     /// assert_eq!(x.compute(&rask::Sync).unwrap(), rask::ndarray::Array::from_iter(0..10_i64).into_dyn());
     /// ```
     pub fn rechunk(&self, chunks: impl Into<ChunkSpec>) -> Result<Array<T>, ArrayError> {
+        self.require_known("rechunk")?;
         let grid = chunks.into().normalize(self.shape(), self.name())?;
         Ok(self.rechunk_grid(grid))
     }

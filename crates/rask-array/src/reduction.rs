@@ -102,6 +102,11 @@ pub(crate) trait Reducer<T: Element>: Clone + Send + Sync + 'static {
     const INDEXED: bool = false;
     /// Whether an empty reduction is an error (no identity).
     const NONEMPTY: bool = false;
+    /// Whether `acc` has folded no element (checked when computed where
+    /// the sizes were unknown when built).
+    fn folded_none(&self, _acc: &Self::Acc) -> bool {
+        false
+    }
     fn init(&self) -> Self::Acc;
     fn fold(&self, acc: &mut Self::Acc, x: T);
     fn fold_slice(&self, acc: &mut Self::Acc, xs: &[T]) {
@@ -192,6 +197,9 @@ impl<T: Element, const MAX: bool> Reducer<T> for Extreme<MAX> {
     }
     fn finish(&self, a: &Option<T>) -> T {
         a.unwrap_or_default()
+    }
+    fn folded_none(&self, acc: &Option<T>) -> bool {
+        acc.is_none()
     }
 }
 
@@ -626,6 +634,12 @@ impl<T: Element, R: Reducer<T>> LazyTasks for Reduction<T, R> {
             Arity::exactly(1),
             move |args: &mut [Value]| {
                 let acc = merge_all::<T, R>(&r, args)?;
+                if R::NONEMPTY && acc.iter().any(|a| r.folded_none(a)) {
+                    return Err(CallError::msg(format!(
+                        "{} of an empty axis (length 0) has no value",
+                        R::NAME
+                    )));
+                }
                 let out = acc.map(|a| r.finish(a));
                 if keepdims {
                     return Ok(Value::new(out));
@@ -763,7 +777,14 @@ impl<T: Element> Array<T> {
                 message: format!("split_every must be at least 2, got {split_every}"),
             });
         }
-        if R::NONEMPTY && axes.iter().any(|&a| self.shape()[a] == 0) {
+        if R::INDEXED {
+            self.require_known(R::NAME)?;
+        }
+        if R::NONEMPTY
+            && axes
+                .iter()
+                .any(|&a| self.shape()[a] == 0 && !self.node.unknown_at(a))
+        {
             return Err(ArrayError::EmptyReduction {
                 array: self.name().to_string(),
                 op: R::NAME,
@@ -784,15 +805,18 @@ impl<T: Element> Array<T> {
         let hex = tok.hex();
         let mut shape = Vec::new();
         let mut chunks = Vec::new();
+        let mut unknown = Vec::new();
         for (a, (&d, c)) in self.shape().iter().zip(self.chunks()).enumerate() {
             if axes.contains(&a) {
                 if opts.keepdims {
                     shape.push(1);
                     chunks.push(vec![1]);
+                    unknown.push(false);
                 }
             } else {
                 shape.push(d);
                 chunks.push(c.clone());
+                unknown.push(self.node.unknown_at(a));
             }
         }
         let name = format!("{}-aggregate-{hex}", R::NAME);
@@ -810,7 +834,8 @@ impl<T: Element> Array<T> {
             chunks,
             Arc::new(lazy),
             vec![Arc::clone(&self.node)],
-        ))
+        )
+        .with_unknown(unknown))
     }
 
     /// The smallest element (NaN if any is NaN), over all axes.

@@ -70,6 +70,9 @@ fn common_chunks<T: Element>(arrays: &[&Array<T>], skip: Option<usize>) -> Vec<A
 /// assert_eq!(x.compute(&rask::Sync).unwrap().as_slice().unwrap(), &[0, 1, 2, 0, 1]);
 /// ```
 pub fn concatenate<T: Element>(arrays: &[&Array<T>], axis: isize) -> Result<Array<T>, ArrayError> {
+    for a in arrays {
+        a.require_known("concatenate")?;
+    }
     let first = arrays.first().ok_or_else(|| ArrayError::Shape {
         array: "concatenate".into(),
         message: "no array to concatenate".into(),
@@ -139,6 +142,9 @@ pub fn concatenate<T: Element>(arrays: &[&Array<T>], axis: isize) -> Result<Arra
 /// assert_eq!(x.compute(&rask::Sync).unwrap(), rask::ndarray::arr2(&[[0, 0], [1, 10], [2, 20]]).into_dyn());
 /// ```
 pub fn stack<T: Element>(arrays: &[&Array<T>], axis: isize) -> Result<Array<T>, ArrayError> {
+    for a in arrays {
+        a.require_known("stack")?;
+    }
     let first = arrays.first().ok_or_else(|| ArrayError::Shape {
         array: "stack".into(),
         message: "no array to stack".into(),
@@ -248,6 +254,7 @@ impl<T: Element> Array<T> {
     /// assert_eq!(x.compute(&rask::Sync).unwrap()[[2, 1]], 9);
     /// ```
     pub fn reshape(&self, shape: &[isize]) -> Result<Array<T>, ArrayError> {
+        self.require_known("reshape")?;
         let size = self.len();
         let bad = |message: String| ArrayError::Shape {
             array: self.name().to_string(),

@@ -84,6 +84,8 @@ impl<T: Element> Array<T> {
     /// assert_eq!(x.slice(s![12..]).unwrap().shape(), &[0]);
     /// ```
     pub fn slice(&self, info: impl AsRef<[SliceInfoElem]>) -> Result<Array<T>, ArrayError> {
+        // an axis of unknown sizes can only be taken whole (`..`)
+        self.check_poison()?;
         let info = info.as_ref();
         let nd = self.ndim();
         let used = info
@@ -104,13 +106,35 @@ impl<T: Element> Array<T> {
             step: 1,
         }));
         let mut sels = Vec::with_capacity(elems.len());
+        let mut unknown_out = Vec::new();
         let mut axis = 0;
         let mut tok = Tokenizer::new("getitem");
         tok.str(self.name());
         for e in &elems {
             tokenize_elem(&mut tok, e);
+            let whole = SliceInfoElem::Slice {
+                start: 0,
+                end: None,
+                step: 1,
+            };
+            if !matches!(e, SliceInfoElem::NewAxis) && self.node.unknown_at(axis) {
+                if *e != whole {
+                    return Err(ArrayError::UnknownChunks {
+                        array: self.name().to_string(),
+                        op: format!("slicing axis {axis} by position ({e:?})"),
+                    });
+                }
+                let n = self.chunks()[axis].len();
+                sels.push(AxisSel::Groups((0..n).map(|k| (k, whole, 0)).collect()));
+                unknown_out.push(true);
+                axis += 1;
+                continue;
+            }
             match *e {
-                SliceInfoElem::NewAxis => sels.push(AxisSel::New),
+                SliceInfoElem::NewAxis => {
+                    sels.push(AxisSel::New);
+                    unknown_out.push(false);
+                }
                 SliceInfoElem::Index(i) => {
                     let len = self.shape()[axis];
                     let g = if i < 0 { i + len as isize } else { i };
@@ -144,6 +168,7 @@ impl<T: Element> Array<T> {
                         t as usize,
                         step,
                     )));
+                    unknown_out.push(false);
                     axis += 1;
                 }
             }
@@ -214,13 +239,10 @@ impl<T: Element> Array<T> {
                 tasks.push((key, Task::Call(getitem.clone(), Box::new([input, spec]))));
             }
         }
-        Ok(Array::from_tasks(
-            name,
-            shape,
-            chunks,
-            tasks,
-            vec![Arc::clone(&self.node)],
-        ))
+        Ok(
+            Array::from_tasks(name, shape, chunks, tasks, vec![Arc::clone(&self.node)])
+                .with_unknown(unknown_out),
+        )
     }
 
     /// The axes in reverse order (NumPy's `.T`).
@@ -269,13 +291,12 @@ impl<T: Element> Array<T> {
                 )
             })
             .collect();
-        Ok(Array::from_tasks(
-            name,
-            shape,
-            chunks,
-            tasks,
-            vec![Arc::clone(&self.node)],
-        ))
+        // a transpose needs no size: unknown ones move with their axes
+        let unknown = perm.iter().map(|&p| self.node.unknown_at(p)).collect();
+        Ok(
+            Array::from_tasks(name, shape, chunks, tasks, vec![Arc::clone(&self.node)])
+                .with_unknown(unknown),
+        )
     }
 }
 
@@ -368,6 +389,7 @@ impl<T: Element> Array<T> {
     /// assert_eq!(x.compute(&rask::Sync).unwrap().as_slice().unwrap(), &[7, 1, 2, 9, 7]);
     /// ```
     pub fn take(&self, axis: isize, indices: &[isize]) -> Result<Array<T>, ArrayError> {
+        self.require_known("take")?;
         let nd = self.ndim();
         let ax = if axis < 0 { axis + nd as isize } else { axis };
         if ax < 0 || ax >= nd as isize {

@@ -42,6 +42,8 @@ pub fn histogram<T: Number>(
     bins: usize,
     range: (f64, f64),
 ) -> Result<(Array<i64>, Array<f64>), ArrayError> {
+    // counts per chunk, whatever its length: unknown sizes are fine
+    x.check_poison()?;
     let (lo, hi) = range;
     if bins == 0 || !lo.is_finite() || !hi.is_finite() || hi <= lo {
         return Err(ArrayError::Shape {
@@ -108,7 +110,8 @@ pub fn histogram<T: Number>(
         vec![vec![bins]],
         tasks,
         vec![Arc::clone(&x.node)],
-    );
+    )
+    .with_unknown(Vec::new());
     let edges = linspace(lo, hi, bins + 1, bins + 1)?;
     Ok((counts, edges))
 }
@@ -127,6 +130,8 @@ pub fn histogram<T: Number>(
 /// assert_eq!(p.compute(&rask::Sync).unwrap().as_slice().unwrap(), &[0.0, 2.5, 5.0, 9.5]);
 /// ```
 pub fn percentile<T: Number>(x: &Array<T>, q: &[f64]) -> Result<Array<f64>, ArrayError> {
+    // the chunks gathered, whatever their lengths: unknown sizes are fine
+    x.check_poison()?;
     if let Some(bad) = q.iter().find(|q| !(0.0..=100.0).contains(*q)) {
         return Err(ArrayError::Shape {
             array: x.name().to_string(),
@@ -185,7 +190,8 @@ pub fn percentile<T: Number>(x: &Array<T>, q: &[f64]) -> Result<Array<f64>, Arra
         vec![vec![q.len()]],
         tasks,
         vec![Arc::clone(&x.node)],
-    ))
+    )
+    .with_unknown(Vec::new()))
 }
 
 /// Orders elements largest first (NaN largest, as NumPy sorts it last).
@@ -210,6 +216,7 @@ impl<T: Element> Array<T> {
     /// assert_eq!(x.argsort().unwrap().compute(&rask::Sync).unwrap().as_slice().unwrap(), &[1, 3, 2, 0]);
     /// ```
     pub fn argsort(&self) -> Result<Array<i64>, ArrayError> {
+        self.require_known("argsort")?;
         if self.ndim() != 1 {
             return Err(ArrayError::Shape {
                 array: self.name().to_string(),
@@ -260,12 +267,14 @@ impl<T: Element> Array<T> {
     /// assert_eq!(x.argtopk(2).unwrap().compute(&rask::Sync).unwrap().as_slice().unwrap(), &[2, 4]);
     /// ```
     pub fn topk(&self, k: isize) -> Result<Array<T>, ArrayError> {
+        self.require_known("topk")?;
         self.top("topk", k, |v: T, _| v)
     }
 
     /// The indices of [`topk`](Array::topk)'s elements (Dask's
     /// `argtopk`); of equal elements, the first ones.
     pub fn argtopk(&self, k: isize) -> Result<Array<i64>, ArrayError> {
+        self.require_known("argtopk")?;
         self.top("argtopk", k, |_, i| i)
     }
 

@@ -115,6 +115,7 @@ impl<T: Element> Array<T> {
         executor: &dyn Executor,
         callbacks: &[&dyn Callback],
     ) -> Result<(), ArrayError> {
+        self.require_known("store")?;
         let (graph, keys) = self.store_graph(sink);
         let keys: Vec<Keys> = keys.iter().map(Keys::from).collect();
         get_with(executor, &graph, Keys::Many(keys), callbacks)?;
@@ -138,6 +139,7 @@ impl<T: Element> Array<T> {
         path: impl AsRef<Path>,
         executor: &dyn Executor,
     ) -> Result<(), ArrayError> {
+        self.require_known("to_npy")?;
         let sink = NpySink::create(path.as_ref(), self.shape(), T::NPY_DESCR, T::SIZE)?;
         self.store(Arc::new(sink), executor)
     }
@@ -290,6 +292,7 @@ impl<T: Element> Array<T> {
         gzip: Option<u32>,
         executor: &dyn Executor,
     ) -> Result<(), ArrayError> {
+        self.require_known("to_zarr")?;
         let path = path.as_ref();
         let shown = path.display().to_string();
         let zerr = |message: String| ArrayError::Zarr {

@@ -1,6 +1,7 @@
 //! The operations of issue 14 on the `Processes` executor: chunks and
 //! partial results cross the pipes through their codecs, and every
-//! result equals `Sync`'s on random shapes and chunkings.
+//! result equals `Sync`'s on random shapes and chunkings (boolean masks
+//! and `unique` included).
 //!
 //! One `#[test]` runs every case in turn: forking while other test
 //! threads run is what the docs tell programs not to do.
@@ -55,6 +56,26 @@ fn issue_14_operations_on_processes() {
             if x.ndim() == 1 {
                 agree(&x.topk(3).unwrap(), &p);
                 agree(&x.argtopk(-2).unwrap(), &p);
+            }
+            // boolean masks and unique: unknown chunk sizes, and the
+            // (value, count) partials of unique cross the pipes
+            agree(&x.unique(), &p);
+            agree(&x.unique_counts().1, &p);
+            if x.ndim() > 0 {
+                let y = x.mask(&x.gt(0).unwrap()).unwrap();
+                agree(&y, &p);
+                agree(&(&y * 2).sum(), &p);
+                agree(&rask_array::histogram(&y, 3, (-4.0, 4.0)).unwrap().0, &p);
+                agree(&rask_array::percentile(&y, &[50.0]).unwrap(), &p);
+                let k = y.compute_chunk_sizes(&p).unwrap();
+                let ks = y.compute_chunk_sizes(&Sync).unwrap();
+                prop_assert_eq!(k.chunks(), ks.chunks());
+                let rows = x
+                    .sum_with(&rask_array::Reduce::axes(
+                        &(1..x.ndim() as isize).collect::<Vec<_>>(),
+                    ))
+                    .unwrap();
+                agree(&x.mask(&rows.gt(0).unwrap()).unwrap(), &p);
             }
             if x.ndim() == 2 {
                 agree(&x.tril(0).unwrap(), &p);

@@ -90,7 +90,7 @@ fn questions(pattern: &str) -> Result<serde_json::Value, Failure> {
     let (actors, t_actors) = timed(|| {
         let n = read_text(pattern)?
             .json_fields::<Actor>(["actor.login"])
-            .groupby(|e| e.login.clone())
+            .groupby(|e: &Actor| e.login.clone())
             .count()
             .compute(&ex)?;
         Ok(n)

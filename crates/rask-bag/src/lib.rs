@@ -21,7 +21,7 @@
 //! ```no_run
 //! # use rask::Threads;
 //! let events = rask::bag::read_text("data/2014-*.json.gz")?.json::<serde_json::Value>();
-//! let by_user = events.groupby_field("username");
+//! let by_user = events.groupby("username");
 //! for (user, records) in by_user.compute(&Threads::default()).unwrap() {
 //!     println!("{user}: {}", records.len());
 //! }
@@ -82,7 +82,7 @@ pub use json::Field;
 /// JSON values: the records of [`Bag::json`] when no type is given.
 pub type Json = serde_json::Value;
 pub use reduce::{Number, SPLIT_EVERY};
-pub use shuffle::{Shuffle, DEFAULT_MEMORY_BUDGET};
+pub use shuffle::{GroupKey, Shuffle, DEFAULT_MEMORY_BUDGET};
 pub use strings::StrMethods;
 pub use text::{from_filenames, read_text, Compression, Paths, ReadText, DEFAULT_BLOCKSIZE};
 

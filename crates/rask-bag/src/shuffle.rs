@@ -375,11 +375,89 @@ where
     Ok(groups.into_iter().map(|(k, v)| (out(k), v)).collect())
 }
 
+/// What [`Bag::groupby`] groups by, as Dask's one `groupby` takes a
+/// function or a field name: a function of an item, or, for a bag of
+/// JSON records, the path of a field (`"username"`, `"actor.login"`, a
+/// `String` or a [`Field`]; records without it group under `null`).
+///
+/// A closure names its argument's type, `|r: &Record| r.user.clone()`
+/// (`&_` is enough when the body calls no method on it: `|x: &_| x %
+/// 3`): Rust infers a closure's argument types from the parameter only
+/// when the parameter is declared a closure, and `groupby`'s takes a
+/// name too.
+///
+/// ```
+/// use rask::bag::{from_sequence, Field};
+/// use serde_json::json;
+/// let numbers = from_sequence((0..6).collect::<Vec<i64>>(), 2);
+/// let mut by_rest = numbers.groupby(|x: &_| x % 2).compute(&rask::Sync).unwrap();
+/// by_rest.sort();
+/// assert_eq!(by_rest, [(0, vec![0, 2, 4]), (1, vec![1, 3, 5])]);
+/// let events = from_sequence(vec![json!({"u": "a"}), json!({"u": "b"}), json!({"u": "a"})], 2);
+/// let mut by_user = events.groupby("u").compute(&rask::Sync).unwrap();
+/// by_user.sort_by_key(|g| g.0.to_string());
+/// assert_eq!(by_user[0], (json!("a"), vec![json!({"u": "a"}), json!({"u": "a"})]));
+/// assert_eq!(events.groupby(Field::from(["u"])).count().compute(&rask::Sync).unwrap(), 2);
+/// ```
+pub trait GroupKey<T: Element>: Sized {
+    /// The key of each group in the result.
+    type Out: Element;
+    /// The shuffle grouping `bag` by this key.
+    #[doc(hidden)]
+    fn group(self, bag: &Bag<T>, shuffle: &Shuffle) -> Bag<(Self::Out, Vec<T>)>;
+}
+
+impl<T, K, F> GroupKey<T> for F
+where
+    T: Element + Serialize + DeserializeOwned,
+    K: Element + Hash + Eq + Serialize + DeserializeOwned,
+    F: Fn(&T) -> K + Send + Sync + 'static,
+{
+    type Out = K;
+    fn group(self, bag: &Bag<T>, shuffle: &Shuffle) -> Bag<(K, Vec<T>)> {
+        bag.shuffle(self, shuffle, |k| k)
+    }
+}
+
+impl GroupKey<Json> for Field {
+    type Out = Json;
+    fn group(self, bag: &Bag<Json>, shuffle: &Shuffle) -> Bag<(Json, Vec<Json>)> {
+        bag.shuffle(
+            move |r| JsonKey(self.get(r).cloned().unwrap_or(Json::Null)),
+            shuffle,
+            |k| k.0,
+        )
+    }
+}
+
+impl GroupKey<Json> for &str {
+    type Out = Json;
+    fn group(self, bag: &Bag<Json>, shuffle: &Shuffle) -> Bag<(Json, Vec<Json>)> {
+        Field::from(self).group(bag, shuffle)
+    }
+}
+
+impl GroupKey<Json> for String {
+    type Out = Json;
+    fn group(self, bag: &Bag<Json>, shuffle: &Shuffle) -> Bag<(Json, Vec<Json>)> {
+        Field::from(self).group(bag, shuffle)
+    }
+}
+
+impl GroupKey<Json> for &String {
+    type Out = Json;
+    fn group(self, bag: &Bag<Json>, shuffle: &Shuffle) -> Bag<(Json, Vec<Json>)> {
+        Field::from(self.as_str()).group(bag, shuffle)
+    }
+}
+
 impl<T: Element + Serialize + DeserializeOwned> Bag<T> {
-    /// Groups the items by `key`: a bag of `(key, items)` pairs, each key
-    /// once, its items in the bag's order. The items are shuffled by a
-    /// hash of their key into as many partitions as the bag has, spilling
-    /// to temporary files beyond [`DEFAULT_MEMORY_BUDGET`] (see
+    /// Groups the items by `key` (a function of an item, or for JSON
+    /// records a field's path: see [`GroupKey`]), as Dask's
+    /// `b.groupby(key)`: a bag of `(key, items)` pairs, each key once, its
+    /// items in the bag's order. The items are shuffled by a hash of their
+    /// key into as many partitions as the bag has, spilling to temporary
+    /// files beyond [`DEFAULT_MEMORY_BUDGET`] (see
     /// [`groupby_with`](Bag::groupby_with) to choose).
     ///
     /// To reduce each group, [`foldby`](Bag::foldby) is much cheaper: it
@@ -387,28 +465,18 @@ impl<T: Element + Serialize + DeserializeOwned> Bag<T> {
     ///
     /// ```
     /// let b = rask::bag::from_sequence((0..10).collect::<Vec<i64>>(), 3);
-    /// let mut groups = b.groupby(|x| x % 3).compute(&rask::Sync).unwrap();
+    /// let mut groups = b.groupby(|x: &_| x % 3).compute(&rask::Sync).unwrap();
     /// groups.sort();
     /// assert_eq!(groups, [(0, vec![0, 3, 6, 9]), (1, vec![1, 4, 7]), (2, vec![2, 5, 8])]);
     /// ```
-    pub fn groupby<K>(&self, key: impl Fn(&T) -> K + Send + Sync + 'static) -> Bag<(K, Vec<T>)>
-    where
-        K: Element + Hash + Eq + Serialize + DeserializeOwned,
-    {
-        self.groupby_with(key, &Shuffle::new())
+    pub fn groupby<G: GroupKey<T>>(&self, key: G) -> Bag<(G::Out, Vec<T>)> {
+        key.group(self, &Shuffle::new())
     }
 
     /// [`groupby`](Bag::groupby) with the options of `shuffle`: the
     /// number of partitions, the memory budget, where to spill.
-    pub fn groupby_with<K>(
-        &self,
-        key: impl Fn(&T) -> K + Send + Sync + 'static,
-        shuffle: &Shuffle,
-    ) -> Bag<(K, Vec<T>)>
-    where
-        K: Element + Hash + Eq + Serialize + DeserializeOwned,
-    {
-        self.shuffle(key, shuffle, |k| k)
+    pub fn groupby_with<G: GroupKey<T>>(&self, key: G, shuffle: &Shuffle) -> Bag<(G::Out, Vec<T>)> {
+        key.group(self, shuffle)
     }
 
     /// The shuffle of `groupby`, with the keys turned into `O`s by `out`.
@@ -479,7 +547,8 @@ impl<T: Element + Serialize + DeserializeOwned> Bag<T> {
 
 impl Bag<Json> {
     /// Groups JSON records by the field `path` (records without it group
-    /// under `null`), as Dask's `b.groupby("username")`.
+    /// under `null`): the same as [`groupby(path)`](Bag::groupby), kept
+    /// for the code written before `groupby` took a field.
     ///
     /// ```
     /// use serde_json::json;
@@ -489,20 +558,16 @@ impl Bag<Json> {
     /// assert_eq!(groups[0], (json!("a"), vec![json!({"u": "a", "n": 1}), json!({"u": "a", "n": 2})]));
     /// ```
     pub fn groupby_field(&self, path: impl Into<Field>) -> Bag<(Json, Vec<Json>)> {
-        self.groupby_field_with(path, &Shuffle::new())
+        self.groupby(path.into())
     }
 
-    /// [`groupby_field`](Bag::groupby_field) with the options of `shuffle`.
+    /// [`groupby_field`](Bag::groupby_field) with the options of `shuffle`
+    /// (the same as [`groupby_with(path, shuffle)`](Bag::groupby_with)).
     pub fn groupby_field_with(
         &self,
         path: impl Into<Field>,
         shuffle: &Shuffle,
     ) -> Bag<(Json, Vec<Json>)> {
-        let field = path.into();
-        self.shuffle(
-            move |r| JsonKey(field.get(r).cloned().unwrap_or(Json::Null)),
-            shuffle,
-            |k| k.0,
-        )
+        self.groupby_with(path.into(), shuffle)
     }
 }

@@ -75,7 +75,9 @@ fn a_groupby_that_spills_gives_the_in_memory_groups_and_leaves_no_file() {
             .npartitions(5)
             .memory_budget(64 << 10)
             .spill_dir(spill.path());
-        let grouped = bag.map(|r| r).groupby_with(|r| r.0.clone(), &shuffle);
+        let grouped = bag
+            .map(|r| r)
+            .groupby_with(|r: &(String, String)| r.0.clone(), &shuffle);
         let watch = SpillWatch {
             dir: spill.path(),
             most: AtomicUsize::new(0),
@@ -107,7 +109,7 @@ fn a_generous_budget_does_not_spill() {
         most: AtomicUsize::new(0),
     };
     let got = from_sequence(rs.clone(), 300)
-        .groupby_with(|r| r.0.clone(), &shuffle)
+        .groupby_with(|r: &(String, String)| r.0.clone(), &shuffle)
         .count()
         .compute_with(&Threads::new(2), &[&watch])
         .unwrap();
@@ -131,7 +133,7 @@ fn spill_files_are_removed_when_a_task_fails() {
             Ok(r)
         }
     });
-    let grouped = bag.groupby_with(|r| r.0.clone(), &shuffle);
+    let grouped = bag.groupby_with(|r: &(String, String)| r.0.clone(), &shuffle);
     let watch = SpillWatch {
         dir: spill.path(),
         most: AtomicUsize::new(0),
@@ -158,7 +160,7 @@ fn spill_files_are_removed_when_a_task_panics() {
         .memory_budget(32 << 10)
         .spill_dir(spill.path());
     let grouped = from_sequence(rs, 2_000).groupby_with(
-        |r| {
+        |r: &(String, String)| {
             assert!(!r.1.starts_with("019999"), "a key function panics");
             r.0.clone()
         },

@@ -276,7 +276,7 @@ proptest! {
         let xs = flat(&parts);
         let b = from_partitions(parts);
         let shuffle = rask_bag::Shuffle::new().npartitions(nout);
-        let g = b.groupby_with(|x| x.rem_euclid(7), &shuffle);
+        let g = b.groupby_with(|x: &i64| x.rem_euclid(7), &shuffle);
         prop_assert_eq!(g.npartitions(), nout);
         let mut got = g.compute(&*ex).unwrap();
         got.sort();
@@ -360,5 +360,5 @@ fn an_empty_bag_aggregates_to_identities() {
     assert_eq!(b.max().compute(&Sync).unwrap(), None);
     assert_eq!(b.mean().compute(&Sync).unwrap(), None);
     assert!(b.frequencies_sorted().compute(&Sync).unwrap().is_empty());
-    assert!(b.groupby(|x| *x).compute(&Sync).unwrap().is_empty());
+    assert!(b.groupby(|x: &_| *x).compute(&Sync).unwrap().is_empty());
 }
