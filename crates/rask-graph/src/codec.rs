@@ -4,8 +4,13 @@
 //! opaque Rust value (a struct of yours, an array chunk) needs a codec for
 //! its type, registered once with [`register`]: the CLI uses it to print
 //! results, the result cache to store them, and the executors that cross a
-//! process boundary to move them. `Vec`s of integers, floats, strings and
-//! booleans have codecs built in.
+//! process boundary to move them. The scalars (`i64`, `i32`, `u64`, `u32`,
+//! `usize`, `u8`, `f64`, `f32`, `bool`, `char`, `()`), `String`, `PathBuf`,
+//! `serde_json::Value` (as its JSON text) and `Vec`s of integers, floats,
+//! strings and booleans have codecs built in. Containers that a collection
+//! builds around its users' types are registered as [`Shape`]s (see
+//! [`register_shape`]): a `Vec<T>` of a bag is encoded item by item through
+//! `T`'s codec, so only `T` needs one, and the error names `T`.
 //!
 //! The binary form ([`to_bytes`], [`from_bytes`]) is a tag byte per value,
 //! little-endian numbers, length-prefixed strings and lists; an opaque
@@ -34,6 +39,9 @@ use serde::Serialize;
 
 use crate::value::{AnyValue, ToJsonError, Value};
 
+mod shape;
+pub use shape::{register_shape, write_count, Input, Leaf, Opt, Pair, Seq, Shape, Triple};
+
 /// An opaque value has no codec for its type.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("a value of type {type_name} has no codec: register one with rask::codec::register::<{type_name}>()")]
@@ -57,9 +65,9 @@ pub enum DecodeError {
 #[derive(Clone, Copy)]
 struct Codec {
     name: &'static str,
-    json: fn(&dyn Any) -> Option<Result<serde_json::Value, ToJsonError>>,
-    encode: fn(&dyn Any) -> Option<Vec<u8>>,
-    decode: fn(&[u8]) -> Option<Value>,
+    json: fn(&dyn Any) -> Result<serde_json::Value, ToJsonError>,
+    encode: fn(&dyn Any) -> Result<Vec<u8>, NoCodec>,
+    decode: fn(&[u8]) -> Result<Value, DecodeError>,
 }
 
 #[derive(Default)]
@@ -79,6 +87,20 @@ fn registry() -> &'static RwLock<Registry> {
         add::<Vec<bool>>(&mut r);
         add::<u64>(&mut r);
         add::<usize>(&mut r);
+        // the scalars a typed collection keeps as opaque values (a bag's
+        // `sum` of `i64`s, an element of a bag's partition)
+        add::<i64>(&mut r);
+        add::<i32>(&mut r);
+        add::<u32>(&mut r);
+        add::<u8>(&mut r);
+        add::<f64>(&mut r);
+        add::<f32>(&mut r);
+        add::<bool>(&mut r);
+        add::<char>(&mut r);
+        add::<()>(&mut r);
+        add::<String>(&mut r);
+        add::<std::path::PathBuf>(&mut r);
+        shape::add_json(&mut r);
         RwLock::new(r)
     })
 }
@@ -87,24 +109,44 @@ fn add<T: Serialize + DeserializeOwned + Any + Send + Sync>(r: &mut Registry) {
     let codec = Codec {
         name: std::any::type_name::<T>(),
         json: |v| {
-            let t = v.downcast_ref::<T>()?;
+            let t = v.downcast_ref::<T>().ok_or_else(no_codec::<T>)?;
             if let Some(value) = non_finite(t) {
-                return Some(Err(ToJsonError::NotFinite { value }));
+                return Err(ToJsonError::NotFinite { value });
             }
-            serde_json::to_value(t).ok().map(Ok)
+            serde_json::to_value(t).map_err(|_| no_codec::<T>().into())
         },
         encode: |v| {
             v.downcast_ref::<T>()
                 .and_then(|t| postcard::to_stdvec(t).ok())
+                .ok_or_else(no_codec::<T>)
         },
-        decode: |b| postcard::from_bytes::<T>(b).ok().map(Value::opaque),
+        decode: |b| {
+            postcard::from_bytes::<T>(b)
+                .map(Value::opaque)
+                .map_err(|e| bad_encoding::<T>(e))
+        },
     };
-    r.by_type.insert(TypeId::of::<T>(), codec);
-    r.by_name.insert(codec.name, codec);
+    r.insert(TypeId::of::<T>(), codec);
 }
 
-type Encode = fn(&dyn Any) -> Option<Vec<u8>>;
-type Decode = fn(&[u8]) -> Option<Value>;
+impl Registry {
+    fn insert(&mut self, type_id: TypeId, codec: Codec) {
+        self.by_type.insert(type_id, codec);
+        self.by_name.insert(codec.name, codec);
+    }
+}
+
+use shape::no_codec;
+
+fn bad_encoding<T>(e: impl std::fmt::Display) -> DecodeError {
+    DecodeError::Corrupt(format!(
+        "bad encoding of a {}: {e}",
+        std::any::type_name::<T>()
+    ))
+}
+
+type Encode = fn(&dyn Any) -> Result<Vec<u8>, NoCodec>;
+type Decode = fn(&[u8]) -> Result<Value, DecodeError>;
 
 /// Gives `Vec<i64>` and `Vec<f64>` a binary form of raw little-endian
 /// words: a plain copy, where a serde format encodes element by element.
@@ -113,8 +155,9 @@ fn use_raw_words(r: &mut Registry) {
         (
             TypeId::of::<Vec<i64>>(),
             |v| {
-                Some(words_out(
-                    v.downcast_ref::<Vec<i64>>()?
+                Ok(words_out(
+                    v.downcast_ref::<Vec<i64>>()
+                        .ok_or_else(no_codec::<Vec<i64>>)?
                         .iter()
                         .map(|w| w.to_le_bytes()),
                 ))
@@ -124,8 +167,9 @@ fn use_raw_words(r: &mut Registry) {
         (
             TypeId::of::<Vec<f64>>(),
             |v| {
-                Some(words_out(
-                    v.downcast_ref::<Vec<f64>>()?
+                Ok(words_out(
+                    v.downcast_ref::<Vec<f64>>()
+                        .ok_or_else(no_codec::<Vec<f64>>)?
                         .iter()
                         .map(|w| w.to_le_bytes()),
                 ))
@@ -151,9 +195,12 @@ fn words_out(words: impl ExactSizeIterator<Item = [u8; 8]>) -> Vec<u8> {
     out
 }
 
-fn words_in<W: Any + Send + Sync>(b: &[u8], from: fn([u8; 8]) -> W) -> Option<Value> {
+fn words_in<W: Any + Send + Sync>(b: &[u8], from: fn([u8; 8]) -> W) -> Result<Value, DecodeError> {
     if !b.len().is_multiple_of(8) {
-        return None;
+        return Err(bad_encoding::<Vec<W>>(format_args!(
+            "{} bytes are not whole words",
+            b.len()
+        )));
     }
     let words: Vec<W> = b
         .chunks_exact(8)
@@ -163,7 +210,7 @@ fn words_in<W: Any + Send + Sync>(b: &[u8], from: fn([u8; 8]) -> W) -> Option<Va
             from(a)
         })
         .collect();
-    Some(Value::opaque(words))
+    Ok(Value::opaque(words))
 }
 
 /// Registers a codec for the type `T`, so that opaque values of that type
@@ -177,13 +224,14 @@ pub fn register<T: Serialize + DeserializeOwned + Any + Send + Sync>() {
 }
 
 fn codec_of(value: &dyn AnyValue) -> Result<Codec, NoCodec> {
+    codec_by_type(value.as_any().type_id()).ok_or(NoCodec {
+        type_name: value.type_name(),
+    })
+}
+
+fn codec_by_type(type_id: TypeId) -> Option<Codec> {
     let r = registry().read().unwrap_or_else(|e| e.into_inner());
-    r.by_type
-        .get(&value.as_any().type_id())
-        .copied()
-        .ok_or(NoCodec {
-            type_name: value.type_name(),
-        })
+    r.by_type.get(&type_id).copied()
 }
 
 /// True when opaque values of the type of `value` have a codec.
@@ -193,9 +241,7 @@ pub fn has_codec(value: &dyn AnyValue) -> bool {
 
 pub(crate) fn to_json(value: &dyn AnyValue) -> Result<serde_json::Value, ToJsonError> {
     let codec = codec_of(value)?;
-    (codec.json)(value.as_any()).ok_or(NoCodec {
-        type_name: value.type_name(),
-    })?
+    (codec.json)(value.as_any())
 }
 
 /// The first float in `value` that is not finite: serde_json writes those
@@ -261,9 +307,7 @@ pub fn write(value: &Value, out: &mut Vec<u8>) -> Result<(), NoCodec> {
             Visit::Leaf(Value::Opaque(v)) => {
                 let v: &dyn AnyValue = v.as_ref();
                 let codec = codec_of(v)?;
-                let payload = (codec.encode)(v.as_any()).ok_or(NoCodec {
-                    type_name: v.type_name(),
-                })?;
+                let payload = (codec.encode)(v.as_any())?;
                 out.push(OPAQUE);
                 write_bytes(codec.name.as_bytes(), out);
                 write_bytes(&payload, out);
@@ -383,11 +427,7 @@ impl<'a> Reader<'a> {
                         r.by_name.get(name).copied()
                     };
                     let codec = codec.ok_or_else(|| DecodeError::UnknownType(name.to_string()))?;
-                    Some(
-                        (codec.decode)(payload).ok_or_else(|| {
-                            DecodeError::Corrupt(format!("bad encoding of a {name}"))
-                        })?,
-                    )
+                    Some((codec.decode)(payload)?)
                 }
                 other => return Err(DecodeError::Corrupt(format!("unknown tag {other}"))),
             };
