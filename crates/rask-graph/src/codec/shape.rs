@@ -341,3 +341,6 @@ pub(super) fn add_json(r: &mut Registry) {
     };
     r.insert(TypeId::of::<Json>(), codec);
 }
+
+#[cfg(test)]
+mod tests;

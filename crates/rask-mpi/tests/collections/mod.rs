@@ -87,7 +87,7 @@ impl<T: Element> PartialEq for Same<T> {
 
 /// A representative set of bag operations: fused element-wise, tree
 /// reductions with private partials, shuffles, JSON from a file.
-pub fn bags(mpi: &Mpi) -> Result<(), String> {
+pub(crate) fn bags(mpi: &Mpi) -> Result<(), String> {
     let mut c = Agree {
         mpi,
         failures: Vec::new(),
@@ -172,7 +172,7 @@ fn barrier(mpi: &Mpi) {
 }
 
 /// A representative set of array operations.
-pub fn arrays(mpi: &Mpi) -> Result<(), String> {
+pub(crate) fn arrays(mpi: &Mpi) -> Result<(), String> {
     let mut c = Agree {
         mpi,
         failures: Vec::new(),
