@@ -31,7 +31,8 @@ use std::any::{Any, TypeId};
 use std::marker::PhantomData;
 
 use super::{
-    bad_encoding, codec_by_type, registry, write_bytes, Codec, DecodeError, NoCodec, Registry,
+    bad_encoding, codec_by_type, put, registry, write_payload, Codec, DecodeError, NoCodec,
+    Registry,
 };
 use crate::value::{ToJsonError, Value};
 
@@ -142,26 +143,28 @@ fn shape_codec<S: Shape>() -> Codec {
             Some(v) => S::to_json(v),
             None => Err(no_codec::<S::Value>().into()),
         },
-        encode: |v| {
+        encode: |v, out| {
             let v = v
                 .downcast_ref::<S::Value>()
                 .ok_or_else(no_codec::<S::Value>)?;
-            let mut out = Vec::new();
-            S::encode(v, &mut out)?;
-            Ok(out)
+            S::encode(v, out)
         },
-        decode: |b| {
-            let mut input = Input::new(b);
-            let v = S::decode(&mut input)?;
-            if input.rest() != 0 {
-                return Err(bad_encoding::<S::Value>(format_args!(
-                    "{} bytes left after it",
-                    input.rest()
-                )));
-            }
-            Ok(Value::opaque(v))
-        },
+        decode: |b, slot| put(slot, decode_all::<S>(b)?),
+        value: |b| decode_all::<S>(b).map(Value::opaque),
     }
+}
+
+/// A value of shape `S` that is all of `b`.
+fn decode_all<S: Shape>(b: &[u8]) -> Result<S::Value, DecodeError> {
+    let mut input = Input::new(b);
+    let v = S::decode(&mut input)?;
+    if input.rest() != 0 {
+        return Err(bad_encoding::<S::Value>(format_args!(
+            "{} bytes left after it",
+            input.rest()
+        )));
+    }
+    Ok(v)
 }
 
 pub(super) fn no_codec<T>() -> NoCodec {
@@ -184,19 +187,16 @@ impl<T: Any + Send + Sync> Shape for Leaf<T> {
 
     fn encode(value: &T, out: &mut Vec<u8>) -> Result<(), NoCodec> {
         let codec = codec_by_type(TypeId::of::<T>()).ok_or_else(no_codec::<T>)?;
-        let payload = (codec.encode)(value)?;
-        write_bytes(&payload, out);
-        Ok(())
+        write_payload(out, |out| (codec.encode)(value, out))
     }
 
     fn decode(input: &mut Input<'_>) -> Result<T, DecodeError> {
         let payload = input.bytes()?;
-        let name = std::any::type_name::<T>();
         let codec = codec_by_type(TypeId::of::<T>())
-            .ok_or_else(|| DecodeError::UnknownType(name.to_string()))?;
-        let mut v = (codec.decode)(payload)?;
-        v.take_unique::<T>()
-            .ok_or_else(|| bad_encoding::<T>("its codec made another type"))
+            .ok_or_else(|| DecodeError::UnknownType(std::any::type_name::<T>().to_string()))?;
+        let mut slot: Option<T> = None;
+        (codec.decode)(payload, &mut slot)?;
+        slot.ok_or_else(|| bad_encoding::<T>("its codec made nothing"))
     }
 
     fn to_json(value: &T) -> Result<serde_json::Value, ToJsonError> {
@@ -316,6 +316,10 @@ impl<S: Shape> Shape for Opt<S> {
     }
 }
 
+fn json_in(b: &[u8]) -> Result<serde_json::Value, DecodeError> {
+    serde_json::from_slice(b).map_err(bad_encoding::<serde_json::Value>)
+}
+
 /// `serde_json::Value` (the records of a bag of JSON) as its JSON text:
 /// a non-self-describing format cannot hold it, and the text keeps every
 /// number as it was.
@@ -328,16 +332,12 @@ pub(super) fn add_json(r: &mut Registry) {
                 .cloned()
                 .ok_or_else(|| no_codec::<Json>().into())
         },
-        encode: |v| {
-            v.downcast_ref::<Json>()
-                .and_then(|j| serde_json::to_vec(j).ok())
-                .ok_or_else(no_codec::<Json>)
+        encode: |v, out| {
+            let j = v.downcast_ref::<Json>().ok_or_else(no_codec::<Json>)?;
+            serde_json::to_writer(out, j).map_err(|_| no_codec::<Json>())
         },
-        decode: |b| {
-            serde_json::from_slice::<Json>(b)
-                .map(Value::opaque)
-                .map_err(bad_encoding::<Json>)
-        },
+        decode: |b, slot| put(slot, json_in(b)?),
+        value: |b| json_in(b).map(Value::opaque),
     };
     r.insert(TypeId::of::<Json>(), codec);
 }
