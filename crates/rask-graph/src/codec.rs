@@ -43,12 +43,44 @@ use crate::value::{AnyValue, ToJsonError, Value};
 mod shape;
 pub use shape::{register_shape, write_count, Input, Leaf, Opt, Pair, Seq, Shape, Triple};
 
-/// An opaque value has no codec for its type.
+/// An opaque value has no codec for its type. The message names the type
+/// as a program writes it (`Vec<(String, i64)>`, not
+/// `alloc::vec::Vec<(alloc::string::String, i64)>`), in the one call that
+/// registers it.
+///
+/// ```
+/// use rask::{codec, Value};
+/// let e = codec::to_bytes(&Value::opaque(vec![(String::new(), 1_i8)])).unwrap_err();
+/// assert_eq!(
+///     e.to_string(),
+///     "a value of type Vec<(String, i8)> has no codec: \
+///      register one with rask::codec::register::<Vec<(String, i8)>>()"
+/// );
+/// ```
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("a value of type {type_name} has no codec: register one with rask::codec::register::<{type_name}>()")]
+#[error("a value of type {} has no codec: register one with rask::codec::register::<{}>()", readable(.type_name), readable(.type_name))]
 pub struct NoCodec {
-    /// The Rust type name of the value.
+    /// The Rust type name of the value (as `std::any::type_name` gives it).
     pub type_name: &'static str,
+}
+
+/// A type name as a program writes it: the standard library's own paths
+/// of the prelude's types (`alloc::string::String`) are shortened to the
+/// names a program uses.
+fn readable(type_name: &str) -> String {
+    const SHORT: [(&str, &str); 6] = [
+        ("alloc::string::String", "String"),
+        ("alloc::vec::Vec", "Vec"),
+        ("alloc::boxed::Box", "Box"),
+        ("core::option::Option", "Option"),
+        ("alloc::sync::Arc", "std::sync::Arc"),
+        ("serde_json::value::Value", "serde_json::Value"),
+    ];
+    let mut out = type_name.to_string();
+    for (long, short) in SHORT {
+        out = out.replace(long, short);
+    }
+    out
 }
 
 /// Bytes that do not decode to a value.
