@@ -18,6 +18,7 @@ use crate::pipe::{
 };
 use crate::text::TextSource;
 use crate::token;
+use crate::wire;
 
 /// What a bag can hold: values that tasks on several threads can share.
 pub trait Element: Clone + Send + Sync + 'static {}
@@ -171,6 +172,7 @@ impl<T> Bag<T> {
 
 impl<T: Element> Bag<T> {
     pub(crate) fn from_stage(name: Arc<str>, stage: Stage<T>) -> Bag<T> {
+        wire::partition::<T>();
         Bag {
             inner: Arc::new(Inner {
                 name,
@@ -182,6 +184,7 @@ impl<T: Element> Bag<T> {
     }
 
     pub(crate) fn with_text(name: Arc<str>, stage: Stage<T>, text: Arc<TextSource>) -> Bag<T> {
+        wire::partition::<T>();
         Bag {
             inner: Arc::new(Inner {
                 name,
@@ -479,6 +482,7 @@ impl<T: Element> Bag<T> {
     ///
     /// When the bags have different numbers of partitions.
     pub fn zip<U: Element>(&self, other: &Bag<U>) -> Bag<(T, U)> {
+        wire::pair::<T, U>();
         assert_eq!(
             self.npartitions(),
             other.npartitions(),
@@ -522,6 +526,7 @@ impl<T: Element> Bag<T> {
     /// assert_eq!(p, [(1, 'x'), (1, 'y'), (2, 'x'), (2, 'y')]);
     /// ```
     pub fn product<U: Element>(&self, other: &Bag<U>) -> Bag<(T, U)> {
+        wire::pair::<T, U>();
         let (a, b) = (self.computed(), other.computed());
         let inputs: Arc<[Box<[Key]>]> = a
             .keys()
@@ -638,6 +643,7 @@ impl<T: Element> Bag<T> {
         U: Element,
         K: Hash + Eq + Send + Sync + 'static,
     {
+        wire::pair::<T, U>();
         let mut index: HashMap<K, Vec<U>, rustc_hash::FxBuildHasher> = HashMap::default();
         for y in other {
             index.entry(on_other(&y)).or_default().push(y);

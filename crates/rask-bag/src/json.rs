@@ -2,6 +2,8 @@
 
 use std::hash::{Hash, Hasher};
 
+use rask_graph::codec::{DecodeError, Input, Leaf, NoCodec, Shape};
+use rask_graph::ToJsonError;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
@@ -81,6 +83,25 @@ impl From<Vec<String>> for Field {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub(crate) struct JsonKey(pub(crate) Json);
+
+/// A [`JsonKey`] crosses to another process as the JSON value it is.
+pub(crate) struct JsonKeyWire;
+
+impl Shape for JsonKeyWire {
+    type Value = JsonKey;
+
+    fn encode(key: &JsonKey, out: &mut Vec<u8>) -> Result<(), NoCodec> {
+        Leaf::<Json>::encode(&key.0, out)
+    }
+
+    fn decode(input: &mut Input<'_>) -> Result<JsonKey, DecodeError> {
+        Leaf::<Json>::decode(input).map(JsonKey)
+    }
+
+    fn to_json(key: &JsonKey) -> Result<Json, ToJsonError> {
+        Ok(key.0.clone())
+    }
+}
 
 impl Hash for JsonKey {
     fn hash<H: Hasher>(&self, state: &mut H) {

@@ -74,6 +74,7 @@ mod strings;
 mod tally;
 mod text;
 mod token;
+mod wire;
 
 pub use bag::{from_partitions, from_sequence, range, Bag, Element};
 pub use error::{BagError, Location, Skipped};

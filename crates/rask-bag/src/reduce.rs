@@ -40,6 +40,7 @@ use crate::item::Item;
 use crate::pipe::{self, items, Pipe, Stop};
 use crate::tally::Tally;
 use crate::token;
+use crate::wire;
 
 /// How many partial results one task of a reduction tree combines.
 pub const SPLIT_EVERY: usize = 8;
@@ -252,6 +253,7 @@ impl<T: Element> Bag<T> {
     }
 
     fn best(&self, op: &str, better: fn(&T, &T) -> bool) -> Item<Option<T>> {
+        wire::option::<T>();
         let name = token::name(op, self.name());
         let fragment = tree(
             self,
@@ -288,6 +290,8 @@ impl<T: Element> Bag<T> {
         T: Number,
     {
         let name = token::name("mean", self.name());
+        wire::pair::<f64, u64>();
+        wire::option::<f64>();
         let fragment = tree(
             self,
             &name,
@@ -349,6 +353,8 @@ impl<T: Element> Bag<T> {
         T: Number,
     {
         let name = token::name(op, (self.name(), ddof.to_bits()));
+        wire::triple::<f64, f64, f64>();
+        wire::option::<f64>();
         let fragment = tree(
             self,
             &name,
@@ -462,6 +468,8 @@ impl<T: Element> Bag<T> {
         A: Element,
     {
         let name = token::name("foldby", (self.name(), token::sequence()));
+        wire::map_of_options::<K, A>();
+        wire::pair::<K, A>();
         let combine = Arc::new(combine);
         let merge = Arc::clone(&combine);
         self.reduced(
@@ -515,6 +523,8 @@ impl<T: Element> Bag<T> {
         A: Element,
     {
         let name = token::name("foldby", (self.name(), token::sequence()));
+        wire::map::<K, A>();
+        wire::pair::<K, A>();
         self.reduced(
             name,
             move |pipe, part, inputs| {
@@ -565,6 +575,8 @@ impl<T: Element> Bag<T> {
         T: Hash + Eq,
     {
         let name = token::name("frequencies", (self.name(), sort));
+        wire::map::<T, u64>();
+        wire::pair::<T, u64>();
         // the number of distinct items the last partition counted: the
         // next one starts with room for as many (partitions are alike more
         // often than not), not growing its table step by step
@@ -611,6 +623,8 @@ impl<T: Element> Bag<T> {
         K: Ord + Element,
     {
         let name = token::name("topk", (self.name(), k, token::sequence()));
+        wire::pair::<K, T>();
+        wire::list::<(K, T)>();
         self.reduced(
             name,
             move |pipe, part, inputs| {
@@ -658,6 +672,7 @@ impl<T: Element> Bag<T> {
         T: Hash + Eq,
     {
         let name = token::name("distinct", self.name());
+        wire::map::<T, ()>();
         self.reduced(
             name,
             |pipe, part, inputs| {

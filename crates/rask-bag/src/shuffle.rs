@@ -33,7 +33,15 @@
 //! has a *maker*, see the `fragment` module), so the directory lives as
 //! long as the graph: `compute` drops the graph before it returns, on
 //! success, on a task error and on a panic, and with it the directory and
-//! any file a failed run left.
+//! any file a failed run left. The directory is made with the graph, in
+//! the process that builds it, so that the forked workers of `Processes`
+//! spill into it too (a worker ends without running destructors).
+//!
+//! **Between processes.** A split that crosses to another process (on
+//! `Processes`, MPI) takes its buckets along, and the paths of its spill
+//! files, which the group task reads there: on MPI across machines, give
+//! [`Shuffle::spill_dir`] a directory that every machine sees at the same
+//! path.
 
 use std::fs::File;
 use std::hash::{Hash, Hasher};
@@ -55,6 +63,11 @@ use crate::fragment::Fragment;
 use crate::json::{Field, JsonKey};
 use crate::pipe::{self, Pipe};
 use crate::token;
+
+use rask_graph::codec::{
+    register_shape, write_count, DecodeError, Input, Leaf, NoCodec, Opt, Pair, Seq, Shape,
+};
+use rask_graph::ToJsonError;
 
 /// The default memory budget of a shuffle: 512 MiB.
 pub const DEFAULT_MEMORY_BUDGET: usize = 512 << 20;
@@ -192,6 +205,64 @@ struct Split<K, T> {
     state: Arc<SpillState>,
 }
 
+/// How a [`Split`] crosses to another process: its buckets (`None` for
+/// one a group task took) and the paths of its spill files, which stay
+/// where they are until the group task reads and deletes them.
+struct SplitWire<K, T>(std::marker::PhantomData<fn() -> (K, T)>);
+
+type Records<K, T> = Seq<Pair<Leaf<K>, Leaf<T>>>;
+
+impl<K, T> Shape for SplitWire<K, T>
+where
+    K: Element + Hash + Eq + Serialize + DeserializeOwned,
+    T: Element + Serialize + DeserializeOwned,
+{
+    type Value = Split<K, T>;
+
+    fn encode(split: &Split<K, T>, out: &mut Vec<u8>) -> Result<(), NoCodec> {
+        write_count(split.buckets.len(), out);
+        for (bucket, file) in split.buckets.iter().zip(&split.files) {
+            let records = bucket.lock().unwrap_or_else(|p| p.into_inner());
+            Opt::<Records<K, T>>::encode(&records, out)?;
+            Opt::<Leaf<PathBuf>>::encode(file, out)?;
+        }
+        Ok(())
+    }
+
+    fn decode(input: &mut Input<'_>) -> Result<Split<K, T>, DecodeError> {
+        let n = input.count()?;
+        let mut buckets = Vec::with_capacity(n);
+        let mut files = Vec::with_capacity(n);
+        for _ in 0..n {
+            buckets.push(Mutex::new(Opt::<Records<K, T>>::decode(input)?));
+            files.push(Opt::<Leaf<PathBuf>>::decode(input)?);
+        }
+        Ok(Split {
+            buckets,
+            // the bytes were counted against the budget where they were
+            // split; nothing is counted here
+            bytes: vec![0; n],
+            files,
+            state: Arc::new(SpillState {
+                budget: usize::MAX,
+                held: AtomicUsize::new(0),
+                parent: None,
+                dir: Mutex::new(None),
+                next_id: AtomicU64::new(0),
+            }),
+        })
+    }
+
+    fn to_json(split: &Split<K, T>) -> Result<serde_json::Value, ToJsonError> {
+        split
+            .buckets
+            .iter()
+            .map(|b| Opt::<Records<K, T>>::to_json(&b.lock().unwrap_or_else(|p| p.into_inner())))
+            .collect::<Result<_, _>>()
+            .map(serde_json::Value::Array)
+    }
+}
+
 /// Spill files being written by one split task.
 struct Spiller {
     id: u64,
@@ -209,7 +280,12 @@ impl Spiller {
                 continue;
             }
             if self.writers[j].is_none() {
-                let path = state.dir()?.join(format!("{}-{j}.cbor", self.id));
+                // the process id: the workers of `Processes` share the
+                // directory, each with its own count
+                let path =
+                    state
+                        .dir()?
+                        .join(format!("{}-{}-{j}.cbor", std::process::id(), self.id));
                 let file = File::create(&path).map_err(|e| spill_error(&path, e))?;
                 self.writers[j] = Some((path, BufWriter::with_capacity(64 << 10, file)));
             }
@@ -422,6 +498,7 @@ where
 impl GroupKey<Json> for Field {
     type Out = Json;
     fn group(self, bag: &Bag<Json>, shuffle: &Shuffle) -> Bag<(Json, Vec<Json>)> {
+        register_shape::<crate::json::JsonKeyWire>();
         bag.shuffle(
             move |r| JsonKey(self.get(r).cloned().unwrap_or(Json::Null)),
             shuffle,
@@ -494,6 +571,8 @@ impl<T: Element + Serialize + DeserializeOwned> Bag<T> {
         let budget = shuffle.memory_budget.unwrap_or(DEFAULT_MEMORY_BUDGET);
         let parent = shuffle.spill_dir.clone();
         let name = token::name("groupby", (self.name(), shuffle, token::sequence()));
+        register_shape::<SplitWire<K, T>>();
+        register_shape::<Pair<Leaf<O>, Seq<Leaf<T>>>>();
         let split_name = token::name("groupby-split", &*name);
         let base = self.shallow();
         let stage = base.stage().clone();
@@ -519,6 +598,10 @@ impl<T: Element + Serialize + DeserializeOwned> Bag<T> {
                 dir: Mutex::new(None),
                 next_id: AtomicU64::new(0),
             });
+            // made now, in this process, so that the workers of an
+            // executor forked from it spill into the directory it removes
+            // (an error is the first spill's to report)
+            let _ = state.dir();
             let pipe = stage.pipe.clone();
             let key = key.clone();
             let split_f = Function::dynamic(

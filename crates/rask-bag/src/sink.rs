@@ -103,6 +103,7 @@ impl<T: Element + Display> Bag<T> {
     /// # Ok::<(), rask::bag::BagError>(())
     /// ```
     pub fn to_textfiles(&self, pattern: impl AsRef<Path>) -> Item<Vec<PathBuf>> {
+        crate::wire::list::<PathBuf>();
         let pattern = pattern.as_ref().to_path_buf();
         let name = token::name("to_textfiles", (self.name(), &pattern));
         let part_name = token::name("to_textfiles-part", &*name);

@@ -4,8 +4,13 @@
 //! opaque Rust value (a struct of yours, an array chunk) needs a codec for
 //! its type, registered once with [`register`]: the CLI uses it to print
 //! results, the result cache to store them, and the executors that cross a
-//! process boundary to move them. `Vec`s of integers, floats, strings and
-//! booleans have codecs built in.
+//! process boundary to move them. The scalars (`i64`, `i32`, `u64`, `u32`,
+//! `usize`, `u8`, `f64`, `f32`, `bool`, `char`, `()`), `String`, `PathBuf`,
+//! `serde_json::Value` (as its JSON text) and `Vec`s of integers, floats,
+//! strings and booleans have codecs built in. Containers that a collection
+//! builds around its users' types are registered as [`Shape`]s (see
+//! [`register_shape`]): a `Vec<T>` of a bag is encoded item by item through
+//! `T`'s codec, so only `T` needs one, and the error names `T`.
 //!
 //! The binary form ([`to_bytes`], [`from_bytes`]) is a tag byte per value,
 //! little-endian numbers, length-prefixed strings and lists; an opaque
@@ -27,6 +32,7 @@
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
 use serde::de::DeserializeOwned;
@@ -34,12 +40,47 @@ use serde::Serialize;
 
 use crate::value::{AnyValue, ToJsonError, Value};
 
-/// An opaque value has no codec for its type.
+mod shape;
+pub use shape::{register_shape, write_count, Input, Leaf, Opt, Pair, Seq, Shape, Triple};
+
+/// An opaque value has no codec for its type. The message names the type
+/// as a program writes it (`Vec<(String, i64)>`, not
+/// `alloc::vec::Vec<(alloc::string::String, i64)>`), in the one call that
+/// registers it.
+///
+/// ```
+/// use rask::{codec, Value};
+/// let e = codec::to_bytes(&Value::opaque(vec![(String::new(), 1_i8)])).unwrap_err();
+/// assert_eq!(
+///     e.to_string(),
+///     "a value of type Vec<(String, i8)> has no codec: \
+///      register one with rask::codec::register::<Vec<(String, i8)>>()"
+/// );
+/// ```
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("a value of type {type_name} has no codec: register one with rask::codec::register::<{type_name}>()")]
+#[error("a value of type {} has no codec: register one with rask::codec::register::<{}>()", readable(.type_name), readable(.type_name))]
 pub struct NoCodec {
-    /// The Rust type name of the value.
+    /// The Rust type name of the value (as `std::any::type_name` gives it).
     pub type_name: &'static str,
+}
+
+/// A type name as a program writes it: the standard library's own paths
+/// of the prelude's types (`alloc::string::String`) are shortened to the
+/// names a program uses.
+fn readable(type_name: &str) -> String {
+    const SHORT: [(&str, &str); 6] = [
+        ("alloc::string::String", "String"),
+        ("alloc::vec::Vec", "Vec"),
+        ("alloc::boxed::Box", "Box"),
+        ("core::option::Option", "Option"),
+        ("alloc::sync::Arc", "std::sync::Arc"),
+        ("serde_json::value::Value", "serde_json::Value"),
+    ];
+    let mut out = type_name.to_string();
+    for (long, short) in SHORT {
+        out = out.replace(long, short);
+    }
+    out
 }
 
 /// Bytes that do not decode to a value.
@@ -57,9 +98,14 @@ pub enum DecodeError {
 #[derive(Clone, Copy)]
 struct Codec {
     name: &'static str,
-    json: fn(&dyn Any) -> Option<Result<serde_json::Value, ToJsonError>>,
-    encode: fn(&dyn Any) -> Option<Vec<u8>>,
-    decode: fn(&[u8]) -> Option<Value>,
+    json: fn(&dyn Any) -> Result<serde_json::Value, ToJsonError>,
+    /// Appends the payload of a value of the type to the buffer.
+    encode: fn(&dyn Any, &mut Vec<u8>) -> Result<(), NoCodec>,
+    /// Reads a payload (all of the bytes) into an `Option<T>` of the type
+    /// (the item of a container, with no `Value` made for it).
+    decode: fn(&[u8], &mut dyn Any) -> Result<(), DecodeError>,
+    /// Reads a payload (all of the bytes) as an opaque value.
+    value: fn(&[u8]) -> Result<Value, DecodeError>,
 }
 
 #[derive(Default)]
@@ -67,6 +113,10 @@ struct Registry {
     by_type: HashMap<TypeId, Codec>,
     by_name: HashMap<&'static str, Codec>,
 }
+
+/// Counts the registrations, so that each thread's copy of the codecs it
+/// looked up ([`codec_by_type`]) knows when it is stale.
+static GENERATION: AtomicU64 = AtomicU64::new(0);
 
 fn registry() -> &'static RwLock<Registry> {
     static CODECS: OnceLock<RwLock<Registry>> = OnceLock::new();
@@ -79,6 +129,20 @@ fn registry() -> &'static RwLock<Registry> {
         add::<Vec<bool>>(&mut r);
         add::<u64>(&mut r);
         add::<usize>(&mut r);
+        // the scalars a typed collection keeps as opaque values (a bag's
+        // `sum` of `i64`s, an element of a bag's partition)
+        add::<i64>(&mut r);
+        add::<i32>(&mut r);
+        add::<u32>(&mut r);
+        add::<u8>(&mut r);
+        add::<f64>(&mut r);
+        add::<f32>(&mut r);
+        add::<bool>(&mut r);
+        add::<char>(&mut r);
+        add::<()>(&mut r);
+        add::<String>(&mut r);
+        add::<std::path::PathBuf>(&mut r);
+        shape::add_json(&mut r);
         RwLock::new(r)
     })
 }
@@ -87,83 +151,121 @@ fn add<T: Serialize + DeserializeOwned + Any + Send + Sync>(r: &mut Registry) {
     let codec = Codec {
         name: std::any::type_name::<T>(),
         json: |v| {
-            let t = v.downcast_ref::<T>()?;
+            let t = v.downcast_ref::<T>().ok_or_else(no_codec::<T>)?;
             if let Some(value) = non_finite(t) {
-                return Some(Err(ToJsonError::NotFinite { value }));
+                return Err(ToJsonError::NotFinite { value });
             }
-            serde_json::to_value(t).ok().map(Ok)
+            serde_json::to_value(t).map_err(|_| no_codec::<T>().into())
         },
-        encode: |v| {
-            v.downcast_ref::<T>()
-                .and_then(|t| postcard::to_stdvec(t).ok())
+        encode: |v, out| {
+            let t = v.downcast_ref::<T>().ok_or_else(no_codec::<T>)?;
+            postcard::to_io(t, out).map_err(|_| no_codec::<T>())?;
+            Ok(())
         },
-        decode: |b| postcard::from_bytes::<T>(b).ok().map(Value::opaque),
+        decode: |b, slot| {
+            let t = postcard::from_bytes::<T>(b).map_err(|e| bad_encoding::<T>(e))?;
+            put(slot, t)
+        },
+        value: |b| {
+            postcard::from_bytes::<T>(b)
+                .map(Value::opaque)
+                .map_err(|e| bad_encoding::<T>(e))
+        },
     };
-    r.by_type.insert(TypeId::of::<T>(), codec);
-    r.by_name.insert(codec.name, codec);
+    r.insert(TypeId::of::<T>(), codec);
 }
 
-type Encode = fn(&dyn Any) -> Option<Vec<u8>>;
-type Decode = fn(&[u8]) -> Option<Value>;
+/// Puts `t` into `slot`, an `Option<T>`.
+fn put<T: Any>(slot: &mut dyn Any, t: T) -> Result<(), DecodeError> {
+    let slot = slot
+        .downcast_mut::<Option<T>>()
+        .ok_or_else(|| bad_encoding::<T>("it was read as another type"))?;
+    *slot = Some(t);
+    Ok(())
+}
+
+impl Registry {
+    fn insert(&mut self, type_id: TypeId, codec: Codec) {
+        self.by_type.insert(type_id, codec);
+        self.by_name.insert(codec.name, codec);
+        GENERATION.fetch_add(1, Ordering::Release);
+    }
+}
+
+use shape::no_codec;
+
+fn bad_encoding<T>(e: impl std::fmt::Display) -> DecodeError {
+    DecodeError::Corrupt(format!(
+        "bad encoding of a {}: {e}",
+        std::any::type_name::<T>()
+    ))
+}
+
+/// A number of 8 bytes, written as its little-endian bytes.
+trait Word: Any + Send + Sync + Copy {
+    fn to_le(self) -> [u8; 8];
+    fn from_le(b: [u8; 8]) -> Self;
+}
+
+impl Word for i64 {
+    fn to_le(self) -> [u8; 8] {
+        self.to_le_bytes()
+    }
+    fn from_le(b: [u8; 8]) -> Self {
+        i64::from_le_bytes(b)
+    }
+}
+
+impl Word for f64 {
+    fn to_le(self) -> [u8; 8] {
+        self.to_le_bytes()
+    }
+    fn from_le(b: [u8; 8]) -> Self {
+        f64::from_le_bytes(b)
+    }
+}
 
 /// Gives `Vec<i64>` and `Vec<f64>` a binary form of raw little-endian
 /// words: a plain copy, where a serde format encodes element by element.
 fn use_raw_words(r: &mut Registry) {
-    let raw: [(TypeId, Encode, Decode); 2] = [
-        (
-            TypeId::of::<Vec<i64>>(),
-            |v| {
-                Some(words_out(
-                    v.downcast_ref::<Vec<i64>>()?
-                        .iter()
-                        .map(|w| w.to_le_bytes()),
-                ))
-            },
-            |b| words_in(b, i64::from_le_bytes),
-        ),
-        (
-            TypeId::of::<Vec<f64>>(),
-            |v| {
-                Some(words_out(
-                    v.downcast_ref::<Vec<f64>>()?
-                        .iter()
-                        .map(|w| w.to_le_bytes()),
-                ))
-            },
-            |b| words_in(b, f64::from_le_bytes),
-        ),
-    ];
-    for (type_id, encode, decode) in raw {
-        if let Some(c) = r.by_type.get_mut(&type_id) {
-            c.encode = encode;
-            c.decode = decode;
-            let c = *c;
-            r.by_name.insert(c.name, c);
-        }
-    }
+    raw_words::<i64>(r);
+    raw_words::<f64>(r);
 }
 
-fn words_out(words: impl ExactSizeIterator<Item = [u8; 8]>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(words.len() * 8);
-    for w in words {
-        out.extend_from_slice(&w);
-    }
-    out
+fn raw_words<W: Word>(r: &mut Registry) {
+    let Some(c) = r.by_type.get(&TypeId::of::<Vec<W>>()).copied() else {
+        return;
+    };
+    let c = Codec {
+        encode: |v, out| {
+            let words = v.downcast_ref::<Vec<W>>().ok_or_else(no_codec::<Vec<W>>)?;
+            out.reserve(words.len() * 8);
+            for w in words {
+                out.extend_from_slice(&w.to_le());
+            }
+            Ok(())
+        },
+        decode: |b, slot| put(slot, words_in::<W>(b)?),
+        value: |b| words_in::<W>(b).map(Value::opaque),
+        ..c
+    };
+    r.insert(TypeId::of::<Vec<W>>(), c);
 }
 
-fn words_in<W: Any + Send + Sync>(b: &[u8], from: fn([u8; 8]) -> W) -> Option<Value> {
+fn words_in<W: Word>(b: &[u8]) -> Result<Vec<W>, DecodeError> {
     if !b.len().is_multiple_of(8) {
-        return None;
+        return Err(bad_encoding::<Vec<W>>(format_args!(
+            "{} bytes are not whole words",
+            b.len()
+        )));
     }
-    let words: Vec<W> = b
-        .chunks_exact(8)
+    Ok(b.chunks_exact(8)
         .map(|c| {
             let mut a = [0_u8; 8];
             a.copy_from_slice(c);
-            from(a)
+            W::from_le(a)
         })
-        .collect();
-    Some(Value::opaque(words))
+        .collect())
 }
 
 /// Registers a codec for the type `T`, so that opaque values of that type
@@ -177,13 +279,35 @@ pub fn register<T: Serialize + DeserializeOwned + Any + Send + Sync>() {
 }
 
 fn codec_of(value: &dyn AnyValue) -> Result<Codec, NoCodec> {
-    let r = registry().read().unwrap_or_else(|e| e.into_inner());
-    r.by_type
-        .get(&value.as_any().type_id())
-        .copied()
-        .ok_or(NoCodec {
-            type_name: value.type_name(),
-        })
+    codec_by_type(value.as_any().type_id()).ok_or(NoCodec {
+        type_name: value.type_name(),
+    })
+}
+
+/// The codec of a type. Each thread keeps the codecs it looked up, so
+/// that the items of a container do not each take the registry's lock;
+/// a registration anywhere makes those copies stale.
+fn codec_by_type(type_id: TypeId) -> Option<Codec> {
+    use std::cell::RefCell;
+    thread_local! {
+        static SEEN: RefCell<(u64, rustc_hash::FxHashMap<TypeId, Codec>)> =
+            RefCell::new((u64::MAX, rustc_hash::FxHashMap::default()));
+    }
+    let generation = GENERATION.load(Ordering::Acquire);
+    SEEN.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        if seen.0 != generation {
+            seen.1.clear();
+            seen.0 = generation;
+        }
+        if let Some(c) = seen.1.get(&type_id) {
+            return Some(*c);
+        }
+        let r = registry().read().unwrap_or_else(|e| e.into_inner());
+        let c = r.by_type.get(&type_id).copied()?;
+        seen.1.insert(type_id, c);
+        Some(c)
+    })
 }
 
 /// True when opaque values of the type of `value` have a codec.
@@ -193,9 +317,7 @@ pub fn has_codec(value: &dyn AnyValue) -> bool {
 
 pub(crate) fn to_json(value: &dyn AnyValue) -> Result<serde_json::Value, ToJsonError> {
     let codec = codec_of(value)?;
-    (codec.json)(value.as_any()).ok_or(NoCodec {
-        type_name: value.type_name(),
-    })?
+    (codec.json)(value.as_any())
 }
 
 /// The first float in `value` that is not finite: serde_json writes those
@@ -261,12 +383,9 @@ pub fn write(value: &Value, out: &mut Vec<u8>) -> Result<(), NoCodec> {
             Visit::Leaf(Value::Opaque(v)) => {
                 let v: &dyn AnyValue = v.as_ref();
                 let codec = codec_of(v)?;
-                let payload = (codec.encode)(v.as_any()).ok_or(NoCodec {
-                    type_name: v.type_name(),
-                })?;
                 out.push(OPAQUE);
                 write_bytes(codec.name.as_bytes(), out);
-                write_bytes(&payload, out);
+                write_payload(out, |out| (codec.encode)(v.as_any(), out))?;
             }
             // a walk gives lists and objects as the steps below
             Visit::Leaf(Value::List(_) | Value::Dict(_)) => {}
@@ -283,6 +402,19 @@ pub fn write(value: &Value, out: &mut Vec<u8>) -> Result<(), NoCodec> {
         }
         Ok(())
     })
+}
+
+/// Writes the length of what `write` appends, then it.
+fn write_payload<E>(
+    out: &mut Vec<u8>,
+    write: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
+) -> Result<(), E> {
+    let at = out.len();
+    out.extend_from_slice(&[0; 8]);
+    write(out)?;
+    let n = (out.len() - at - 8) as u64;
+    out[at..at + 8].copy_from_slice(&n.to_le_bytes());
+    Ok(())
 }
 
 fn write_bytes(b: &[u8], out: &mut Vec<u8>) {
@@ -383,11 +515,7 @@ impl<'a> Reader<'a> {
                         r.by_name.get(name).copied()
                     };
                     let codec = codec.ok_or_else(|| DecodeError::UnknownType(name.to_string()))?;
-                    Some(
-                        (codec.decode)(payload).ok_or_else(|| {
-                            DecodeError::Corrupt(format!("bad encoding of a {name}"))
-                        })?,
-                    )
+                    Some((codec.value)(payload)?)
                 }
                 other => return Err(DecodeError::Corrupt(format!("unknown tag {other}"))),
             };

@@ -19,6 +19,7 @@ use rask_mpi::mpi::collective::{CommunicatorCollectives, SystemOperation};
 use rask_mpi::Mpi;
 use rask_scheduler::{compute, Executor, Threads};
 
+mod collections;
 mod graphs;
 use graphs::{chain, f, fan, tree};
 
@@ -116,6 +117,8 @@ fn spmd() -> ExitCode {
             strings_and_vectors,
         ),
         ("one_executor_many_computations", many_computations),
+        ("bags_agree_with_threads", collections::bags),
+        ("arrays_agree_with_threads", collections::arrays),
     ];
     let (mut passed, mut failed) = (0, 0);
     for (name, case) in cases {

@@ -330,10 +330,10 @@ impl Run<'_> {
                             None => Input::Value(self.state.value(x)),
                         })
                         .collect();
-                    if writer.push(next, inputs.into_iter()).is_err() {
+                    if let Err(e) = writer.push(next, inputs.into_iter()) {
                         let e = ComputeError::Codec {
                             key: self.key(next).clone(),
-                            message: "an input cannot cross to a worker process".into(),
+                            message: format!("an input cannot cross to a worker process: {e}"),
                         };
                         self.fail(next, e);
                         break;

@@ -208,6 +208,29 @@ fn values_without_codec() {
             .starts_with("task \"lit\": its value cannot cross"),
         "{e}"
     );
+
+    // a container whose codec encodes its items through theirs (as a
+    // bag's partition) passes the check of literals; the error, when it is
+    // sent, names the item type (a task claimed behind another, in a
+    // chain, reports it the same way)
+    use rask_graph::codec::{register_shape, Leaf, Seq};
+    register_shape::<Seq<Leaf<Handle>>>();
+    let inc = reg.get("inc").cloned().unwrap();
+    let len = reg.get("len").cloned().unwrap();
+    let mut g = Graph::new();
+    g.insert("x", 1);
+    g.insert("lit", Value::opaque(vec![Handle; 2]));
+    g.insert("a", Task::call(&inc, ["x"]));
+    g.insert("b", Task::call(&len, [Task::list(["a", "lit"])]));
+    let msg = Processes::new(1).get(&g, "b").unwrap_err().to_string();
+    assert!(
+        msg.starts_with("task \"b\": an input cannot cross to a worker process")
+            && msg.contains(&format!(
+                "rask::codec::register::<{}>()",
+                std::any::type_name::<Handle>()
+            )),
+        "{msg}"
+    );
 }
 
 /// Processes whose command line contains `needle`.
