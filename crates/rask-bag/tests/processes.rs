@@ -196,8 +196,8 @@ fn every_bag_operation_on_processes_equals_threads() {
     c.bag("distinct Json", &records().pluck("name").distinct());
 
     // shuffles
-    c.bag("groupby", &ints().groupby(|x| x.rem_euclid(4)));
-    c.bag("groupby String", &words().groupby(|w| w.len()));
+    c.bag("groupby", &ints().groupby(|x: &i64| x.rem_euclid(4)));
+    c.bag("groupby String", &words().groupby(|w: &String| w.len()));
     c.bag("groupby_field", &records().groupby_field("name"));
     let spill = tempfile::tempdir().unwrap();
     let tiny = Shuffle::new()
@@ -206,7 +206,7 @@ fn every_bag_operation_on_processes_equals_threads() {
         .npartitions(3);
     c.bag(
         "groupby spilling",
-        &words().groupby_with(|w| w.len(), &tiny),
+        &words().groupby_with(|w: &String| w.len(), &tiny),
     );
     c.bag(
         "groupby_field spilling",
@@ -317,7 +317,7 @@ fn a_users_type_needs_one_registration_which_the_error_names() {
     rask::codec::register::<Visit>();
     let t = Threads::new(2);
     assert_eq!(freq.compute(&p).unwrap(), freq.compute(&t).unwrap());
-    let by_page = visits.groupby(|v| v.page.clone());
+    let by_page = visits.groupby(|v: &Visit| v.page.clone());
     assert_eq!(by_page.compute(&p).unwrap(), by_page.compute(&t).unwrap());
     let top = visits.topk(2, |v| v.n).map(|v| v.n).sum();
     assert_eq!(top.compute(&p).unwrap(), 9);

@@ -129,12 +129,15 @@ pub(crate) fn bags(mpi: &Mpi) -> Result<(), String> {
     c.bag("topk", &words.topk(2, |w| w.clone()));
     c.bag("accumulate", &ints.accumulate(|a, b| a + b));
     c.bag("take", &ints.take(4));
-    c.bag("groupby", &ints.groupby(|x| x.rem_euclid(4)));
+    c.bag("groupby", &ints.groupby(|x: &i64| x.rem_euclid(4)));
     c.bag("groupby_field", &records.groupby_field("name"));
     // spills on the rank that splits; the files are read where grouped
     // (one machine here)
     let tiny = Shuffle::new().memory_budget(1).npartitions(2);
-    c.bag("groupby spilling", &words.groupby_with(|w| w.len(), &tiny));
+    c.bag(
+        "groupby spilling",
+        &words.groupby_with(|w: &String| w.len(), &tiny),
+    );
     // rank 0 writes the file, every rank reads it (the ranks share the
     // machine and so their parent, which names the file)
     let path = std::env::temp_dir().join(format!(
