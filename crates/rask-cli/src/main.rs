@@ -25,6 +25,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod commands;
 mod dot;
+mod interrupt;
 mod show;
 mod timeout;
 
@@ -223,7 +224,14 @@ pub(crate) fn print(text: &[u8]) -> Result<(), Failure> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(args) => commands::run(&args),
+        Command::Run(args) => {
+            // before any thread starts: they inherit the blocked signals
+            interrupt::start();
+            let result = commands::run(&args);
+            interrupt::wait_if_interrupted();
+            interrupt::finish();
+            result
+        }
         Command::Check { file } => commands::check(&file),
         Command::Show { file, json } => show::show(&file, json),
         Command::Dot(args) => dot::dot(&args),

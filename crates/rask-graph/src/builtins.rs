@@ -313,9 +313,16 @@ fn shell(args: &[Value]) -> Result<Value, CallError> {
         expected: "a program name (str)",
         got: args[0].type_name().to_string(),
     })?;
-    let out = std::process::Command::new(program)
+    let mut command = std::process::Command::new(program);
+    command
         .args(args[1..].iter().map(text))
-        .stdin(std::process::Stdio::null())
+        .stdin(std::process::Stdio::null());
+    // its own process group: the program and what it starts in the
+    // background can be ended together (a Ctrl-C at the terminal reaches
+    // rask, which ends them); it stays a child of the thread's process
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let out = command
         .output()
         .map_err(|e| CallError::msg(format!("cannot run {program:?}: {e}")))?;
     if !out.status.success() {

@@ -43,6 +43,7 @@
 
 mod frame;
 mod pool;
+pub mod reaper;
 mod worker;
 
 use std::sync::Mutex;

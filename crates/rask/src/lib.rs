@@ -49,6 +49,12 @@ pub use rask_graph::{
 };
 pub use rask_processes::Processes;
 
+/// Ending every program a run started (Linux): make the process a child
+/// subreaper, find its descendants, end them all (what `rask run` does).
+pub mod reaper {
+    pub use rask_processes::reaper::*;
+}
+
 mod visualize;
 pub use rask_scheduler::{
     compute, get, get_with, Callback, ComputeError, Executor, Keys, RunInfo, State, Sync,
