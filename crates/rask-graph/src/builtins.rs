@@ -316,14 +316,22 @@ fn shell(args: &[Value]) -> Result<Value, CallError> {
     let mut command = std::process::Command::new(program);
     command
         .args(args[1..].iter().map(text))
-        .stdin(std::process::Stdio::null());
-    // its own process group: the program and what it starts in the
-    // background can be ended together (a Ctrl-C at the terminal reaches
-    // rask, which ends them); it stays a child of the thread's process
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    // its own process group, recorded in the run's `Programs`: the program
+    // and what it leaves in the background end with the run (and a Ctrl-C
+    // at the terminal reaches rask, which ends them); it stays a child of
+    // the thread's process
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut command, 0);
-    let out = command
-        .output()
+    let child = command
+        .spawn()
+        .map_err(|e| CallError::msg(format!("cannot run {program:?}: {e}")))?;
+    #[cfg(unix)]
+    crate::programs::started(child.id());
+    let out = child
+        .wait_with_output()
         .map_err(|e| CallError::msg(format!("cannot run {program:?}: {e}")))?;
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);

@@ -43,9 +43,9 @@
 #![deny(missing_docs, missing_debug_implementations)]
 
 pub use rask_graph::{
-    builtins, codec, deps, file, graph, optimize, order, task, AnyValue, Arity, CallError,
-    EvalError, Function, Graph, GraphError, IntoFallible, IntoFunction, Key, KeyPart, Plan,
-    Registry, Task, TaskId, ToJsonError, Value, Visit,
+    builtins, codec, deps, file, graph, optimize, order, programs, task, AnyValue, Arity,
+    CallError, EvalError, Function, Graph, GraphError, IntoFallible, IntoFunction, Key, KeyPart,
+    Plan, Registry, Task, TaskId, ToJsonError, Value, Visit,
 };
 pub use rask_processes::Processes;
 
