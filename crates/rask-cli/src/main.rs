@@ -14,7 +14,9 @@
 //! input (unreadable or malformed file, cycle, unknown function, wrong
 //! argument count, unknown key asked for, a built-in not allowed, a closed
 //! or unwritable standard output). Every error message names the file and
-//! the key.
+//! the key. `SIGINT`, `SIGTERM` and `SIGHUP` end every program the run
+//! started, then rask itself, as that signal ends a program (see
+//! `interrupt.rs`).
 
 use std::io::Write;
 use std::path::PathBuf;

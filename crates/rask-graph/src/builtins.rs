@@ -18,7 +18,8 @@
 //!
 //! `shell` reaches outside the process: a graph file may call it only when
 //! its registry allows `"shell"` ([`Registry::allow`](crate::Registry::allow),
-//! `rask run --allow shell`).
+//! `rask run --allow shell`). Its program runs in a process group of its
+//! own, which the executors end with the run ([`crate::programs`]).
 //!
 //! ```
 //! use rask::{builtins, Value};

@@ -69,16 +69,19 @@ impl Drop for Marker {
 }
 
 /// A `shell` task whose script starts a plain, a `setsid` and a
-/// double-forked `sleep` in the background, writes `ready`, then waits in
-/// a `sleep` of its own when `stay`, or returns "started".
+/// double-forked `setsid` `sleep` in the background, waits until both
+/// `setsid` ones have left its session (each writes a file then), writes
+/// `ready`, then waits in a `sleep` of its own when `stay`, or returns
+/// "started".
 fn background(m: &Marker, ready: &Path, stay: bool) -> Task {
     let shell = Registry::with_builtins().get("shell").cloned().unwrap();
     let m = &m.0;
     let quiet = ">/dev/null 2>&1";
+    let r = ready.display();
     let script = format!(
-        "sleep {m} {quiet} & setsid sleep {m} {quiet} & (setsid sleep {m} {quiet} &); \
-         touch {ready}; {last}",
-        ready = ready.display(),
+        "sleep {m} {quiet} & setsid sh -c 'touch {r}.1; exec sleep {m}' {quiet} & \
+         (setsid sh -c 'touch {r}.2; exec sleep {m}' {quiet} &); \
+         while [ ! -e {r}.1 ] || [ ! -e {r}.2 ]; do sleep 0.01; done; touch {r}; {last}",
         last = if stay {
             format!("sleep {m}")
         } else {
@@ -154,12 +157,13 @@ fn a_subreaper_program_ends_what_threads_tasks_left() {
     assert!(reaper::is_subreaper());
     let v = Threads::new(2).get(&g, "bg").unwrap();
     assert_eq!(v, Value::from("started\n"));
-    // left in the background, and the setsid ones came to this process
-    assert!(m.alive().len() >= 3, "{:?}", m.alive());
+    // the plain `sleep` ended with its group (the run's); the setsid ones
+    // left it, and came to this process
+    assert_eq!(m.alive().len(), 2, "{:?}", m.alive());
     let me = std::process::id();
     let mine = reaper::descendants(me);
     assert!(m.alive().iter().all(|(pid, _)| mine.contains(pid)));
-    assert!(reaper::end_descendants(Duration::from_millis(200)) >= 3);
+    assert_eq!(reaper::end_descendants(Duration::from_millis(200)), 2);
     assert_eq!(
         m.alive(),
         Vec::<(u32, String)>::new(),

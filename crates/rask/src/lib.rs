@@ -146,6 +146,10 @@ pub struct CacheDocDoctests;
 #[cfg(doctest)]
 pub struct DiagnosticsDocDoctests;
 
+#[doc = include_str!("../../../docs/executors.md")]
+#[cfg(doctest)]
+pub struct ExecutorsDocDoctests;
+
 /// The examples of the porting guide (`docs/dask.md`), compiled and run as
 /// doc tests.
 #[doc = include_str!("../../../docs/dask.md")]
