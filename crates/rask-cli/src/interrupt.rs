@@ -1,10 +1,13 @@
 //! What `rask run` does so that every program its tasks start ends with the
 //! run: it is a child subreaper (see [`rask::reaper`]) for the whole run,
-//! so that programs that `setsid` or fork twice stay its descendants; a
-//! thread of its own waits for `SIGINT`, `SIGTERM` and `SIGHUP`; and at the
-//! end of the run — success, failure, `--timeout`, or one of those signals
-//! — every descendant still alive is sent `SIGTERM`, given [`GRACE`], then
-//! `SIGKILL`ed, and reaped.
+//! so that programs that `setsid` or fork twice stay its descendants; where
+//! a cgroup v2 hierarchy is writable, the run also gets a cgroup of its own
+//! ([`RunCgroup`]), which holds every process the run starts wherever it
+//! goes in the tree; a thread of its own waits for `SIGINT`, `SIGTERM` and
+//! `SIGHUP`; and at the end of the run — success, failure, `--timeout`, or
+//! one of those signals — every descendant still alive is sent `SIGTERM`,
+//! given [`GRACE`], then `SIGKILL`ed and reaped, and then whatever is left
+//! in the run's cgroup is killed (`cgroup.kill`) and the cgroup removed.
 //!
 //! After a signal, rask ends as that signal ends a program (a shell reports
 //! 130 for `SIGINT`, 143 for `SIGTERM`), as it did before it caught them.
@@ -18,7 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use rask::reaper;
+use rask::reaper::{self, RunCgroup};
 
 /// How long the programs left at the end of a run get to end after
 /// `SIGTERM` before they are killed.
@@ -26,6 +29,12 @@ pub(crate) const GRACE: Duration = Duration::from_millis(200);
 
 /// Set when a signal came: the run's end is then the signal thread's.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// The run's cgroup, where one could be made; taken by whoever ends it.
+static CGROUP: Mutex<Option<RunCgroup>> = Mutex::new(None);
+
+/// How long the processes left in the run's cgroup get to go once killed.
+const CGROUP_WAIT: Duration = Duration::from_secs(2);
 
 /// Held by whoever ends the process: the signal thread while it ends the
 /// programs, or the main thread from the moment it is done, so that
@@ -62,14 +71,28 @@ pub(crate) fn start() {
             );
         }
     }
+    // (where the hierarchy is missing or read-only, as in most
+    // containers, the subreaper alone does the work: nothing to say)
+    if let Ok(cgroup) = RunCgroup::enter() {
+        *CGROUP.lock().unwrap_or_else(|e| e.into_inner()) = Some(cgroup);
+    }
     #[cfg(unix)]
     watch_signals();
 }
 
 /// Ends every program the run left behind (after the executor is done:
-/// it reaps any child that ended).
+/// it reaps any child that ended): the descendants, gently, then what is
+/// left in the run's cgroup; this process leaves the cgroup, which is
+/// removed.
 pub(crate) fn end_programs() {
     reaper::end_descendants(GRACE);
+    let cgroup = CGROUP.lock().unwrap_or_else(|e| e.into_inner()).take();
+    if let Some(cgroup) = cgroup {
+        if let Err(e) = cgroup.end(CGROUP_WAIT) {
+            eprintln!("rask: warning: the run's cgroup: {e}");
+        }
+        reaper::reap_ended();
+    }
 }
 
 #[cfg(unix)]
@@ -89,7 +112,7 @@ fn watch_signals() {
             INTERRUPTED.store(true, Ordering::SeqCst);
             // (blocks for good when the main thread is exiting already)
             let held = ENDING.lock().unwrap_or_else(|e| e.into_inner());
-            reaper::end_descendants(GRACE);
+            end_programs();
             std::mem::forget(held);
             die_of(signal);
         });

@@ -240,3 +240,44 @@ fn programs_end_when_the_run_times_out() {
         assert_eq!(m.alive(), vec![], "{sched}: programs outlived the run");
     }
 }
+
+/// This process's cgroup v2 directory, if a cgroup can be made below it
+/// (as `rask run` makes its run's): a probe is made and removed at once.
+fn writable_cgroup() -> Option<std::path::PathBuf> {
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    let mount = mountinfo.lines().find_map(|l| {
+        let (fields, rest) = l.split_once(" - ")?;
+        (rest.split_whitespace().next()? == "cgroup2")
+            .then(|| fields.split_whitespace().nth(4).map(str::to_string))?
+    })?;
+    let cgroup = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+    let own = cgroup.lines().find_map(|l| l.strip_prefix("0::"))?;
+    let dir = Path::new(&mount).join(own.trim_start_matches('/'));
+    let probe = dir.join(format!("rask-probe-{}", std::process::id()));
+    (std::fs::create_dir(&probe).is_ok() && std::fs::remove_dir(&probe).is_ok()).then_some(dir)
+}
+
+#[test]
+fn the_run_has_a_cgroup_of_its_own_where_one_can_be_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "cg.json",
+        r#"{"cg": {"call": "shell", "args": ["sh", "-c", "grep ^0:: /proc/self/cgroup"]}}"#,
+    );
+    let mut run = Run::start(&f, "threads", &[]);
+    let name = format!("rask-run-{}", run.0.id());
+    let (status, err) = run.wait();
+    assert_eq!(status.code(), Some(0), "{err}");
+    let mut out = String::new();
+    std::io::Read::read_to_string(run.0.stdout.as_mut().unwrap(), &mut out).unwrap();
+    let Some(cgroups) = writable_cgroup() else {
+        // no cgroup: the subreaper alone (the tests above)
+        assert!(!out.contains(&name), "{out}");
+        eprintln!("no writable cgroup v2 here: the run had none");
+        return;
+    };
+    // the task's program ran in the run's cgroup, removed at the end
+    assert!(out.contains(&format!("/{name}\\n")), "{out}");
+    assert!(!cgroups.join(&name).exists(), "{name} was left");
+}

@@ -41,6 +41,7 @@
 
 #![deny(missing_docs, missing_debug_implementations)]
 
+mod cgroup;
 mod frame;
 mod pool;
 pub mod reaper;

@@ -26,6 +26,9 @@
 //! println!("ended {ended} leftover program(s)");
 //! ```
 //!
+//! Where a cgroup v2 hierarchy is writable, [`RunCgroup`] holds every
+//! process of a run whatever its place in the tree, and ends them at once.
+//!
 //! Limits: a program that escapes the tree altogether is not found — one
 //! that asks another process to start it (a service manager, `at`, an ssh
 //! to elsewhere), or one below a subreaper of its own that is not rask's
@@ -37,6 +40,10 @@
 use std::collections::HashMap;
 use std::io;
 use std::time::{Duration, Instant};
+
+use rask_graph::programs::process_table;
+
+pub use crate::cgroup::{CgroupError, RunCgroup};
 
 /// How many times a sweep looks for descendants again and kills what it
 /// finds, before it gives up on a process that forks faster than it kills.
@@ -77,30 +84,9 @@ pub fn is_subreaper() -> bool {
 /// left out), parents before their children; empty where `/proc` is not
 /// there to read.
 pub fn descendants(root: u32) -> Vec<u32> {
-    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
-    let mut zombies = std::collections::HashSet::new();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        // a process may end between the listing and the read
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        let Some((state, ppid)) = parse_stat(&stat) else {
-            continue;
-        };
-        if state == 'Z' || state == 'X' {
-            zombies.insert(pid);
-        }
-        children.entry(ppid).or_default().push(pid);
+    let mut children: HashMap<u32, Vec<(u32, bool)>> = HashMap::new();
+    for p in process_table() {
+        children.entry(p.ppid).or_default().push((p.pid, p.zombie));
     }
     // breadth first, with a queue: no recursion on the depth of the tree
     let mut found = Vec::new();
@@ -109,25 +95,14 @@ pub fn descendants(root: u32) -> Vec<u32> {
     while next < queue.len() {
         let pid = queue[next];
         next += 1;
-        for &child in children.get(&pid).map_or(&[][..], Vec::as_slice) {
+        for &(child, zombie) in children.get(&pid).map_or(&[][..], Vec::as_slice) {
             queue.push(child);
-            if !zombies.contains(&child) {
+            if !zombie {
                 found.push(child);
             }
         }
     }
     found
-}
-
-/// The state letter and the parent of a `/proc/PID/stat` line. The command
-/// name is in parentheses and may hold anything, spaces and `)` included,
-/// so the fields are counted from the last `)`.
-fn parse_stat(stat: &str) -> Option<(char, u32)> {
-    let (_, rest) = stat.rsplit_once(')')?;
-    let mut fields = rest.split_whitespace();
-    let state = fields.next()?.chars().next()?;
-    let ppid = fields.next()?.parse().ok()?;
-    Some((state, ppid))
 }
 
 fn signal(pid: u32, sig: libc::c_int) {
@@ -212,14 +187,6 @@ pub(crate) fn kill_descendants(root: u32, reap: &mut dyn FnMut() -> usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn stat_fields_are_counted_from_the_last_parenthesis() {
-        assert_eq!(parse_stat("12 (sh) S 7 12 12 0"), Some(('S', 7)));
-        assert_eq!(parse_stat("12 (a) b) (c) Z 1 12"), Some(('Z', 1)));
-        assert_eq!(parse_stat("12 (sh"), None);
-        assert_eq!(parse_stat("12 (sh) S x"), None);
-    }
 
     #[cfg(target_os = "linux")]
     #[test]
