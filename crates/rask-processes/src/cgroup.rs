@@ -79,9 +79,11 @@ impl RunCgroup {
     /// Makes a cgroup `rask-run-PID` below this process's cgroup v2 and
     /// moves this process (all its threads) into it. Fails, changing
     /// nothing, where there is no cgroup v2 hierarchy or it is not
-    /// writable.
+    /// writable. On the way, removes the empty cgroups that runs killed
+    /// before they could (`SIGKILL`) left beside it.
     pub fn enter() -> Result<RunCgroup, CgroupError> {
         let home = own_cgroup()?;
+        remove_stale(&home);
         let dir = home.join(format!("rask-run-{}", std::process::id()));
         std::fs::create_dir(&dir).map_err(at(&dir))?;
         let procs = dir.join("cgroup.procs");
@@ -141,6 +143,34 @@ impl RunCgroup {
             std::fs::remove_dir(d).map_err(at(d))?;
         }
         Ok(killed)
+    }
+}
+
+/// Removes the cgroups `rask-run-PID` in `home` whose process is gone and
+/// which hold no process (those of runs that were killed; one that still
+/// holds programs is left for `cgroup.kill` by hand).
+fn remove_stale(home: &Path) {
+    let Ok(entries) = std::fs::read_dir(home) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("rask-run-"))
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        let dirs = tree(&entry.path());
+        if dirs.iter().all(|d| procs(d).is_empty()) {
+            for d in dirs.iter().rev() {
+                let _ = std::fs::remove_dir(d);
+            }
+        }
     }
 }
 

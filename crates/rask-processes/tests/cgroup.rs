@@ -28,6 +28,28 @@ fn alive(marker: &str) -> Vec<u32> {
 
 #[test]
 fn the_cgroup_ends_what_left_the_tree() {
+    // an empty cgroup of a run killed before it could remove it (a process
+    // id above Linux's largest: that run is surely gone), with a child
+    let stale = std::fs::read_to_string("/proc/self/cgroup")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find_map(|l| l.strip_prefix("0::"))
+                .map(str::to_string)
+        })
+        .and_then(|own| {
+            let info = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+            let mount = info.lines().find_map(|l| {
+                let (fields, rest) = l.split_once(" - ")?;
+                (rest.split_whitespace().next()? == "cgroup2")
+                    .then(|| fields.split_whitespace().nth(4).map(str::to_string))?
+            })?;
+            let stale = std::path::Path::new(&mount)
+                .join(own.trim_start_matches('/'))
+                .join("rask-run-4194400");
+            std::fs::create_dir_all(stale.join("inner")).ok()?;
+            Some(stale)
+        });
     let cgroup = match RunCgroup::enter() {
         Ok(c) => c,
         Err(e @ (CgroupError::NotMounted | CgroupError::NoOwnCgroup | CgroupError::Io { .. })) => {
@@ -37,6 +59,8 @@ fn the_cgroup_ends_what_left_the_tree() {
         Err(e) => panic!("{e}"),
     };
     assert!(cgroup.path().is_dir());
+    let stale = stale.expect("a cgroup could be made: so could the stale one");
+    assert!(!stale.exists(), "the stale cgroup was removed");
     let marker = format!("3002.{}", std::process::id());
     let script = format!("(sleep {marker} >/dev/null 2>&1 &)");
     assert!(Command::new("sh")
