@@ -66,6 +66,10 @@ pub(crate) fn run_child(
         }
     }
     let _ = setpgid(Pid::from_raw(0), Pid::from_raw(0));
+    // orphans below the worker (`setsid`, double forks) come to it
+    let _ = reaper::set_subreaper();
+    // SAFETY: the handler only calls async-signal-safe functions.
+    let _ = unsafe { signal::signal(Signal::SIGTERM, SigHandler::Handler(kill_group)) };
     // the signals a program blocked (`rask run` waits for Ctrl-C on a
     // thread of its own, with them blocked elsewhere) reach the worker
     let _ = signal::sigprocmask(
@@ -73,10 +77,6 @@ pub(crate) fn run_child(
         Some(&signal::SigSet::empty()),
         None,
     );
-    // orphans below the worker (`setsid`, double forks) come to it
-    let _ = reaper::set_subreaper();
-    // SAFETY: the handler only calls async-signal-safe functions.
-    let _ = unsafe { signal::signal(Signal::SIGTERM, SigHandler::Handler(kill_group)) };
     let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
     if getppid() != parent {
         // the scheduler died before the death signal was armed
