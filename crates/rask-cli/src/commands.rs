@@ -178,6 +178,10 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     let t1 = Instant::now();
     let result = rask::compute(executor.as_ref(), &graph, &plan, &callbacks);
     let run_s = t1.elapsed().as_secs_f64();
+    // the programs the tasks started end with the run, before its result
+    // is printed (a process pool is gone by now: nothing else waits)
+    crate::interrupt::wait_if_interrupted();
+    crate::interrupt::end_programs();
     #[cfg(feature = "mpi")]
     if args.scheduler == SchedulerName::Mpi && rask::Mpi::new().is_ok_and(|m| !m.is_root()) {
         // every rank ran its share; rank 0 prints the result and the stats

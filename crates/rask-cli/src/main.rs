@@ -14,7 +14,9 @@
 //! input (unreadable or malformed file, cycle, unknown function, wrong
 //! argument count, unknown key asked for, a built-in not allowed, a closed
 //! or unwritable standard output). Every error message names the file and
-//! the key.
+//! the key. `SIGINT`, `SIGTERM` and `SIGHUP` end every program the run
+//! started, then rask itself, as that signal ends a program (see
+//! `interrupt.rs`).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -25,6 +27,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod commands;
 mod dot;
+mod interrupt;
 mod show;
 mod timeout;
 
@@ -223,7 +226,14 @@ pub(crate) fn print(text: &[u8]) -> Result<(), Failure> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(args) => commands::run(&args),
+        Command::Run(args) => {
+            // before any thread starts: they inherit the blocked signals
+            interrupt::start();
+            let result = commands::run(&args);
+            interrupt::wait_if_interrupted();
+            interrupt::finish();
+            result
+        }
         Command::Check { file } => commands::check(&file),
         Command::Show { file, json } => show::show(&file, json),
         Command::Dot(args) => dot::dot(&args),

@@ -3,11 +3,10 @@
 //! ends the process with exit status 1.
 //!
 //! A task is a Rust call that cannot be interrupted, so the run is stopped
-//! by ending the process: the workers of `--scheduler processes` go with it
-//! (they ask the kernel to end them when the scheduler dies), and the
-//! programs that `shell` tasks of `sync` or `threads` started are sent
-//! `SIGTERM` first (on Linux; what those programs started in turn is not
-//! followed). The watch
+//! by ending the process, after every descendant of it — the workers of
+//! `--scheduler processes`, the programs `shell` tasks started and what
+//! those started, `setsid` or not (rask is a subreaper: see
+//! [`crate::interrupt`]) — is ended. The watch
 //! starts in [`Callback::start`], after a process pool forked its workers,
 //! so no fork sees its thread; [`Callback::finish`] stops it before
 //! anything is printed, so a run that ends at the deadline prints either
@@ -77,7 +76,7 @@ impl Callback for Timeout {
                 keys.len(),
                 keys.join(", ")
             );
-            end_children();
+            crate::interrupt::end_programs();
             std::process::exit(1);
         });
         *lock(&self.watch) = Some(watch);
@@ -100,41 +99,6 @@ impl Callback for Timeout {
         self.shared.wake.notify_all();
         if let Some(watch) = lock(&self.watch).take() {
             let _ = watch.join();
-        }
-    }
-}
-
-/// Sends `SIGTERM` to the child processes of this process: the programs
-/// `shell` tasks are running, or the workers of a process pool.
-fn end_children() {
-    #[cfg(target_os = "linux")]
-    {
-        let me = std::process::id();
-        let Ok(entries) = std::fs::read_dir("/proc") else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let Some(pid) = entry
-                .file_name()
-                .to_str()
-                .and_then(|n| n.parse::<i32>().ok())
-            else {
-                continue;
-            };
-            // the parent is the second field after the command, which is
-            // in parentheses and may hold anything
-            let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
-            let ppid = stat
-                .rsplit_once(')')
-                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
-                .and_then(|p| p.parse::<u32>().ok());
-            if ppid == Some(me) {
-                // SAFETY: kill only sends a signal to a process id read
-                // just now as a child of this process; no memory is shared.
-                unsafe {
-                    libc::kill(pid, libc::SIGTERM);
-                }
-            }
         }
     }
 }

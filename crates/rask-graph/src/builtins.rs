@@ -18,7 +18,8 @@
 //!
 //! `shell` reaches outside the process: a graph file may call it only when
 //! its registry allows `"shell"` ([`Registry::allow`](crate::Registry::allow),
-//! `rask run --allow shell`).
+//! `rask run --allow shell`). Its program runs in a process group of its
+//! own, which the executors end with the run ([`crate::programs`]).
 //!
 //! ```
 //! use rask::{builtins, Value};
@@ -313,10 +314,25 @@ fn shell(args: &[Value]) -> Result<Value, CallError> {
         expected: "a program name (str)",
         got: args[0].type_name().to_string(),
     })?;
-    let out = std::process::Command::new(program)
+    let mut command = std::process::Command::new(program);
+    command
         .args(args[1..].iter().map(text))
         .stdin(std::process::Stdio::null())
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    // its own process group, recorded in the run's `Programs`: the program
+    // and what it leaves in the background end with the run (and a Ctrl-C
+    // at the terminal reaches rask, which ends them); it stays a child of
+    // the thread's process
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let child = command
+        .spawn()
+        .map_err(|e| CallError::msg(format!("cannot run {program:?}: {e}")))?;
+    #[cfg(unix)]
+    crate::programs::started(child.id());
+    let out = child
+        .wait_with_output()
         .map_err(|e| CallError::msg(format!("cannot run {program:?}: {e}")))?;
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);

@@ -30,6 +30,7 @@ mod key;
 pub mod optimize;
 pub mod order;
 mod plan;
+pub mod programs;
 mod task;
 mod value;
 

@@ -14,6 +14,11 @@
 //! so that no task of this computation runs when `compute` returns on
 //! rank 0, and every rank returns the same error.
 //!
+//! The programs that `shell` tasks of the run start on this rank are
+//! recorded (see [`rask_graph::programs`]): the rank ends them when it
+//! stops (so that a running task's program does not hold the stop) and
+//! when the computation is over.
+//!
 //! Task threads never touch the link: they take jobs from a channel and
 //! put results on another; the rank loop (the thread that called
 //! `compute`) handles both, and the link's own thread does the MPI calls.
@@ -23,6 +28,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
+use rask_graph::programs::{self, Programs};
 use rask_graph::{CallError, EvalError, Graph, Plan, TaskId, Value};
 use rask_scheduler::{run_task, Callback, ComputeError, TaskEvent};
 
@@ -150,48 +156,52 @@ pub(crate) fn run(
     let (ran_tx, ran_rx) = crossbeam_channel::unbounded::<Ran>();
     // set when the run stops: jobs end between two steps
     let halt = AtomicBool::new(false);
-    std::thread::scope(|scope| {
+    let started = Programs::new();
+    let result = std::thread::scope(|scope| {
         for t in 0..threads {
             let jobs = job_rx.clone();
             let ran = ran_tx.clone();
             let halt = &halt;
+            let started = &started;
             let spawned = std::thread::Builder::new()
                 .name(format!("rask-mpi-worker-{t}"))
                 .spawn_scoped(scope, move || {
-                    while let Ok(job) = jobs.recv() {
-                        let mut prev: Option<Value> = None;
-                        let n = job.steps.len();
-                        for (k, (id, inputs)) in job.steps.into_iter().enumerate() {
-                            if k > 0 && halt.load(Ordering::Relaxed) {
-                                let _ = ran.send(Ran {
+                    started.scope(|| {
+                        while let Ok(job) = jobs.recv() {
+                            let mut prev: Option<Value> = None;
+                            let n = job.steps.len();
+                            for (k, (id, inputs)) in job.steps.into_iter().enumerate() {
+                                if k > 0 && halt.load(Ordering::Relaxed) {
+                                    let _ = ran.send(Ran {
+                                        id,
+                                        result: Err(stopped()),
+                                        nanos: 0,
+                                        thread: t as u32,
+                                        last: true,
+                                    });
+                                    break;
+                                }
+                                let inputs = inputs
+                                    .into_iter()
+                                    .map(|v| v.or_else(|| prev.clone()).unwrap_or_default());
+                                let start = Instant::now();
+                                let result = run_task(graph, plan, id, inputs);
+                                let nanos = start.elapsed().as_nanos() as u64;
+                                let failed = result.is_err();
+                                prev = result.as_ref().ok().cloned();
+                                let r = Ran {
                                     id,
-                                    result: Err(stopped()),
-                                    nanos: 0,
+                                    result,
+                                    nanos,
                                     thread: t as u32,
-                                    last: true,
-                                });
-                                break;
-                            }
-                            let inputs = inputs
-                                .into_iter()
-                                .map(|v| v.or_else(|| prev.clone()).unwrap_or_default());
-                            let start = Instant::now();
-                            let result = run_task(graph, plan, id, inputs);
-                            let nanos = start.elapsed().as_nanos() as u64;
-                            let failed = result.is_err();
-                            prev = result.as_ref().ok().cloned();
-                            let r = Ran {
-                                id,
-                                result,
-                                nanos,
-                                thread: t as u32,
-                                last: failed || k + 1 == n,
-                            };
-                            if ran.send(r).is_err() || failed {
-                                break;
+                                    last: failed || k + 1 == n,
+                                };
+                                if ran.send(r).is_err() || failed {
+                                    break;
+                                }
                             }
                         }
-                    }
+                    })
                 });
             if let Err(e) = spawned {
                 return Err(ComputeError::Executor {
@@ -213,6 +223,7 @@ pub(crate) fn run(
             queued: job_rx,
             ran: ran_rx,
             halt: &halt,
+            programs: &started,
             running: 0,
             stopped: false,
             ready: Vec::new(),
@@ -228,7 +239,10 @@ pub(crate) fn run(
             rank.member(own)
         }
         // dropping `rank` closes the job channel: the threads end
-    })
+    });
+    // what the run's programs left in their groups ends with the run
+    started.end(programs::GRACE);
+    result
 }
 
 struct Rank<'a, 'p> {
@@ -244,6 +258,8 @@ struct Rank<'a, 'p> {
     queued: Receiver<Job>,
     ran: Receiver<Ran>,
     halt: &'a AtomicBool,
+    /// The programs the run's `shell` tasks started here.
+    programs: &'a Programs,
     /// Jobs given to the pool and not back.
     running: usize,
     stopped: bool,
@@ -377,7 +393,8 @@ impl Rank<'_, '_> {
         })
     }
 
-    /// Stops: drops the queued jobs and every value.
+    /// Stops: drops the queued jobs and every value, and ends the
+    /// programs of the running tasks (so that those end).
     fn stop(&mut self) {
         self.stopped = true;
         self.halt.store(true, Ordering::Relaxed);
@@ -385,6 +402,9 @@ impl Rank<'_, '_> {
             self.running -= 1;
         }
         self.store.clear();
+        if self.running > 0 {
+            self.programs.end(programs::GRACE);
+        }
     }
 
     fn key(&self, id: TaskId) -> &rask_graph::Key {

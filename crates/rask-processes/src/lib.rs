@@ -13,7 +13,10 @@
 //! fresh worker, the results it held computed again. When
 //! the run ends, errs or is interrupted (the workers get `SIGTERM` when the
 //! program dies and kill their process group), no worker and no program a
-//! task started is left behind.
+//! task started is left behind: each worker is a child subreaper, so the
+//! programs that leave its process group (`setsid`, double forks) stay in
+//! its tree, which is ended with it (see [`reaper`], which also serves a
+//! program that wants the same for its own process).
 //!
 //! ```no_run
 //! use rask::{graph, Value};
@@ -41,8 +44,10 @@
 
 #![deny(missing_docs, missing_debug_implementations)]
 
+mod cgroup;
 mod frame;
 mod pool;
+pub mod reaper;
 mod worker;
 
 use std::sync::Mutex;

@@ -15,6 +15,7 @@ use nix::unistd::{fork, getpid, pipe, setpgid, ForkResult, Pid};
 use rask_graph::{Graph, Plan, TaskId};
 
 use crate::frame;
+use crate::reaper;
 use crate::worker;
 
 /// One worker process, as the scheduler sees it.
@@ -213,7 +214,7 @@ impl Pool {
                     std::thread::sleep(Duration::from_millis(2));
                 }
                 Ok(WaitStatus::StillAlive) => {
-                    let _ = killpg(pid, Signal::SIGKILL);
+                    end_tree(pid);
                     let status = waitpid(pid, None);
                     return status.map_or_else(|e| e.to_string(), describe);
                 }
@@ -227,9 +228,9 @@ impl Pool {
         }
     }
 
-    /// Kills worker `i`'s process group now.
+    /// Kills worker `i` now, with every program its tasks started.
     pub(crate) fn kill(&self, i: usize) {
-        let _ = killpg(self.workers[i].pid, Signal::SIGKILL);
+        end_tree(self.workers[i].pid);
     }
 }
 
@@ -239,7 +240,7 @@ impl Drop for Pool {
     fn drop(&mut self) {
         for w in &self.workers {
             if !w.batch.is_empty() {
-                let _ = killpg(w.pid, Signal::SIGKILL);
+                end_tree(w.pid);
             }
         }
         let workers = std::mem::take(&mut self.workers);
@@ -253,7 +254,7 @@ impl Drop for Pool {
                         std::thread::sleep(Duration::from_millis(1));
                     }
                     Ok(WaitStatus::StillAlive) => {
-                        let _ = killpg(pid, Signal::SIGKILL);
+                        end_tree(pid);
                         let _ = waitpid(pid, None);
                         break;
                     }
@@ -263,6 +264,20 @@ impl Drop for Pool {
             let _ = killpg(pid, Signal::SIGKILL);
         }
     }
+}
+
+/// Kills a living worker and everything below it. The worker is stopped
+/// first, so that its task starts nothing more; then every descendant is
+/// killed, also the programs that left its process group (`setsid`),
+/// which the worker, a child subreaper, holds on to; then its group.
+fn end_tree(pid: Pid) {
+    let _ = nix::sys::signal::kill(pid, Signal::SIGSTOP);
+    if let Ok(root) = u32::try_from(pid.as_raw()) {
+        // (the stopped worker reaps nothing: its killed children stay
+        // zombies until it is killed too, and zombies are not swept)
+        reaper::kill_descendants(root, &mut || 0);
+    }
+    let _ = killpg(pid, Signal::SIGKILL);
 }
 
 fn describe(status: WaitStatus) -> String {

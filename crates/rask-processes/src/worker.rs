@@ -3,9 +3,15 @@
 //! the tasks and writes their results back, until the pipe closes.
 //!
 //! A worker leads its own process group, so the programs its tasks start
-//! can be killed with it. It asks the kernel for a `SIGTERM` when the
+//! can be killed with it, and is a child subreaper (see [`crate::reaper`]),
+//! so the programs that leave that group (`setsid`, double forks) stay its
+//! descendants: the scheduler ends the worker's whole tree when it kills
+//! it, and a worker that ends normally (the scheduler closed its pipe)
+//! ends its descendants first. It asks the kernel for a `SIGTERM` when the
 //! scheduler's process dies (`PR_SET_PDEATHSIG`), and on that signal kills
-//! its whole group: an interrupted run leaves no process behind.
+//! its whole group (only async-signal-safe calls are possible there: what
+//! left the group is then the business of the scheduler's process, which
+//! `rask run` makes a subreaper too).
 
 use std::fs::File;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -18,6 +24,11 @@ use rask_scheduler::{run_task, ComputeError};
 
 use crate::frame::{self, Cursor, Outcome, Span};
 use crate::pool::Running;
+use crate::reaper;
+
+/// How long the programs a worker leaves behind get to end after
+/// `SIGTERM`, when the worker ends normally, before `SIGKILL`.
+const GRACE: std::time::Duration = std::time::Duration::from_millis(100);
 
 extern "C" fn kill_group(_: libc::c_int) {
     // SAFETY: killpg and _exit are async-signal-safe.
@@ -55,8 +66,17 @@ pub(crate) fn run_child(
         }
     }
     let _ = setpgid(Pid::from_raw(0), Pid::from_raw(0));
+    // orphans below the worker (`setsid`, double forks) come to it
+    let _ = reaper::set_subreaper();
     // SAFETY: the handler only calls async-signal-safe functions.
     let _ = unsafe { signal::signal(Signal::SIGTERM, SigHandler::Handler(kill_group)) };
+    // the signals a program blocked (`rask run` waits for Ctrl-C on a
+    // thread of its own, with them blocked elsewhere) reach the worker
+    let _ = signal::sigprocmask(
+        signal::SigmaskHow::SIG_SETMASK,
+        Some(&signal::SigSet::empty()),
+        None,
+    );
     let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
     if getppid() != parent {
         // the scheduler died before the death signal was armed
@@ -68,6 +88,8 @@ pub(crate) fn run_child(
         Ok(()) => 0,
         Err(_) => 101,
     };
+    // the run is over: nothing its tasks started outlives the worker
+    reaper::end_descendants(GRACE);
     exit(code)
 }
 
@@ -83,7 +105,13 @@ fn serve(graph: &Graph, plan: &Plan, mut input: File, mut output: File, running:
     let mut inputs: Vec<Value> = Vec::new();
     // results of this batch's tasks, for the tasks after them that use them
     let mut earlier: Vec<Value> = Vec::new();
-    while let Ok(Some(())) = frame::receive(&mut input, &mut frame_in) {
+    loop {
+        // between batches no task waits for a child of its own: orphans
+        // that came to the worker and ended are reaped here
+        reaper::reap_ended();
+        if !matches!(frame::receive(&mut input, &mut frame_in), Ok(Some(()))) {
+            return;
+        }
         let received = Instant::now();
         running.set(None);
         earlier.clear();

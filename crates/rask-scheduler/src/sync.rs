@@ -1,9 +1,12 @@
 //! The `sync` executor: every task on the calling thread, one at a time,
 //! in priority order. Deterministic; the reference the other executors
-//! are tested against, and the one to debug a task with.
+//! are tested against, and the one to debug a task with. The programs its
+//! `shell` tasks started, and left in their process groups, are ended when
+//! the run is over (see [`rask_graph::programs`]).
 
 use std::time::Instant;
 
+use rask_graph::programs::{self, Programs};
 use rask_graph::{Graph, Plan, Value};
 
 use crate::callbacks::{Callback, TaskEvent};
@@ -39,44 +42,56 @@ impl Executor for Sync {
         plan: &Plan,
         callbacks: &[&dyn Callback],
     ) -> Result<Vec<Value>, ComputeError> {
-        let mut state: State<Value> = State::new(plan);
-        let mut inputs: Vec<Value> = Vec::new();
-        while let Some(id) = state.pop_ready() {
-            inputs.clear();
-            state.take_inputs(id, &mut inputs);
-            let key = graph.key(plan.graph_id(id));
-            let start = if callbacks.is_empty() {
-                None
-            } else {
-                Some(Instant::now())
-            };
-            if let Some(start) = start {
-                let ev = TaskEvent {
-                    id,
-                    key,
-                    worker: 0,
-                    start,
-                    end: start,
-                };
-                callbacks.iter().for_each(|c| c.task_started(&ev));
-            }
-            let result = run_task(graph, plan, id, inputs.drain(..));
-            if let Some(start) = start {
-                let ev = TaskEvent {
-                    id,
-                    key,
-                    worker: 0,
-                    start,
-                    end: Instant::now(),
-                };
-                match &result {
-                    Ok(_) => callbacks.iter().for_each(|c| c.task_finished(&ev)),
-                    Err(_) => callbacks.iter().for_each(|c| c.task_failed(&ev)),
-                }
-            }
-            let value = result?;
-            state.complete(id, value, &mut |_| {});
-        }
-        Ok(state.into_outputs())
+        let programs = Programs::new();
+        let result = programs.scope(|| run(graph, plan, callbacks));
+        programs.end(programs::GRACE);
+        result
     }
+}
+
+/// The run: every task in priority order, until one fails.
+fn run(
+    graph: &Graph,
+    plan: &Plan,
+    callbacks: &[&dyn Callback],
+) -> Result<Vec<Value>, ComputeError> {
+    let mut state: State<Value> = State::new(plan);
+    let mut inputs: Vec<Value> = Vec::new();
+    while let Some(id) = state.pop_ready() {
+        inputs.clear();
+        state.take_inputs(id, &mut inputs);
+        let key = graph.key(plan.graph_id(id));
+        let start = if callbacks.is_empty() {
+            None
+        } else {
+            Some(Instant::now())
+        };
+        if let Some(start) = start {
+            let ev = TaskEvent {
+                id,
+                key,
+                worker: 0,
+                start,
+                end: start,
+            };
+            callbacks.iter().for_each(|c| c.task_started(&ev));
+        }
+        let result = run_task(graph, plan, id, inputs.drain(..));
+        if let Some(start) = start {
+            let ev = TaskEvent {
+                id,
+                key,
+                worker: 0,
+                start,
+                end: Instant::now(),
+            };
+            match &result {
+                Ok(_) => callbacks.iter().for_each(|c| c.task_finished(&ev)),
+                Err(_) => callbacks.iter().for_each(|c| c.task_failed(&ev)),
+            }
+        }
+        let value = result?;
+        state.complete(id, value, &mut |_| {});
+    }
+    Ok(state.into_outputs())
 }

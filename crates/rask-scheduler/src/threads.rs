@@ -31,14 +31,18 @@
 //! The threads are scoped to one computation: they are started by
 //! [`Executor::execute`] and joined before it returns, on success, on a
 //! task error and on a panic, so no thread outlives a call. On the first
-//! error no new task starts; the running ones finish, then the error is
-//! returned.
+//! error (or a cancel) no new task starts; the programs that running
+//! `shell` tasks started are ended (their process groups get `SIGTERM`,
+//! see [`rask_graph::programs`]), so those tasks end too; the running ones
+//! finish, then the error is returned. What programs left in their groups
+//! is ended when the run is over.
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
+use rask_graph::programs::{self, Programs};
 use rask_graph::{Graph, Plan, TaskId, Value};
 
 use crate::callbacks::{Callback, TaskEvent};
@@ -214,6 +218,10 @@ struct Pool<'p, 'c> {
     cancel: Option<&'p AtomicBool>,
     /// Wraps each batch of tasks.
     batch_hook: Option<&'p BatchHook>,
+    /// The programs the run's `shell` tasks started.
+    programs: Arc<Programs>,
+    /// Set when they were ended because the run failed or was cancelled.
+    programs_ended: AtomicBool,
 }
 
 /// The `held` flag, set: cleared when dropped.
@@ -316,12 +324,7 @@ impl<'p> Pool<'p, '_> {
         let mut shared = self.lock();
         loop {
             if self.cancelled() && !shared.state.is_over() {
-                shared.state.stop();
-                if shared.error.is_none() {
-                    shared.error = Some(ComputeError::Cancelled);
-                }
-                self.failed.store(true, Ordering::Relaxed);
-                self.wake.notify_all();
+                self.stop(&mut shared);
             }
             if shared.state.is_over() {
                 break;
@@ -415,21 +418,70 @@ impl<'p> Pool<'p, '_> {
             if shared.state.is_over() {
                 self.wake.notify_all();
             }
+            if self.failed.load(Ordering::Relaxed) && !self.programs_ended.load(Ordering::Relaxed) {
+                // the error is recorded (the first one wins): the running
+                // tasks' programs end, so that those tasks end too
+                drop(shared);
+                self.end_programs();
+                shared = self.lock();
+            }
         }
         drop(shared);
         self.wake.notify_all();
+    }
+
+    /// Stops the run from outside (the cancel flag): no task starts, the
+    /// error is [`ComputeError::Cancelled`] unless one came first, and the
+    /// programs of the running tasks are ended (so that they end).
+    fn stop(&self, shared: &mut Locked<'_, 'p>) {
+        shared.state.stop();
+        if shared.error.is_none() {
+            shared.error = Some(ComputeError::Cancelled);
+        }
+        self.failed.store(true, Ordering::Relaxed);
+        self.wake.notify_all();
+    }
+
+    /// Watches the cancel flag while workers run tasks (which see it only
+    /// between tasks): when it is set, stops the run and ends the programs
+    /// of the running tasks, so that a long `shell` task does not hold the
+    /// run. Returns when the run is over.
+    fn watch_cancel(&self) {
+        loop {
+            let mut shared = self.lock();
+            if shared.state.is_over() {
+                return;
+            }
+            if self.cancelled() {
+                self.stop(&mut shared);
+                drop(shared);
+                self.end_programs();
+                return;
+            }
+            drop(shared);
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
     }
 
     fn cancelled(&self) -> bool {
         self.cancel.is_some_and(|c| c.load(Ordering::Relaxed))
     }
 
+    /// Ends the programs the run's `shell` tasks are running (once): the
+    /// run failed or was cancelled, and its running tasks are to end.
+    fn end_programs(&self) {
+        if !self.programs_ended.swap(true, Ordering::Relaxed) {
+            self.programs.end(programs::GRACE);
+        }
+    }
+
     /// A worker's loop, inside the worker hook if there is one.
     fn work(&self, worker: usize, hook: Option<&WorkerHook>) {
-        match hook {
+        // the programs `shell` starts on this thread are the run's
+        self.programs.scope(|| match hook {
             Some(hook) => hook(worker, &mut || self.worker(worker)),
             None => self.worker(worker),
-        }
+        })
     }
 
     fn run(
@@ -476,6 +528,7 @@ struct Unwinding<'a, 'p, 'c> {
 impl Drop for Unwinding<'_, '_, '_> {
     fn drop(&mut self) {
         self.pool.failed.store(true, Ordering::Relaxed);
+        self.pool.end_programs();
         let mut shared = self.pool.lock();
         for &id in self.ids {
             shared.state.fail(id);
@@ -524,6 +577,8 @@ impl Executor for Threads {
             failed: AtomicBool::new(false),
             cancel: self.cancel.as_deref(),
             batch_hook: self.batch_hook.as_ref(),
+            programs: Programs::new(),
+            programs_ended: AtomicBool::new(false),
         };
         let hook = self.hook.as_ref();
         let spawned = std::thread::scope(|scope| {
@@ -542,9 +597,22 @@ impl Executor for Threads {
                     }
                 }
             }
+            if pool.cancel.is_some() {
+                let pool = &pool;
+                let watch = std::thread::Builder::new()
+                    .name("rask-cancel".into())
+                    .spawn_scoped(scope, move || pool.watch_cancel());
+                if let Err(e) = watch {
+                    pool.lock().state.stop();
+                    pool.wake.notify_all();
+                    return Err(e);
+                }
+            }
             pool.work(0, hook);
             Ok(())
         });
+        // what the run's programs left in their groups ends with the run
+        pool.programs.end(programs::GRACE);
         let shared = pool.shared.into_inner().unwrap_or_else(|e| e.into_inner());
         if let Err(e) = spawned {
             return Err(ComputeError::Executor {

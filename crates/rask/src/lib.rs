@@ -43,11 +43,17 @@
 #![deny(missing_docs, missing_debug_implementations)]
 
 pub use rask_graph::{
-    builtins, codec, deps, file, graph, optimize, order, task, AnyValue, Arity, CallError,
-    EvalError, Function, Graph, GraphError, IntoFallible, IntoFunction, Key, KeyPart, Plan,
-    Registry, Task, TaskId, ToJsonError, Value, Visit,
+    builtins, codec, deps, file, graph, optimize, order, programs, task, AnyValue, Arity,
+    CallError, EvalError, Function, Graph, GraphError, IntoFallible, IntoFunction, Key, KeyPart,
+    Plan, Registry, Task, TaskId, ToJsonError, Value, Visit,
 };
 pub use rask_processes::Processes;
+
+/// Ending every program a run started (Linux): make the process a child
+/// subreaper, find its descendants, end them all (what `rask run` does).
+pub mod reaper {
+    pub use rask_processes::reaper::*;
+}
 
 mod visualize;
 pub use rask_scheduler::{
@@ -139,6 +145,10 @@ pub struct CacheDocDoctests;
 #[doc = include_str!("../../../docs/diagnostics.md")]
 #[cfg(doctest)]
 pub struct DiagnosticsDocDoctests;
+
+#[doc = include_str!("../../../docs/executors.md")]
+#[cfg(doctest)]
+pub struct ExecutorsDocDoctests;
 
 /// The examples of the porting guide (`docs/dask.md`), compiled and run as
 /// doc tests.

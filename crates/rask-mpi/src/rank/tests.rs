@@ -337,3 +337,95 @@ fn callbacks_on_rank_0_see_every_task() {
         }
     }
 }
+
+/// The living (not zombie) processes whose command line has `marker`.
+#[cfg(target_os = "linux")]
+fn alive(marker: &str) -> Vec<u32> {
+    rask_graph::programs::process_table()
+        .into_iter()
+        .filter(|p| !p.zombie)
+        .filter(|p| {
+            std::fs::read(format!("/proc/{}/cmdline", p.pid))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(marker))
+        })
+        .map(|p| p.pid)
+        .collect()
+}
+
+/// A `shell` task: a `sleep` of length `marker` in the background, the
+/// file `ready` written, then (when `stay`) a `sleep` in the foreground.
+#[cfg(target_os = "linux")]
+fn background(marker: &str, ready: &std::path::Path, stay: bool) -> Task {
+    let shell = rask_graph::Registry::with_builtins()
+        .get("shell")
+        .cloned()
+        .unwrap();
+    let script = format!(
+        "sleep {marker} >/dev/null 2>&1 & touch {}; {}",
+        ready.display(),
+        if stay {
+            format!("sleep {marker}")
+        } else {
+            "echo started".into()
+        }
+    );
+    Task::call(
+        &shell,
+        [
+            Task::quote("sh"),
+            Task::quote("-c"),
+            Task::quote(Value::Str(script.into())),
+        ],
+    )
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_programs_of_shell_tasks_end_with_the_run_on_every_rank() {
+    let dir = std::env::temp_dir().join(format!("rask-mpi-programs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // the sleeps' odd lengths name them among the machine's processes
+    let (done, failed) = (
+        format!("20.{}1", std::process::id()),
+        format!("20.{}2", std::process::id()),
+    );
+    let ready = dir.join("ready");
+    // over: what the task left in the background ends with the run
+    let out = spmd(3, 1, |_, _| {
+        let mut g = Graph::new();
+        g.insert("bg", background(&done, &dir.join("unused"), false));
+        (g, vec!["bg".into()])
+    });
+    assert_eq!(out[0][0].as_ref().unwrap(), &[Value::from("started\n")]);
+    assert_eq!(alive(&done), Vec::<u32>::new());
+    // failed: the running task's program ends, and the run does not wait
+    let t0 = Instant::now();
+    let out = spmd(3, 1, |_, _| {
+        let file = ready.clone();
+        let fail = Function::fallible("fail_when_ready", move |x: i64| -> Result<i64, String> {
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while !file.exists() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(format!("failed on purpose ({x})"))
+        });
+        let mut g = Graph::new();
+        g.insert("bg", background(&failed, &ready, true));
+        g.insert("bad", Task::call(&fail, [Task::quote(1)]));
+        (g, vec!["bg".into(), "bad".into()])
+    });
+    let elapsed = t0.elapsed();
+    let left = alive(&failed);
+    for pid in &left {
+        let _ = std::process::Command::new("kill")
+            .args(["-9", &pid.to_string()])
+            .status();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    for r in &out[0] {
+        let e = r.as_ref().unwrap_err();
+        assert!(e.to_string().contains("failed on purpose"), "{e}");
+    }
+    assert!(elapsed < Duration::from_secs(10), "{elapsed:?}");
+    assert_eq!(left, Vec::<u32>::new());
+}
