@@ -1,6 +1,13 @@
 //! Reading a graph file in one streaming pass: tasks are built straight
 //! from the JSON tokens, with no intermediate `serde_json::Value` tree (a
 //! call object would otherwise cost a hash map of its own).
+//!
+//! References are resolved on the way: a string naming a key read before
+//! it becomes a [`Task::Key`] and an entry of the task's row of
+//! dependencies, looked up while the key it names was just inserted (in
+//! a file written leaves first, its slot of the index is still in the
+//! processor's cache). Only tasks with a string that names no key read so
+//! far are looked at again at the end, for keys defined later in the file.
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -9,21 +16,30 @@ use std::path::Path;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value as Json;
 
-use super::{close_names, resolve_tuple_refs, FileError};
+use smallvec::SmallVec;
+
+use super::{close_names, resolve_refs, FileError};
+use crate::deps::Adjacency;
 use crate::function::Registry;
-use crate::graph::Graph;
+use crate::graph::{Graph, TaskId};
 use crate::key::Key;
 use crate::task::Task;
 use crate::value::Value;
 
-/// What the visitors share: the registry, the key being read, whether a
-/// string may name a tuple key, and the first error that is not a JSON
-/// syntax error (serde's errors carry only text).
+/// What the visitors share: the registry, the graph read so far and the
+/// dependencies of its tasks, the key being read, whether it has a string
+/// that names no key yet, and the first error that is not a JSON syntax
+/// error (serde's errors carry only text).
 struct Context<'a> {
     registry: &'a Registry,
     path: &'a Path,
+    graph: RefCell<Graph>,
+    dependencies: RefCell<Adjacency>,
+    /// The references of the task being read, in evaluation order.
+    row: RefCell<Vec<TaskId>>,
     key: RefCell<Key>,
-    tuple_like: Cell<bool>,
+    /// The task being read has a string that names no key read so far.
+    unresolved: Cell<bool>,
     /// A float read that may have been written as an integer beyond 64
     /// bits (serde_json reads those as floats): the text is then scanned.
     big_float: Cell<bool>,
@@ -130,16 +146,25 @@ fn big_integer(text: &str) -> Option<(String, &str)> {
     None
 }
 
-/// Parses `text` into a graph.
-pub(super) fn parse(text: &str, path: &Path, registry: &Registry) -> Result<Graph, FileError> {
+/// Parses `text` into a graph and the dependencies of its tasks (those of
+/// [`deps::dependencies`](crate::deps::dependencies)).
+pub(super) fn parse(
+    text: &str,
+    path: &Path,
+    registry: &Registry,
+) -> Result<(Graph, Adjacency), FileError> {
     let mut de = serde_json::Deserializer::from_str(text);
     read(path, registry, Some(text), |seed| {
         seed.deserialize(&mut de).and_then(|g| de.end().map(|()| g))
     })
 }
 
-/// Builds a graph from parsed JSON.
-pub(super) fn from_json(json: &Json, path: &Path, registry: &Registry) -> Result<Graph, FileError> {
+/// Builds a graph from parsed JSON, with the dependencies of its tasks.
+pub(super) fn from_json(
+    json: &Json,
+    path: &Path,
+    registry: &Registry,
+) -> Result<(Graph, Adjacency), FileError> {
     read(path, registry, None, |seed| seed.deserialize(json))
 }
 
@@ -147,19 +172,30 @@ fn read(
     path: &Path,
     registry: &Registry,
     text: Option<&str>,
-    run: impl FnOnce(GraphSeed<'_, '_>) -> Result<Graph, serde_json::Error>,
-) -> Result<Graph, FileError> {
+    run: impl FnOnce(GraphSeed<'_, '_>) -> Result<Vec<TaskId>, serde_json::Error>,
+) -> Result<(Graph, Adjacency), FileError> {
+    // room for the tasks of a file written one member a line (a member
+    // takes 6 bytes at least, `"k":1,`), so that the index never grows:
+    // growing rehashes every key read so far, in no order
+    let lines = text.map_or(0, |t| {
+        memchr::memchr_iter(b'\n', t.as_bytes())
+            .count()
+            .min(t.len() / 6)
+    });
     let cx = Context {
         registry,
         path,
+        graph: RefCell::new(Graph::with_capacity(lines)),
+        dependencies: RefCell::new(Adjacency::with_capacity(lines, lines)),
+        row: RefCell::new(Vec::new()),
         key: RefCell::new(Key::from("")),
-        tuple_like: Cell::new(false),
+        unresolved: Cell::new(false),
         big_float: Cell::new(false),
         error: RefCell::new(None),
     };
     let result = run(GraphSeed(&cx));
     match result {
-        Ok(mut graph) => {
+        Ok(pending) => {
             if let Some((member, literal)) =
                 text.filter(|_| cx.big_float.get()).and_then(big_integer)
             {
@@ -169,10 +205,13 @@ fn read(
                     message: too_big_message(literal),
                 });
             }
-            if cx.tuple_like.get() {
-                resolve_tuple_refs(&mut graph);
+            let mut graph = cx.graph.take();
+            let mut dependencies = cx.dependencies.take();
+            // strings naming keys that come later in the file
+            if resolve_refs(&mut graph, &pending) {
+                dependencies = resolved_dependencies(&graph, &dependencies, &pending);
             }
-            Ok(graph)
+            Ok((graph, dependencies))
         }
         Err(e) => Err(cx.error.take().unwrap_or_else(|| FileError::Json {
             path: path.to_path_buf(),
@@ -183,55 +222,92 @@ fn read(
     }
 }
 
+/// The dependencies once the tasks `pending` had strings resolved after
+/// the whole file was read: their rows found again, the others kept.
+fn resolved_dependencies(graph: &Graph, old: &Adjacency, pending: &[TaskId]) -> Adjacency {
+    let mut out = Adjacency::with_capacity(graph.len(), old.edges());
+    let mut row = Vec::new();
+    let mut next = pending.iter().peekable();
+    for id in 0..graph.len() as TaskId {
+        row.clear();
+        if next.next_if_eq(&&id).is_some() {
+            // every reference is a resolved key now: none is missing
+            graph
+                .task(id)
+                .visit_refs(&|v| graph.ref_id(v), &|k| graph.id(k), &mut |r| {
+                    row.extend(r.ok())
+                });
+        } else {
+            row.extend_from_slice(old.of(id));
+        }
+        // (no more edges than a graph's rows can count: the file was read)
+        let _ = out.push_row(row.iter().copied());
+    }
+    out
+}
+
+/// Reads the top-level object into the context's graph; the ids of the
+/// tasks with a string that named no key when it was read.
 struct GraphSeed<'c, 'a>(&'c Context<'a>);
 
 impl<'de> DeserializeSeed<'de> for GraphSeed<'_, '_> {
-    type Value = Graph;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Graph, D::Error> {
+    type Value = Vec<TaskId>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<TaskId>, D::Error> {
         d.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for GraphSeed<'_, '_> {
-    type Value = Graph;
+    type Value = Vec<TaskId>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object of \"key\": task members")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Graph, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<TaskId>, A::Error> {
         let cx = self.0;
-        let mut graph = Graph::with_capacity(map.size_hint().unwrap_or(0));
+        let mut pending = Vec::new();
         while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             let key = Key::parse(&name);
             *cx.key.borrow_mut() = key.clone();
+            cx.row.borrow_mut().clear();
+            cx.unresolved.set(false);
             let task = map.next_value_seed(TaskSeed(cx))?;
+            let mut graph = cx.graph.borrow_mut();
+            let id = graph.len() as TaskId;
             if graph.insert(key, task).is_some() {
                 return Err(cx.task_error("the key appears twice in the file".into()));
             }
+            cx.dependencies
+                .borrow_mut()
+                .push_row(cx.row.borrow().iter().copied())
+                .map_err(|e| cx.task_error(e.to_string()))?;
+            if cx.unresolved.get() {
+                pending.push(id);
+            }
         }
-        Ok(graph)
+        Ok(pending)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Graph, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Vec<TaskId>, A::Error> {
         Err(self.not_an_object("an array"))
     }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Graph, E> {
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Vec<TaskId>, E> {
         Err(self.not_an_object("a string"))
     }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Graph, E> {
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Vec<TaskId>, E> {
         Err(self.not_an_object("a number"))
     }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Graph, E> {
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Vec<TaskId>, E> {
         Err(self.not_an_object("a number"))
     }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Graph, E> {
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Vec<TaskId>, E> {
         Err(self.not_an_object("a number"))
     }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Graph, E> {
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Vec<TaskId>, E> {
         Err(self.not_an_object("a boolean"))
     }
-    fn visit_unit<E: de::Error>(self) -> Result<Graph, E> {
+    fn visit_unit<E: de::Error>(self) -> Result<Vec<TaskId>, E> {
         Err(self.not_an_object("null"))
     }
 }
@@ -281,24 +357,35 @@ impl<'de> Visitor<'de> for TaskSeed<'_, '_> {
         Ok(Task::Value(Value::Null))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Task, E> {
-        if v.starts_with(['(', '\'', '"']) {
-            self.0.tuple_like.set(true);
+        let graph = self.0.graph.borrow();
+        // a string that may name a tuple key, or be the quoted text of
+        // one, may name another key defined further on (which it names
+        // first): it waits for the whole file
+        let found = if v.starts_with(['(', '\'', '"']) {
+            None
+        } else {
+            graph.id_of_str(v)
+        };
+        match found {
+            Some(id) => {
+                self.0.row.borrow_mut().push(id);
+                Ok(Task::Key(graph.key(id).clone()))
+            }
+            None => {
+                self.0.unresolved.set(true);
+                Ok(Task::Value(Value::Str(v.into())))
+            }
         }
-        Ok(Task::Value(Value::Str(v.into())))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Task, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(t) = seq.next_element_seed(TaskSeed(self.0))? {
-            items.push(t);
-        }
-        Ok(Task::List(items.into()))
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Task, A::Error> {
+        Ok(Task::List(tasks(self.0, seq)?))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Task, A::Error> {
         let cx = self.0;
         let mut call: Option<Json> = None;
-        let mut args: Option<Vec<Task>> = None;
+        let mut args: Option<Box<[Task]>> = None;
         let mut quote: Option<Json> = None;
         let mut others: Vec<(String, Json)> = Vec::new();
         while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
@@ -341,7 +428,7 @@ impl<'de> Visitor<'de> for TaskSeed<'_, '_> {
                     needs,
                 }));
             }
-            return Ok(Task::Call(f.clone(), args.unwrap_or_default().into()));
+            return Ok(Task::Call(f.clone(), args.unwrap_or_default()));
         }
         if let Some(q) = quote {
             if args.is_some() {
@@ -379,46 +466,56 @@ fn unknown_member(name: &str) -> String {
 struct ArgsSeed<'c, 'a>(&'c Context<'a>);
 
 impl<'de> DeserializeSeed<'de> for ArgsSeed<'_, '_> {
-    type Value = Vec<Task>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<Task>, D::Error> {
+    type Value = Box<[Task]>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Box<[Task]>, D::Error> {
         d.deserialize_any(self)
     }
 }
 
+/// The elements of a JSON array as tasks, in one allocation of the exact
+/// size (a few are gathered on the stack first).
+fn tasks<'de, A: SeqAccess<'de>>(cx: &Context<'_>, mut seq: A) -> Result<Box<[Task]>, A::Error> {
+    let mut items: SmallVec<[Task; 4]> = SmallVec::new();
+    while let Some(t) = seq.next_element_seed(TaskSeed(cx))? {
+        items.push(t);
+    }
+    // allocated at its size: a vector grown then shrunk to fit would leave
+    // a hole behind each task's arguments that the allocator seldom fills
+    let mut exact = Vec::with_capacity(items.len());
+    exact.extend(items);
+    Ok(exact.into_boxed_slice())
+}
+
 impl<'de> Visitor<'de> for ArgsSeed<'_, '_> {
-    type Value = Vec<Task>;
+    type Value = Box<[Task]>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an array of arguments")
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Task>, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(t) = seq.next_element_seed(TaskSeed(self.0))? {
-            items.push(t);
-        }
-        Ok(items)
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Box<[Task]>, A::Error> {
+        tasks(self.0, seq)
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Vec<Task>, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Box<[Task]>, A::Error> {
         Err(self.not_array("an object"))
     }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Vec<Task>, E> {
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Box<[Task]>, E> {
         Err(self.not_array("a string"))
     }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Vec<Task>, E> {
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Box<[Task]>, E> {
         Err(self.not_array("a number"))
     }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Vec<Task>, E> {
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Box<[Task]>, E> {
         Err(self.not_array("a number"))
     }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Vec<Task>, E> {
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Box<[Task]>, E> {
         Err(self.not_array("a number"))
     }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Vec<Task>, E> {
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Box<[Task]>, E> {
         Err(self.not_array("a boolean"))
     }
-    fn visit_unit<E: de::Error>(self) -> Result<Vec<Task>, E> {
+    fn visit_unit<E: de::Error>(self) -> Result<Box<[Task]>, E> {
         Err(self.not_array("null"))
     }
 }
