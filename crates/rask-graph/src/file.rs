@@ -158,17 +158,6 @@ fn suggest(known: &[String]) -> String {
     }
 }
 
-fn kind(j: &Json) -> &'static str {
-    match j {
-        Json::Null => "null",
-        Json::Bool(_) => "a boolean",
-        Json::Number(_) => "a number",
-        Json::String(_) => "a string",
-        Json::Array(_) => "an array",
-        Json::Object(_) => "an object",
-    }
-}
-
 /// Reads a graph file, looking functions up in `registry`. Strings that
 /// name keys of the file are references ([`Task::Key`]) in the graph.
 pub fn read(path: &Path, registry: &Registry) -> Result<Graph, FileError> {
@@ -195,11 +184,7 @@ pub fn read_with_dependencies(
     path: &Path,
     registry: &Registry,
 ) -> Result<(Graph, Adjacency), FileError> {
-    let text = std::fs::read_to_string(path).map_err(|source| FileError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    stream::parse(&text, path, registry)
+    stream::parse_file(path, registry)
 }
 
 /// Reads a graph from JSON text.

@@ -11,6 +11,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
+use std::io::BufRead;
 use std::path::Path;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -20,7 +21,7 @@ use smallvec::SmallVec;
 
 use super::{close_names, resolve_refs, FileError};
 use crate::deps::Adjacency;
-use crate::function::Registry;
+use crate::function::{Function, Registry};
 use crate::graph::{Graph, TaskId};
 use crate::key::Key;
 use crate::task::Task;
@@ -146,6 +147,14 @@ fn big_integer(text: &str) -> Option<(String, &str)> {
     None
 }
 
+/// Room for the tasks of a file of `bytes` bytes and `lines` line ends,
+/// written one member a line (a member takes 6 bytes at least,
+/// `"k":1,`), so that the index never grows: growing rehashes every key
+/// read so far, in no order.
+fn room(bytes: usize, lines: usize) -> usize {
+    lines.min(bytes / 6)
+}
+
 /// Parses `text` into a graph and the dependencies of its tasks (those of
 /// [`deps::dependencies`](crate::deps::dependencies)).
 pub(super) fn parse(
@@ -153,10 +162,63 @@ pub(super) fn parse(
     path: &Path,
     registry: &Registry,
 ) -> Result<(Graph, Adjacency), FileError> {
+    let lines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
     let mut de = serde_json::Deserializer::from_str(text);
-    read(path, registry, Some(text), |seed| {
-        seed.deserialize(&mut de).and_then(|g| de.end().map(|()| g))
-    })
+    read(
+        path,
+        registry,
+        room(text.len(), lines),
+        || Some(text.to_string()),
+        |seed| seed.deserialize(&mut de).and_then(|g| de.end().map(|()| g)),
+    )
+}
+
+/// Reads the graph file `path` as it parses it, a block at a time: the
+/// file is never held in memory whole (at ten million tasks, half a
+/// gigabyte that the graph built from it would sit beside).
+pub(super) fn parse_file(
+    path: &Path,
+    registry: &Registry,
+) -> Result<(Graph, Adjacency), FileError> {
+    let io = |source| FileError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let open = || {
+        std::fs::File::open(path)
+            .map(|f| std::io::BufReader::with_capacity(1 << 20, f))
+            .map_err(io)
+    };
+    // a first pass counts the lines, to size the graph
+    let (mut bytes, mut lines) = (0, 0);
+    let mut reader = open()?;
+    loop {
+        let block = reader.fill_buf().map_err(io)?;
+        if block.is_empty() {
+            break;
+        }
+        lines += memchr::memchr_iter(b'\n', block).count();
+        let n = block.len();
+        bytes += n;
+        reader.consume(n);
+    }
+    let mut de = serde_json::Deserializer::from_reader(open()?);
+    let result = read(
+        path,
+        registry,
+        room(bytes, lines),
+        || std::fs::read_to_string(path).ok(),
+        |seed| seed.deserialize(&mut de).and_then(|g| de.end().map(|()| g)),
+    );
+    match result {
+        // a file that cannot be read midway, or is not UTF-8, says so as
+        // reading it whole would
+        Err(FileError::Json { .. }) => match std::fs::read_to_string(path) {
+            Err(e) => Err(io(e)),
+            Ok(_) => result,
+        },
+        _ => result,
+    }
 }
 
 /// Builds a graph from parsed JSON, with the dependencies of its tasks.
@@ -165,23 +227,19 @@ pub(super) fn from_json(
     path: &Path,
     registry: &Registry,
 ) -> Result<(Graph, Adjacency), FileError> {
-    read(path, registry, None, |seed| seed.deserialize(json))
+    read(path, registry, 0, || None, |seed| seed.deserialize(json))
 }
 
+/// Reads a graph with `run`, with room for `room` tasks; `text` gives the
+/// text read, when there is one, to find an integer too large for 64 bits
+/// that serde_json read as a float.
 fn read(
     path: &Path,
     registry: &Registry,
-    text: Option<&str>,
+    lines: usize,
+    text: impl FnOnce() -> Option<String>,
     run: impl FnOnce(GraphSeed<'_, '_>) -> Result<Vec<TaskId>, serde_json::Error>,
 ) -> Result<(Graph, Adjacency), FileError> {
-    // room for the tasks of a file written one member a line (a member
-    // takes 6 bytes at least, `"k":1,`), so that the index never grows:
-    // growing rehashes every key read so far, in no order
-    let lines = text.map_or(0, |t| {
-        memchr::memchr_iter(b'\n', t.as_bytes())
-            .count()
-            .min(t.len() / 6)
-    });
     let cx = Context {
         registry,
         path,
@@ -196,14 +254,14 @@ fn read(
     let result = run(GraphSeed(&cx));
     match result {
         Ok(pending) => {
-            if let Some((member, literal)) =
-                text.filter(|_| cx.big_float.get()).and_then(big_integer)
-            {
-                return Err(FileError::Task {
-                    path: path.to_path_buf(),
-                    key: Key::parse(&member),
-                    message: too_big_message(literal),
-                });
+            if let Some(text) = cx.big_float.get().then(text).flatten() {
+                if let Some((member, literal)) = big_integer(&text) {
+                    return Err(FileError::Task {
+                        path: path.to_path_buf(),
+                        key: Key::parse(&member),
+                        message: too_big_message(literal),
+                    });
+                }
             }
             let mut graph = cx.graph.take();
             let mut dependencies = cx.dependencies.take();
@@ -219,6 +277,58 @@ fn read(
             column: e.column(),
             message: e.to_string(),
         })),
+    }
+}
+
+/// A member name of the graph object, read as a key (the text is not kept).
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Key;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Key, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for KeySeed {
+    type Value = Key;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
+        Ok(Key::parse(v))
+    }
+}
+
+/// A member name of a task object.
+enum Member {
+    Call,
+    Args,
+    Quote,
+    Other(String),
+}
+
+struct MemberSeed;
+
+impl<'de> DeserializeSeed<'de> for MemberSeed {
+    type Value = Member;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Member, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for MemberSeed {
+    type Value = Member;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member name")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Member, E> {
+        Ok(match v {
+            "call" => Member::Call,
+            "args" => Member::Args,
+            "quote" => Member::Quote,
+            other => Member::Other(other.to_string()),
+        })
     }
 }
 
@@ -267,8 +377,7 @@ impl<'de> Visitor<'de> for GraphSeed<'_, '_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<TaskId>, A::Error> {
         let cx = self.0;
         let mut pending = Vec::new();
-        while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            let key = Key::parse(&name);
+        while let Some(key) = map.next_key_seed(KeySeed)? {
             *cx.key.borrow_mut() = key.clone();
             cx.row.borrow_mut().clear();
             cx.unresolved.set(false);
@@ -384,16 +493,16 @@ impl<'de> Visitor<'de> for TaskSeed<'_, '_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Task, A::Error> {
         let cx = self.0;
-        let mut call: Option<Json> = None;
+        let mut call: Option<Callee> = None;
         let mut args: Option<Box<[Task]>> = None;
         let mut quote: Option<Json> = None;
         let mut others: Vec<(String, Json)> = Vec::new();
-        while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            match &*name {
-                "call" => call = Some(map.next_value()?),
-                "args" => args = Some(map.next_value_seed(ArgsSeed(cx))?),
-                "quote" => quote = Some(map.next_value()?),
-                _ => others.push((name.into_owned(), map.next_value()?)),
+        while let Some(name) = map.next_key_seed(MemberSeed)? {
+            match name {
+                Member::Call => call = Some(map.next_value_seed(CalleeSeed(cx))?),
+                Member::Args => args = Some(map.next_value_seed(ArgsSeed(cx))?),
+                Member::Quote => quote = Some(map.next_value()?),
+                Member::Other(name) => others.push((name, map.next_value()?)),
             }
         }
         if let Some((extra, _)) = others.first() {
@@ -406,11 +515,14 @@ impl<'de> Visitor<'de> for TaskSeed<'_, '_> {
                         .into(),
                 ));
             }
-            let Json::String(name) = call else {
-                return Err(cx.task_error(format!(
-                    "\"call\" must name a function (a string), not {}",
-                    super::kind(&call)
-                )));
+            let name = match call {
+                Callee::Found(f) => return Ok(Task::Call(f, args.unwrap_or_default())),
+                Callee::Name(name) => name,
+                Callee::NotAString(kind) => {
+                    return Err(cx.task_error(format!(
+                        "\"call\" must name a function (a string), not {kind}"
+                    )))
+                }
             };
             let Some(f) = cx.registry.get(&name) else {
                 return Err(cx.fail(FileError::UnknownFunction {
@@ -442,6 +554,65 @@ impl<'de> Visitor<'de> for TaskSeed<'_, '_> {
         } else {
             format!("an empty object: {OBJECTS}")
         }))
+    }
+}
+
+/// The value of a `call` member: the function named, when it is
+/// registered and allowed (no text kept), else what the error needs.
+enum Callee {
+    Found(Function),
+    /// A name that is not registered, or not allowed.
+    Name(String),
+    /// Not a string: what it is.
+    NotAString(&'static str),
+}
+
+struct CalleeSeed<'c, 'a>(&'c Context<'a>);
+
+impl<'de> DeserializeSeed<'de> for CalleeSeed<'_, '_> {
+    type Value = Callee;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Callee, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for CalleeSeed<'_, '_> {
+    type Value = Callee;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a function name")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Callee, E> {
+        let registry = self.0.registry;
+        Ok(match registry.get(v) {
+            Some(f) if f.needed().is_none() || registry.allows(f) => Callee::Found(f.clone()),
+            _ => Callee::Name(v.to_string()),
+        })
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Callee, E> {
+        Ok(Callee::NotAString("a boolean"))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Callee, E> {
+        Ok(Callee::NotAString("a number"))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Callee, E> {
+        Ok(Callee::NotAString("a number"))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Callee, E> {
+        Ok(Callee::NotAString("a number"))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Callee, E> {
+        Ok(Callee::NotAString("null"))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Callee, A::Error> {
+        while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+        Ok(Callee::NotAString("an array"))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Callee, A::Error> {
+        while map
+            .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(Callee::NotAString("an object"))
     }
 }
 

@@ -341,3 +341,46 @@ proptest::proptest! {
         same_dependencies(&format!("{{{}}}", members.join(", ")));
     }
 }
+
+/// `read` streams the file: its errors are those of reading the text whole.
+#[test]
+fn a_streamed_file_reads_and_fails_as_its_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [&[u8]; 7] = [
+        b"{\n\"x\": 1,\n\"y\": {\"call\": \"inc\", \"args\": [\"x\"]},\n}\n",
+        b"{\"x\": 1, \"y\": {\"call\": \"icn\", \"args\": [\"x\"]}}",
+        b"{\"x\": 1,\n \"y\": [1, 100000000000000000000]}",
+        b"{\"x\": 1, \"x\": 2}",
+        b"[1, 2]",
+        b"{\"x\": \"caf\xe9\"}",
+        b"{\"x\": 1, \"y\": {\"call\": \"add\", \"args\": [\"x\", \"z\"]}, \"z\": 2, \"s\": \"('z', 0)\"}",
+    ];
+    for (i, bytes) in cases.iter().enumerate() {
+        let path = dir.path().join(format!("g{i}.json"));
+        std::fs::write(&path, bytes).unwrap();
+        let streamed = read_with_dependencies(&path, &reg());
+        match std::str::from_utf8(bytes) {
+            Ok(text) => {
+                let whole = stream::parse(text, &path, &reg());
+                match (&streamed, &whole) {
+                    (Ok((g, d)), Ok((g2, d2))) => {
+                        assert_eq!(format!("{g:?}"), format!("{g2:?}"));
+                        assert_eq!(d, d2);
+                    }
+                    (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                    _ => panic!(
+                        "case {i}: {:?} against {:?}",
+                        streamed.is_ok(),
+                        whole.is_ok()
+                    ),
+                }
+            }
+            // not UTF-8: the error of reading it, naming the file
+            Err(_) => {
+                let e = streamed.err().map(|e| e.to_string()).unwrap_or_default();
+                assert!(e.contains("cannot read"), "{e}");
+                assert!(e.contains(&path.display().to_string()), "{e}");
+            }
+        }
+    }
+}
