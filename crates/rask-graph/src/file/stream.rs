@@ -1,6 +1,7 @@
-//! Reading a graph file in one streaming pass: tasks are built straight
-//! from the JSON tokens, with no intermediate `serde_json::Value` tree (a
-//! call object would otherwise cost a hash map of its own).
+//! Reading a graph file in one pass: tasks are built straight from the
+//! JSON tokens, with no intermediate `serde_json::Value` tree (a call
+//! object would otherwise cost a hash map of its own), and a file is read
+//! a block at a time, never held whole (see `parse_file`).
 //!
 //! References are resolved on the way: a string naming a key read before
 //! it becomes a [`Task::Key`] and an entry of the task's row of
@@ -180,6 +181,15 @@ pub(super) fn parse_file(
     path: &Path,
     registry: &Registry,
 ) -> Result<(Graph, Adjacency), FileError> {
+    parse_file_in(path, registry, 1 << 20)
+}
+
+/// [`parse_file`], reading blocks of `block` bytes.
+pub(super) fn parse_file_in(
+    path: &Path,
+    registry: &Registry,
+    block: usize,
+) -> Result<(Graph, Adjacency), FileError> {
     let io = |source| FileError::Io {
         path: path.to_path_buf(),
         source,
@@ -202,6 +212,11 @@ pub(super) fn parse_file(
         bytes += n;
         reader.consume(n);
     }
+    if let Some(read) = parse_blocks(path, registry, block, room(bytes, lines)) {
+        return Ok(read);
+    }
+    // a file that is not a well-formed graph is read again as one stream,
+    // for the error it gives (its line and column in the whole file)
     let mut de = serde_json::Deserializer::from_reader(open()?);
     let result = read(
         path,
@@ -218,6 +233,151 @@ pub(super) fn parse_file(
             Ok(_) => result,
         },
         _ => result,
+    }
+}
+
+/// The graph of a well-formed file, read a block at a time with room for
+/// `room` tasks, each block parsed as text in memory (serde_json reads a
+/// text faster than a stream); `None` for any error.
+pub(super) fn parse_blocks(
+    path: &Path,
+    registry: &Registry,
+    block: usize,
+    room: usize,
+) -> Option<(Graph, Adjacency)> {
+    let file = std::fs::File::open(path).ok()?;
+    read(
+        path,
+        registry,
+        room,
+        || std::fs::read_to_string(path).ok(),
+        |seed| blocks(file, block, seed.0),
+    )
+    .ok()
+}
+
+/// Whether `b` is space between JSON tokens.
+fn json_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// Where a top-level member may end: the state of a scan of a JSON text
+/// (inside a string or not, after a backslash, how deeply nested).
+#[derive(Default)]
+struct Scan {
+    depth: usize,
+    string: bool,
+    escape: bool,
+}
+
+/// Reads the top-level object from `file` a block of about `block` bytes
+/// at a time: the members up to the last comma between two of them are
+/// parsed as an object of their own, into the context's graph. Anything
+/// that is not a well-formed object of members (and a few malformed ones
+/// that would parse in pieces, such as a trailing comma) is an error, for
+/// the caller to read the file again as a stream.
+fn blocks(
+    mut file: std::fs::File,
+    block: usize,
+    cx: &Context<'_>,
+) -> Result<Vec<TaskId>, serde_json::Error> {
+    use std::io::Read;
+    let bad = || <serde_json::Error as de::Error>::custom("read as one stream");
+    let mut pending = Vec::new();
+    let mut parse = |text: &[u8], commas: bool| -> Result<(), serde_json::Error> {
+        // `{` + members + `}`: an empty piece only when the object has
+        // one piece (`{}`), else it is an empty member (`{"x": 1,}`)
+        if commas && text[1..text.len() - 1].iter().all(|&b| json_space(b)) {
+            return Err(bad());
+        }
+        let mut de = serde_json::Deserializer::from_slice(text);
+        pending.extend(GraphSeed(cx).deserialize(&mut de)?);
+        de.end()
+    };
+    let mut scan = Scan::default();
+    let (mut opened, mut closed, mut commas) = (false, false, false);
+    let mut input = vec![0_u8; block.max(1)];
+    // `{` and the members not parsed yet
+    let mut text = vec![b'{'];
+    loop {
+        let n = match file.read(&mut input) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => return Err(bad()),
+        };
+        let mut data = &input[..n];
+        if !opened {
+            let space = data.iter().take_while(|&&b| json_space(b)).count();
+            data = &data[space..];
+            match data.first() {
+                None => continue,
+                Some(b'{') => {
+                    opened = true;
+                    scan.depth = 1;
+                    data = &data[1..];
+                }
+                Some(_) => return Err(bad()),
+            }
+        }
+        if closed {
+            if !data.iter().all(|&b| json_space(b)) {
+                return Err(bad());
+            }
+            continue;
+        }
+        let from = text.len();
+        text.extend_from_slice(data);
+        let mut split = None;
+        for i in from..text.len() {
+            let b = text[i];
+            if scan.string {
+                if scan.escape {
+                    scan.escape = false;
+                } else if b == b'\\' {
+                    scan.escape = true;
+                } else if b == b'"' {
+                    scan.string = false;
+                }
+                continue;
+            }
+            match b {
+                b'"' => scan.string = true,
+                b'{' | b'[' => scan.depth += 1,
+                b'}' | b']' => {
+                    scan.depth -= 1;
+                    if scan.depth == 0 {
+                        // the end of the object: only space may follow
+                        if b != b'}' || !text[i + 1..].iter().all(|&b| json_space(b)) {
+                            return Err(bad());
+                        }
+                        text.truncate(i + 1);
+                        closed = true;
+                        break;
+                    }
+                }
+                b',' if scan.depth == 1 => split = Some(i),
+                _ => {}
+            }
+        }
+        if closed {
+            parse(&text, commas)?;
+            text = Vec::new();
+        } else if let Some(at) = split {
+            let rest = text[at + 1..].to_vec();
+            text.truncate(at);
+            text.push(b'}');
+            parse(&text, true)?;
+            commas = true;
+            text.clear();
+            text.push(b'{');
+            text.extend_from_slice(&rest);
+        }
+    }
+    if closed {
+        Ok(pending)
+    } else {
+        Err(bad())
     }
 }
 

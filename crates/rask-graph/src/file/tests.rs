@@ -384,3 +384,46 @@ fn a_streamed_file_reads_and_fails_as_its_text() {
         }
     }
 }
+
+/// Files read in blocks of every small size read as their text does.
+#[test]
+fn files_read_in_blocks_of_any_size_read_as_their_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [&str; 14] = [
+        "{}",
+        " \n{ }\n ",
+        "{\"x\": 1}",
+        "{\"x\": 1, \"y\": {\"call\": \"inc\", \"args\": [\"x\"]}, \"z\": [\"y\", \"x\", {\"quote\": {\"a,b\": [1, \"}\"]}}]}",
+        "{\"a\\\"b,\": 1, \"c\": \"a\\\\\", \"d\": [\"a\\\"b,\", \"c\"]}\n",
+        "{\"x\": 1,}",
+        "{,\"x\": 1}",
+        "{\"x\": 1,, \"y\": 2}",
+        "{\"x\": 1} x",
+        "{\"x\": 1]",
+        "{\"x\": [1, 2}",
+        "{\"x\": 1, \"y\": {\"call\": \"nope\"}}",
+        "{\"x\": 1, \"x\": 2}",
+        "\u{c}{\"x\": 1}",
+    ];
+    for (i, text) in cases.iter().enumerate() {
+        let path = dir.path().join(format!("b{i}.json"));
+        std::fs::write(&path, text).unwrap();
+        let whole = stream::parse(text, &path, &reg());
+        for block in [1, 2, 3, 5, 8, 13, 64] {
+            let read = stream::parse_file_in(&path, &reg(), block);
+            match (&read, &whole) {
+                (Ok((g, d)), Ok((g2, d2))) => {
+                    assert_eq!(format!("{g:?}"), format!("{g2:?}"), "{text}");
+                    assert_eq!(d, d2, "{text}");
+                    // read by blocks, not by the stream read after an error
+                    assert!(
+                        stream::parse_blocks(&path, &reg(), block, 0).is_some(),
+                        "{text}"
+                    );
+                }
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{text}"),
+                _ => panic!("{text:?} in blocks of {block}: {read:?} against {whole:?}"),
+            }
+        }
+    }
+}
