@@ -13,8 +13,10 @@ Builds rask (release), writes the files with bench/make_graphs.py into DIR
   rask run FILE --stats --workers W --cache C       (cold: C empty)
   rask run FILE --stats --workers W --cache C       (warm: C as the cold run left it)
 
-under GNU time (wall seconds and peak RSS). It prints one JSON line per run
-and a Markdown table: wall time per task, load / plan / run per task (the
+under GNU time (wall seconds, user + system CPU seconds and peak RSS). It
+prints one JSON line per run and a Markdown table: wall time per task, CPU
+time per task (steadier than the wall time on a loaded machine, where a
+run waits for a core), load / plan / run per task (the
 figures of --stats: load_s counts from the start, so it holds plan_s),
 peak memory in bytes per task above that of a run of a tiny file, the
 cached runs' wall time as a multiple of the uncached one, and the cache's
@@ -23,7 +25,8 @@ the tasks it executed). Cached runs only for --cache-sizes. For reference,
 Dask's dask.threaded.get on the --dask-sizes files (bench/dask_run.py in
 the virtualenv of bench/venv.sh, literal leaves as tasks).
 
-Each figure is the best of --repeat runs; the machine is shared and noisy:
+Each figure is the best of --repeat runs (the wall time also shows the worst
+in parentheses); the machine is shared and noisy:
 compare ratios, and repeat.
 """
 import argparse
@@ -44,23 +47,23 @@ def sizes(text):
 
 
 def timed(cmd):
-    """Runs cmd under GNU time; (wall s, peak RSS bytes, stderr, stdout)."""
+    """Runs cmd under GNU time; (wall s, CPU s, peak RSS bytes, stderr, stdout)."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as t:
-        p = subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", t.name] + cmd,
+        p = subprocess.run(["/usr/bin/time", "-f", "%e %U %S %M", "-o", t.name] + cmd,
                            capture_output=True, text=True)
         if p.returncode != 0:
             sys.exit(f"scale.py: {' '.join(cmd)} failed ({p.returncode}):\n{p.stderr}")
-        wall, kb = t.read().split()[-2:]
-    return float(wall), int(kb) * 1024, p.stderr, p.stdout
+        wall, user, system, kb = t.read().split()[-4:]
+    return float(wall), float(user) + float(system), int(kb) * 1024, p.stderr, p.stdout
 
 
 def rask_run(path, workers, cache=None):
     cmd = [RASK, "run", path, "--stats", "--workers", str(workers)]
     if cache:
         cmd += ["--cache", cache]
-    wall, rss, err, _ = timed(cmd)
+    wall, cpu, rss, err, _ = timed(cmd)
     stats = [json.loads(l) for l in err.splitlines() if l.startswith("{")][-1]
-    return dict(stats, wall_s=wall, rss=rss)
+    return dict(stats, wall_s=wall, cpu_s=cpu, rss=rss)
 
 
 def best(runs):
@@ -108,7 +111,9 @@ def main():
     for shape in shapes:
         for n in a.sizes:
             path = os.path.join(a.dir, f"{shape}-{n}.json")
-            plain = best([rask_run(path, a.workers) for _ in range(a.repeat)])
+            runs = [rask_run(path, a.workers) for _ in range(a.repeat)]
+            plain = dict(best(runs), cpu_s=min(r["cpu_s"] for r in runs),
+                         wall_range=[min(r["wall_s"] for r in runs), max(r["wall_s"] for r in runs)])
             row = {"shape": shape, "n": n, "tasks": plain["tasks"], "plain": plain}
             if n in a.cache_sizes:
                 colds, warms, disks = [], [], []
@@ -142,13 +147,16 @@ def main():
 
     us = lambda s, n: f"{s / n * 1e6:.2f}"
     print()
-    print(f"| file | tasks | wall/task (us) | load / plan / run per task (us) | peak memory (B/task above tiny) "
+    print(f"| file | tasks | wall/task (us) | CPU/task (us) | load / plan / run per task (us) "
+          f"| peak memory (B/task above tiny) "
           f"| cold cached (x uncached) | warm cached (x uncached) | cache disk (B/entry) | Dask get/task (us) |")
-    print("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
         p, n = r["plain"], r["tasks"]
         mem = (p["rss"] - tiny["rss"]) / n
-        cells = [f"{r['shape']}", f"10^{len(str(r['n'])) - 1}", us(p["wall_s"], n),
+        lo, hi = p["wall_range"]
+        wall = us(lo, n) if lo == hi else f"{us(lo, n)} ({us(hi, n)})"
+        cells = [f"{r['shape']}", f"10^{len(str(r['n'])) - 1}", wall, us(p["cpu_s"], n),
                  f"{us(p['load_s'] - p['plan_s'], n)} / {us(p['plan_s'], n)} / {us(p['run_s'], n)}",
                  f"{mem:.0f}"]
         if "cold" in r:

@@ -32,16 +32,21 @@ pub(crate) fn in_file(path: &Path, e: impl std::fmt::Display) -> Failure {
 /// every task (found on the way: planning reuses them).
 fn sinks(graph: &Graph, path: &Path) -> Result<(Vec<TaskId>, deps::Adjacency), Failure> {
     let dependencies = deps::dependencies(graph).map_err(|e| in_file(path, e))?;
+    Ok((sinks_of(graph, &dependencies), dependencies))
+}
+
+/// The tasks nothing depends on, in file order, given the dependencies
+/// of every task.
+fn sinks_of(graph: &Graph, dependencies: &deps::Adjacency) -> Vec<TaskId> {
     let mut needed = vec![false; graph.len()];
     for i in 0..graph.len() as TaskId {
         for &d in dependencies.of(i) {
             needed[d as usize] = true;
         }
     }
-    let ids = (0..graph.len() as TaskId)
+    (0..graph.len() as TaskId)
         .filter(|&i| !needed[i as usize])
-        .collect();
-    Ok((ids, dependencies))
+        .collect()
 }
 
 pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
@@ -61,9 +66,12 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     for what in &args.allow {
         registry.allow(what.name());
     }
-    let mut graph = load_with(path, &registry)?;
+    // the references are resolved while the file is read
+    let (mut graph, file_dependencies) =
+        file::read_with_dependencies(path, &registry).map_err(|e| Failure::Input(e.to_string()))?;
     let (keys, mut dependencies) = if args.get.is_empty() {
-        let (ids, d) = sinks(&graph, path)?;
+        let ids = sinks_of(&graph, &file_dependencies);
+        let d = file_dependencies;
         let keys: Vec<Key> = ids.iter().map(|&i| graph.key(i).clone()).collect();
         (keys, Some((ids, d)))
     } else {

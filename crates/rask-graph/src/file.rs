@@ -62,6 +62,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value as Json};
 
+use crate::deps::Adjacency;
 use crate::function::Registry;
 use crate::graph::{Graph, TaskId};
 use crate::key::Key;
@@ -157,74 +158,89 @@ fn suggest(known: &[String]) -> String {
     }
 }
 
-fn kind(j: &Json) -> &'static str {
-    match j {
-        Json::Null => "null",
-        Json::Bool(_) => "a boolean",
-        Json::Number(_) => "a number",
-        Json::String(_) => "a string",
-        Json::Array(_) => "an array",
-        Json::Object(_) => "an object",
-    }
+/// Reads a graph file, looking functions up in `registry`. Strings that
+/// name keys of the file are references ([`Task::Key`]) in the graph.
+pub fn read(path: &Path, registry: &Registry) -> Result<Graph, FileError> {
+    read_with_dependencies(path, registry).map(|(graph, _)| graph)
 }
 
-/// Reads a graph file, looking functions up in `registry`.
-pub fn read(path: &Path, registry: &Registry) -> Result<Graph, FileError> {
-    let text = std::fs::read_to_string(path).map_err(|source| FileError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    parse(&text, path, registry)
+/// [`read`], with the dependencies of every task, as
+/// [`deps::dependencies`](crate::deps::dependencies) would find them: the
+/// references are resolved while the file is read, so a caller that needs
+/// them (to find the sinks, or to [plan](crate::Plan::with_dependencies))
+/// looks no key up again.
+///
+/// ```
+/// use rask::{deps, file, Registry};
+/// let text = r#"{"x": 1, "y": {"call": "add", "args": ["x", "z"]}, "z": 2}"#;
+/// let path = std::env::temp_dir().join(format!("rask-doc-{}.json", std::process::id()));
+/// std::fs::write(&path, text).unwrap();
+/// let (g, d) = file::read_with_dependencies(&path, &Registry::with_builtins()).unwrap();
+/// std::fs::remove_file(&path).unwrap();
+/// assert_eq!(d.of(1), &[0, 2]); // "z" is read after "y", and still found
+/// assert_eq!(d, deps::dependencies(&g).unwrap());
+/// ```
+pub fn read_with_dependencies(
+    path: &Path,
+    registry: &Registry,
+) -> Result<(Graph, Adjacency), FileError> {
+    stream::parse_file(path, registry)
 }
 
 /// Reads a graph from JSON text.
 pub fn from_str(text: &str, registry: &Registry) -> Result<Graph, FileError> {
-    parse(text, Path::new("<string>"), registry)
-}
-
-fn parse(text: &str, path: &Path, registry: &Registry) -> Result<Graph, FileError> {
-    stream::parse(text, path, registry)
+    stream::parse(text, Path::new("<string>"), registry).map(|(graph, _)| graph)
 }
 
 /// Builds a graph from parsed JSON; `path` only names the source in errors.
 pub fn from_json(json: &Json, path: &Path, registry: &Registry) -> Result<Graph, FileError> {
-    stream::from_json(json, path, registry)
+    stream::from_json(json, path, registry).map(|(graph, _)| graph)
 }
 
-/// Turns string literals that name tuple keys of the graph (or quote
-/// string keys) into references.
-pub(crate) fn resolve_tuple_refs(graph: &mut Graph) {
-    let names: Vec<(TaskId, Task)> = (0..graph.len() as TaskId)
-        .filter_map(|id| {
-            let mut task = graph.task(id).clone();
-            let mut changed = false;
-            let mut stack: Vec<&mut Task> = vec![&mut task];
-            while let Some(t) = stack.pop() {
-                match t {
-                    Task::Value(Value::Str(s)) if s.starts_with(['(', '\'', '"']) => {
-                        let k = Key::parse(s);
-                        // a tuple in any spelling; a quoted string key only
-                        // as written for it (a literal 'x' is not the key x)
-                        let names = match &k {
-                            Key::Tuple(_) => true,
-                            Key::Str(t) => t != &**s && k.to_text() == **s,
-                        };
-                        if names && graph.contains(&k) {
-                            *t = Task::Key(k);
-                            changed = true;
-                        }
-                    }
-                    Task::List(items) | Task::Call(_, items) => stack.extend(items.iter_mut()),
-                    _ => {}
-                }
-            }
-            changed.then_some((id, task))
-        })
-        .collect();
-    for (id, task) in names {
-        let key = graph.key(id).clone();
-        graph.insert(key, task);
+/// The task a string literal of a file refers to, if any: a tuple key in
+/// any spelling, or a string key quoted as [`Key::to_text`] writes it
+/// (`"'x'"` is not the key `x`), or else a string key equal to it.
+pub(crate) fn reference(graph: &Graph, s: &str) -> Option<TaskId> {
+    if s.starts_with(['(', '\'', '"']) {
+        let k = Key::parse(s);
+        let names = match &k {
+            Key::Tuple(_) => true,
+            Key::Str(t) => t != s && k.to_text() == s,
+        };
+        if let Some(id) = graph.id(&k).filter(|_| names) {
+            return Some(id);
+        }
     }
+    graph.id_of_str(s)
+}
+
+/// Turns the string literals of tasks `ids` that name keys of the graph
+/// into references ([`Task::Key`]); whether any did.
+pub(crate) fn resolve_refs(graph: &mut Graph, ids: &[TaskId]) -> bool {
+    let mut any = false;
+    for &id in ids {
+        let mut task = graph.task(id).clone();
+        let mut changed = false;
+        let mut stack: Vec<&mut Task> = vec![&mut task];
+        while let Some(t) = stack.pop() {
+            match t {
+                Task::Value(Value::Str(s)) => {
+                    if let Some(r) = reference(graph, s) {
+                        *t = Task::Key(graph.key(r).clone());
+                        changed = true;
+                    }
+                }
+                Task::List(items) | Task::Call(_, items) => stack.extend(items.iter_mut()),
+                _ => {}
+            }
+        }
+        if changed {
+            any = true;
+            let key = graph.key(id).clone();
+            graph.insert(key, task);
+        }
+    }
+    any
 }
 
 /// Registered names close to `name`: within one edit (two for names

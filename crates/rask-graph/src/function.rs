@@ -158,6 +158,12 @@ impl Inner {
 pub struct Function(Arc<Inner>);
 
 impl Function {
+    /// The address of the shared function: equal for clones of one
+    /// function.
+    pub(crate) fn addr(&self) -> usize {
+        Arc::as_ptr(&self.0).cast::<u8>() as usize
+    }
+
     /// Adapts a typed Rust function or closure: `fn(A, B, ..) -> R`, with up
     /// to eight arguments of any `Clone` type that [`Value::get`] yields.
     /// For a function that returns a `Result`, use [`Function::fallible`].

@@ -33,12 +33,18 @@ pub struct Plan {
     deps: Adjacency,
     dependents: Adjacency,
     outputs: Vec<TaskId>,
-    priority: Vec<u32>,
     /// Bit `i`: task `i` has a string literal that is not a reference.
     plain_strings: Vec<u64>,
-    /// The function of each task that is a call on references alone.
-    calls: Vec<Option<Function>>,
+    /// For each task that is a call on references alone, the index of its
+    /// function in `functions` (`NO_CALL` for the others): 4 bytes a task,
+    /// where an `Option<Function>` would take 8.
+    calls: Vec<u32>,
+    /// The distinct functions of `calls`.
+    functions: Vec<Function>,
 }
+
+/// In `Plan::calls`: the task is not a call on references alone.
+const NO_CALL: u32 = u32::MAX;
 
 impl Plan {
     /// The plan for computing the graph tasks `outputs`.
@@ -114,7 +120,6 @@ impl Plan {
         let mut deps = Adjacency::new();
         let mut row = Vec::new();
         let mut with_plain_strings: Vec<TaskId> = Vec::new();
-        let mut calls: Vec<Option<Function>> = Vec::new();
         let mut next = 0;
         while next < found.len() {
             let g = found[next];
@@ -123,17 +128,6 @@ impl Plan {
             if plain {
                 with_plain_strings.push(next as TaskId);
             }
-            calls.push(match graph.task(g) {
-                Task::Call(f, args)
-                    if !plain
-                        && args
-                            .iter()
-                            .all(|a| matches!(a, Task::Key(_) | Task::Value(Value::Str(_)))) =>
-                {
-                    Some(f.clone())
-                }
-                _ => None,
-            });
             next += 1;
             for r in row.iter_mut() {
                 let l = &mut local[*r as usize];
@@ -168,10 +162,6 @@ impl Plan {
         }
         let tasks: Vec<TaskId> = by_priority.iter().map(|&i| found[i as usize]).collect();
         drop(found);
-        let calls: Vec<Option<Function>> = by_priority
-            .iter()
-            .map(|&i| calls[i as usize].take())
-            .collect();
         let mut renumbered = Adjacency::with_capacity(n, deps.edges());
         for &i in &by_priority {
             renumbered.push_row(deps.of(i).iter().map(|&d| priority[d as usize]))?;
@@ -187,19 +177,32 @@ impl Plan {
             let p = priority[i as usize] as usize;
             plain_strings[p / 64] |= 1 << (p % 64);
         }
-        // the priority of each task is now its id
-        let mut priority = by_priority;
-        for (i, p) in priority.iter_mut().enumerate() {
-            *p = i as u32;
-        }
+        drop(by_priority);
+        drop(priority);
+        // (found last, in the final order: no second vector to permute)
+        let mut functions: Vec<Function> = Vec::new();
+        let mut index: rustc_hash::FxHashMap<usize, u32> = Default::default();
+        let calls = tasks
+            .iter()
+            .enumerate()
+            .map(|(p, &g)| {
+                let plain = plain_strings[p / 64] & (1 << (p % 64)) != 0;
+                direct_call(graph.task(g), plain).map_or(NO_CALL, |f| {
+                    *index.entry(f.addr()).or_insert_with(|| {
+                        functions.push(f.clone());
+                        (functions.len() - 1) as u32
+                    })
+                })
+            })
+            .collect();
         Ok(Plan {
             tasks,
             deps: renumbered,
             dependents,
             outputs,
-            priority,
             plain_strings,
             calls,
+            functions,
         })
     }
 
@@ -248,10 +251,10 @@ impl Plan {
         &self.outputs
     }
 
-    /// The priority of each local task (lower runs first): since local
-    /// ids are numbered in priority order, `priority()[i] == i`.
-    pub fn priority(&self) -> &[u32] {
-        &self.priority
+    /// The priority of local task `id` (lower runs first): local ids are
+    /// numbered in priority order, so it is `id` itself (no table is kept).
+    pub fn priority(&self, id: TaskId) -> u32 {
+        id
     }
 
     /// The function of task `id` when the task is a call whose arguments
@@ -271,7 +274,10 @@ impl Plan {
     /// assert!(plan.direct_call(0).is_none()); // x is a literal
     /// ```
     pub fn direct_call(&self, id: TaskId) -> Option<&Function> {
-        self.calls.get(id as usize).and_then(Option::as_ref)
+        match self.calls.get(id as usize) {
+            Some(&f) if f != NO_CALL => self.functions.get(f as usize),
+            _ => None,
+        }
     }
 
     /// Whether every string literal in task `id` is a reference to a key,
@@ -288,7 +294,24 @@ impl Plan {
     /// The peak number of values alive when one worker follows the
     /// priorities.
     pub fn peak_live(&self) -> usize {
-        order::peak_live(&self.dependents, &self.deps, &self.priority, &self.outputs)
+        let priority: Vec<u32> = (0..self.len() as u32).collect();
+        order::peak_live(&self.dependents, &self.deps, &priority, &self.outputs)
+    }
+}
+
+/// The function of a call on references alone (`plain`: the task has a
+/// string that is not a reference).
+fn direct_call(task: &Task, plain: bool) -> Option<&Function> {
+    match task {
+        Task::Call(f, args)
+            if !plain
+                && args
+                    .iter()
+                    .all(|a| matches!(a, Task::Key(_) | Task::Value(Value::Str(_)))) =>
+        {
+            Some(f)
+        }
+        _ => None,
     }
 }
 

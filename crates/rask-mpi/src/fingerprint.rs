@@ -65,7 +65,7 @@ pub fn fingerprint(graph: &Graph, plan: &Plan) -> u64 {
         for &d in deps {
             h.u64(u64::from(d));
         }
-        h.u64(u64::from(plan.priority()[id as usize]));
+        h.u64(u64::from(plan.priority(id)));
     }
     h.u64(plan.outputs().len() as u64);
     for &o in plan.outputs() {

@@ -1,29 +1,47 @@
-//! Reading a graph file in one streaming pass: tasks are built straight
-//! from the JSON tokens, with no intermediate `serde_json::Value` tree (a
-//! call object would otherwise cost a hash map of its own).
+//! Reading a graph file in one pass: tasks are built straight from the
+//! JSON tokens, with no intermediate `serde_json::Value` tree (a call
+//! object would otherwise cost a hash map of its own), and a file is read
+//! a block at a time, never held whole (see `parse_file`).
+//!
+//! References are resolved on the way: a string naming a key read before
+//! it becomes a [`Task::Key`] and an entry of the task's row of
+//! dependencies, looked up while the key it names was just inserted (in
+//! a file written leaves first, its slot of the index is still in the
+//! processor's cache). Only tasks with a string that names no key read so
+//! far are looked at again at the end, for keys defined later in the file.
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
+use std::io::BufRead;
 use std::path::Path;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value as Json;
 
-use super::{close_names, resolve_tuple_refs, FileError};
-use crate::function::Registry;
-use crate::graph::Graph;
+use smallvec::SmallVec;
+
+use super::{close_names, resolve_refs, FileError};
+use crate::deps::Adjacency;
+use crate::function::{Function, Registry};
+use crate::graph::{Graph, TaskId};
 use crate::key::Key;
 use crate::task::Task;
 use crate::value::Value;
 
-/// What the visitors share: the registry, the key being read, whether a
-/// string may name a tuple key, and the first error that is not a JSON
-/// syntax error (serde's errors carry only text).
+/// What the visitors share: the registry, the graph read so far and the
+/// dependencies of its tasks, the key being read, whether it has a string
+/// that names no key yet, and the first error that is not a JSON syntax
+/// error (serde's errors carry only text).
 struct Context<'a> {
     registry: &'a Registry,
     path: &'a Path,
+    graph: RefCell<Graph>,
+    dependencies: RefCell<Adjacency>,
+    /// The references of the task being read, in evaluation order.
+    row: RefCell<Vec<TaskId>>,
     key: RefCell<Key>,
-    tuple_like: Cell<bool>,
+    /// The task being read has a string that names no key read so far.
+    unresolved: Cell<bool>,
     /// A float read that may have been written as an integer beyond 64
     /// bits (serde_json reads those as floats): the text is then scanned.
     big_float: Cell<bool>,
@@ -130,49 +148,288 @@ fn big_integer(text: &str) -> Option<(String, &str)> {
     None
 }
 
-/// Parses `text` into a graph.
-pub(super) fn parse(text: &str, path: &Path, registry: &Registry) -> Result<Graph, FileError> {
+/// Room for the tasks of a file of `bytes` bytes and `lines` line ends,
+/// written one member a line (a member takes 6 bytes at least,
+/// `"k":1,`), so that the index never grows: growing rehashes every key
+/// read so far, in no order.
+fn room(bytes: usize, lines: usize) -> usize {
+    lines.min(bytes / 6)
+}
+
+/// Parses `text` into a graph and the dependencies of its tasks (those of
+/// [`deps::dependencies`](crate::deps::dependencies)).
+pub(super) fn parse(
+    text: &str,
+    path: &Path,
+    registry: &Registry,
+) -> Result<(Graph, Adjacency), FileError> {
+    let lines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
     let mut de = serde_json::Deserializer::from_str(text);
-    read(path, registry, Some(text), |seed| {
-        seed.deserialize(&mut de).and_then(|g| de.end().map(|()| g))
-    })
+    read(
+        path,
+        registry,
+        room(text.len(), lines),
+        || Some(text.to_string()),
+        |seed| seed.deserialize(&mut de).and_then(|g| de.end().map(|()| g)),
+    )
 }
 
-/// Builds a graph from parsed JSON.
-pub(super) fn from_json(json: &Json, path: &Path, registry: &Registry) -> Result<Graph, FileError> {
-    read(path, registry, None, |seed| seed.deserialize(json))
+/// Reads the graph file `path` as it parses it, a block at a time: the
+/// file is never held in memory whole (at ten million tasks, half a
+/// gigabyte that the graph built from it would sit beside).
+pub(super) fn parse_file(
+    path: &Path,
+    registry: &Registry,
+) -> Result<(Graph, Adjacency), FileError> {
+    parse_file_in(path, registry, 1 << 20)
 }
 
+/// [`parse_file`], reading blocks of `block` bytes.
+pub(super) fn parse_file_in(
+    path: &Path,
+    registry: &Registry,
+    block: usize,
+) -> Result<(Graph, Adjacency), FileError> {
+    let io = |source| FileError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let open = || {
+        std::fs::File::open(path)
+            .map(|f| std::io::BufReader::with_capacity(1 << 20, f))
+            .map_err(io)
+    };
+    // a first pass counts the lines, to size the graph
+    let (mut bytes, mut lines) = (0, 0);
+    let mut reader = open()?;
+    loop {
+        let block = reader.fill_buf().map_err(io)?;
+        if block.is_empty() {
+            break;
+        }
+        lines += memchr::memchr_iter(b'\n', block).count();
+        let n = block.len();
+        bytes += n;
+        reader.consume(n);
+    }
+    if let Some(read) = parse_blocks(path, registry, block, room(bytes, lines)) {
+        return Ok(read);
+    }
+    // a file that is not a well-formed graph is read again as one stream,
+    // for the error it gives (its line and column in the whole file)
+    let mut de = serde_json::Deserializer::from_reader(open()?);
+    let result = read(
+        path,
+        registry,
+        room(bytes, lines),
+        || std::fs::read_to_string(path).ok(),
+        |seed| seed.deserialize(&mut de).and_then(|g| de.end().map(|()| g)),
+    );
+    match result {
+        // a file that cannot be read midway, or is not UTF-8, says so as
+        // reading it whole would
+        Err(FileError::Json { .. }) => match std::fs::read_to_string(path) {
+            Err(e) => Err(io(e)),
+            Ok(_) => result,
+        },
+        _ => result,
+    }
+}
+
+/// The graph of a well-formed file, read a block at a time with room for
+/// `room` tasks, each block parsed as text in memory (serde_json reads a
+/// text faster than a stream); `None` for any error.
+pub(super) fn parse_blocks(
+    path: &Path,
+    registry: &Registry,
+    block: usize,
+    room: usize,
+) -> Option<(Graph, Adjacency)> {
+    let file = std::fs::File::open(path).ok()?;
+    read(
+        path,
+        registry,
+        room,
+        || std::fs::read_to_string(path).ok(),
+        |seed| blocks(file, block, seed.0),
+    )
+    .ok()
+}
+
+/// Whether `b` is space between JSON tokens.
+fn json_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// Where a top-level member may end: the state of a scan of a JSON text
+/// (inside a string or not, after a backslash, how deeply nested).
+#[derive(Default)]
+struct Scan {
+    depth: usize,
+    string: bool,
+    escape: bool,
+}
+
+/// Reads the top-level object from `file` a block of about `block` bytes
+/// at a time: the members up to the last comma between two of them are
+/// parsed as an object of their own, into the context's graph. Anything
+/// that is not a well-formed object of members (and a few malformed ones
+/// that would parse in pieces, such as a trailing comma) is an error, for
+/// the caller to read the file again as a stream.
+fn blocks(
+    mut file: std::fs::File,
+    block: usize,
+    cx: &Context<'_>,
+) -> Result<Vec<TaskId>, serde_json::Error> {
+    use std::io::Read;
+    let bad = || <serde_json::Error as de::Error>::custom("read as one stream");
+    let mut pending = Vec::new();
+    let mut parse = |text: &[u8], commas: bool| -> Result<(), serde_json::Error> {
+        // `{` + members + `}`: an empty piece only when the object has
+        // one piece (`{}`), else it is an empty member (`{"x": 1,}`)
+        if commas && text[1..text.len() - 1].iter().all(|&b| json_space(b)) {
+            return Err(bad());
+        }
+        let mut de = serde_json::Deserializer::from_slice(text);
+        pending.extend(GraphSeed(cx).deserialize(&mut de)?);
+        de.end()
+    };
+    let mut scan = Scan::default();
+    let (mut opened, mut closed, mut commas) = (false, false, false);
+    let mut input = vec![0_u8; block.max(1)];
+    // `{` and the members not parsed yet
+    let mut text = vec![b'{'];
+    loop {
+        let n = match file.read(&mut input) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => return Err(bad()),
+        };
+        let mut data = &input[..n];
+        if !opened {
+            let space = data.iter().take_while(|&&b| json_space(b)).count();
+            data = &data[space..];
+            match data.first() {
+                None => continue,
+                Some(b'{') => {
+                    opened = true;
+                    scan.depth = 1;
+                    data = &data[1..];
+                }
+                Some(_) => return Err(bad()),
+            }
+        }
+        if closed {
+            if !data.iter().all(|&b| json_space(b)) {
+                return Err(bad());
+            }
+            continue;
+        }
+        let from = text.len();
+        text.extend_from_slice(data);
+        let mut split = None;
+        for i in from..text.len() {
+            let b = text[i];
+            if scan.string {
+                if scan.escape {
+                    scan.escape = false;
+                } else if b == b'\\' {
+                    scan.escape = true;
+                } else if b == b'"' {
+                    scan.string = false;
+                }
+                continue;
+            }
+            match b {
+                b'"' => scan.string = true,
+                b'{' | b'[' => scan.depth += 1,
+                b'}' | b']' => {
+                    scan.depth -= 1;
+                    if scan.depth == 0 {
+                        // the end of the object: only space may follow
+                        if b != b'}' || !text[i + 1..].iter().all(|&b| json_space(b)) {
+                            return Err(bad());
+                        }
+                        text.truncate(i + 1);
+                        closed = true;
+                        break;
+                    }
+                }
+                b',' if scan.depth == 1 => split = Some(i),
+                _ => {}
+            }
+        }
+        if closed {
+            parse(&text, commas)?;
+            text = Vec::new();
+        } else if let Some(at) = split {
+            let rest = text[at + 1..].to_vec();
+            text.truncate(at);
+            text.push(b'}');
+            parse(&text, true)?;
+            commas = true;
+            text.clear();
+            text.push(b'{');
+            text.extend_from_slice(&rest);
+        }
+    }
+    if closed {
+        Ok(pending)
+    } else {
+        Err(bad())
+    }
+}
+
+/// Builds a graph from parsed JSON, with the dependencies of its tasks.
+pub(super) fn from_json(
+    json: &Json,
+    path: &Path,
+    registry: &Registry,
+) -> Result<(Graph, Adjacency), FileError> {
+    read(path, registry, 0, || None, |seed| seed.deserialize(json))
+}
+
+/// Reads a graph with `run`, with room for `room` tasks; `text` gives the
+/// text read, when there is one, to find an integer too large for 64 bits
+/// that serde_json read as a float.
 fn read(
     path: &Path,
     registry: &Registry,
-    text: Option<&str>,
-    run: impl FnOnce(GraphSeed<'_, '_>) -> Result<Graph, serde_json::Error>,
-) -> Result<Graph, FileError> {
+    lines: usize,
+    text: impl FnOnce() -> Option<String>,
+    run: impl FnOnce(GraphSeed<'_, '_>) -> Result<Vec<TaskId>, serde_json::Error>,
+) -> Result<(Graph, Adjacency), FileError> {
     let cx = Context {
         registry,
         path,
+        graph: RefCell::new(Graph::with_capacity(lines)),
+        dependencies: RefCell::new(Adjacency::with_capacity(lines, lines)),
+        row: RefCell::new(Vec::new()),
         key: RefCell::new(Key::from("")),
-        tuple_like: Cell::new(false),
+        unresolved: Cell::new(false),
         big_float: Cell::new(false),
         error: RefCell::new(None),
     };
     let result = run(GraphSeed(&cx));
     match result {
-        Ok(mut graph) => {
-            if let Some((member, literal)) =
-                text.filter(|_| cx.big_float.get()).and_then(big_integer)
-            {
-                return Err(FileError::Task {
-                    path: path.to_path_buf(),
-                    key: Key::parse(&member),
-                    message: too_big_message(literal),
-                });
+        Ok(pending) => {
+            if let Some(text) = cx.big_float.get().then(text).flatten() {
+                if let Some((member, literal)) = big_integer(&text) {
+                    return Err(FileError::Task {
+                        path: path.to_path_buf(),
+                        key: Key::parse(&member),
+                        message: too_big_message(literal),
+                    });
+                }
             }
-            if cx.tuple_like.get() {
-                resolve_tuple_refs(&mut graph);
+            let mut graph = cx.graph.take();
+            let mut dependencies = cx.dependencies.take();
+            // strings naming keys that come later in the file
+            if resolve_refs(&mut graph, &pending) {
+                dependencies = resolved_dependencies(&graph, &dependencies, &pending);
             }
-            Ok(graph)
+            Ok((graph, dependencies))
         }
         Err(e) => Err(cx.error.take().unwrap_or_else(|| FileError::Json {
             path: path.to_path_buf(),
@@ -183,55 +440,143 @@ fn read(
     }
 }
 
+/// A member name of the graph object, read as a key (the text is not kept).
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Key;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Key, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for KeySeed {
+    type Value = Key;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
+        Ok(Key::parse(v))
+    }
+}
+
+/// A member name of a task object.
+enum Member {
+    Call,
+    Args,
+    Quote,
+    Other(String),
+}
+
+struct MemberSeed;
+
+impl<'de> DeserializeSeed<'de> for MemberSeed {
+    type Value = Member;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Member, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for MemberSeed {
+    type Value = Member;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member name")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Member, E> {
+        Ok(match v {
+            "call" => Member::Call,
+            "args" => Member::Args,
+            "quote" => Member::Quote,
+            other => Member::Other(other.to_string()),
+        })
+    }
+}
+
+/// The dependencies once the tasks `pending` had strings resolved after
+/// the whole file was read: their rows found again, the others kept.
+fn resolved_dependencies(graph: &Graph, old: &Adjacency, pending: &[TaskId]) -> Adjacency {
+    let mut out = Adjacency::with_capacity(graph.len(), old.edges());
+    let mut row = Vec::new();
+    let mut next = pending.iter().peekable();
+    for id in 0..graph.len() as TaskId {
+        row.clear();
+        if next.next_if_eq(&&id).is_some() {
+            // every reference is a resolved key now: none is missing
+            graph
+                .task(id)
+                .visit_refs(&|v| graph.ref_id(v), &|k| graph.id(k), &mut |r| {
+                    row.extend(r.ok())
+                });
+        } else {
+            row.extend_from_slice(old.of(id));
+        }
+        // (no more edges than a graph's rows can count: the file was read)
+        let _ = out.push_row(row.iter().copied());
+    }
+    out
+}
+
+/// Reads the top-level object into the context's graph; the ids of the
+/// tasks with a string that named no key when it was read.
 struct GraphSeed<'c, 'a>(&'c Context<'a>);
 
 impl<'de> DeserializeSeed<'de> for GraphSeed<'_, '_> {
-    type Value = Graph;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Graph, D::Error> {
+    type Value = Vec<TaskId>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<TaskId>, D::Error> {
         d.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for GraphSeed<'_, '_> {
-    type Value = Graph;
+    type Value = Vec<TaskId>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object of \"key\": task members")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Graph, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<TaskId>, A::Error> {
         let cx = self.0;
-        let mut graph = Graph::with_capacity(map.size_hint().unwrap_or(0));
-        while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            let key = Key::parse(&name);
+        let mut pending = Vec::new();
+        while let Some(key) = map.next_key_seed(KeySeed)? {
             *cx.key.borrow_mut() = key.clone();
+            cx.row.borrow_mut().clear();
+            cx.unresolved.set(false);
             let task = map.next_value_seed(TaskSeed(cx))?;
+            let mut graph = cx.graph.borrow_mut();
+            let id = graph.len() as TaskId;
             if graph.insert(key, task).is_some() {
                 return Err(cx.task_error("the key appears twice in the file".into()));
             }
+            cx.dependencies
+                .borrow_mut()
+                .push_row(cx.row.borrow().iter().copied())
+                .map_err(|e| cx.task_error(e.to_string()))?;
+            if cx.unresolved.get() {
+                pending.push(id);
+            }
         }
-        Ok(graph)
+        Ok(pending)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Graph, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Vec<TaskId>, A::Error> {
         Err(self.not_an_object("an array"))
     }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Graph, E> {
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Vec<TaskId>, E> {
         Err(self.not_an_object("a string"))
     }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Graph, E> {
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Vec<TaskId>, E> {
         Err(self.not_an_object("a number"))
     }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Graph, E> {
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Vec<TaskId>, E> {
         Err(self.not_an_object("a number"))
     }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Graph, E> {
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Vec<TaskId>, E> {
         Err(self.not_an_object("a number"))
     }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Graph, E> {
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Vec<TaskId>, E> {
         Err(self.not_an_object("a boolean"))
     }
-    fn visit_unit<E: de::Error>(self) -> Result<Graph, E> {
+    fn visit_unit<E: de::Error>(self) -> Result<Vec<TaskId>, E> {
         Err(self.not_an_object("null"))
     }
 }
@@ -281,32 +626,43 @@ impl<'de> Visitor<'de> for TaskSeed<'_, '_> {
         Ok(Task::Value(Value::Null))
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Task, E> {
-        if v.starts_with(['(', '\'', '"']) {
-            self.0.tuple_like.set(true);
+        let graph = self.0.graph.borrow();
+        // a string that may name a tuple key, or be the quoted text of
+        // one, may name another key defined further on (which it names
+        // first): it waits for the whole file
+        let found = if v.starts_with(['(', '\'', '"']) {
+            None
+        } else {
+            graph.id_of_str(v)
+        };
+        match found {
+            Some(id) => {
+                self.0.row.borrow_mut().push(id);
+                Ok(Task::Key(graph.key(id).clone()))
+            }
+            None => {
+                self.0.unresolved.set(true);
+                Ok(Task::Value(Value::Str(v.into())))
+            }
         }
-        Ok(Task::Value(Value::Str(v.into())))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Task, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(t) = seq.next_element_seed(TaskSeed(self.0))? {
-            items.push(t);
-        }
-        Ok(Task::List(items.into()))
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Task, A::Error> {
+        Ok(Task::List(tasks(self.0, seq)?))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Task, A::Error> {
         let cx = self.0;
-        let mut call: Option<Json> = None;
-        let mut args: Option<Vec<Task>> = None;
+        let mut call: Option<Callee> = None;
+        let mut args: Option<Box<[Task]>> = None;
         let mut quote: Option<Json> = None;
         let mut others: Vec<(String, Json)> = Vec::new();
-        while let Some(name) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            match &*name {
-                "call" => call = Some(map.next_value()?),
-                "args" => args = Some(map.next_value_seed(ArgsSeed(cx))?),
-                "quote" => quote = Some(map.next_value()?),
-                _ => others.push((name.into_owned(), map.next_value()?)),
+        while let Some(name) = map.next_key_seed(MemberSeed)? {
+            match name {
+                Member::Call => call = Some(map.next_value_seed(CalleeSeed(cx))?),
+                Member::Args => args = Some(map.next_value_seed(ArgsSeed(cx))?),
+                Member::Quote => quote = Some(map.next_value()?),
+                Member::Other(name) => others.push((name, map.next_value()?)),
             }
         }
         if let Some((extra, _)) = others.first() {
@@ -319,11 +675,14 @@ impl<'de> Visitor<'de> for TaskSeed<'_, '_> {
                         .into(),
                 ));
             }
-            let Json::String(name) = call else {
-                return Err(cx.task_error(format!(
-                    "\"call\" must name a function (a string), not {}",
-                    super::kind(&call)
-                )));
+            let name = match call {
+                Callee::Found(f) => return Ok(Task::Call(f, args.unwrap_or_default())),
+                Callee::Name(name) => name,
+                Callee::NotAString(kind) => {
+                    return Err(cx.task_error(format!(
+                        "\"call\" must name a function (a string), not {kind}"
+                    )))
+                }
             };
             let Some(f) = cx.registry.get(&name) else {
                 return Err(cx.fail(FileError::UnknownFunction {
@@ -341,7 +700,7 @@ impl<'de> Visitor<'de> for TaskSeed<'_, '_> {
                     needs,
                 }));
             }
-            return Ok(Task::Call(f.clone(), args.unwrap_or_default().into()));
+            return Ok(Task::Call(f.clone(), args.unwrap_or_default()));
         }
         if let Some(q) = quote {
             if args.is_some() {
@@ -355,6 +714,65 @@ impl<'de> Visitor<'de> for TaskSeed<'_, '_> {
         } else {
             format!("an empty object: {OBJECTS}")
         }))
+    }
+}
+
+/// The value of a `call` member: the function named, when it is
+/// registered and allowed (no text kept), else what the error needs.
+enum Callee {
+    Found(Function),
+    /// A name that is not registered, or not allowed.
+    Name(String),
+    /// Not a string: what it is.
+    NotAString(&'static str),
+}
+
+struct CalleeSeed<'c, 'a>(&'c Context<'a>);
+
+impl<'de> DeserializeSeed<'de> for CalleeSeed<'_, '_> {
+    type Value = Callee;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Callee, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for CalleeSeed<'_, '_> {
+    type Value = Callee;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a function name")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Callee, E> {
+        let registry = self.0.registry;
+        Ok(match registry.get(v) {
+            Some(f) if f.needed().is_none() || registry.allows(f) => Callee::Found(f.clone()),
+            _ => Callee::Name(v.to_string()),
+        })
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Callee, E> {
+        Ok(Callee::NotAString("a boolean"))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Callee, E> {
+        Ok(Callee::NotAString("a number"))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Callee, E> {
+        Ok(Callee::NotAString("a number"))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Callee, E> {
+        Ok(Callee::NotAString("a number"))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Callee, E> {
+        Ok(Callee::NotAString("null"))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Callee, A::Error> {
+        while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+        Ok(Callee::NotAString("an array"))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Callee, A::Error> {
+        while map
+            .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+            .is_some()
+        {}
+        Ok(Callee::NotAString("an object"))
     }
 }
 
@@ -379,46 +797,56 @@ fn unknown_member(name: &str) -> String {
 struct ArgsSeed<'c, 'a>(&'c Context<'a>);
 
 impl<'de> DeserializeSeed<'de> for ArgsSeed<'_, '_> {
-    type Value = Vec<Task>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<Task>, D::Error> {
+    type Value = Box<[Task]>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Box<[Task]>, D::Error> {
         d.deserialize_any(self)
     }
 }
 
+/// The elements of a JSON array as tasks, in one allocation of the exact
+/// size (a few are gathered on the stack first).
+fn tasks<'de, A: SeqAccess<'de>>(cx: &Context<'_>, mut seq: A) -> Result<Box<[Task]>, A::Error> {
+    let mut items: SmallVec<[Task; 4]> = SmallVec::new();
+    while let Some(t) = seq.next_element_seed(TaskSeed(cx))? {
+        items.push(t);
+    }
+    // allocated at its size: a vector grown then shrunk to fit would leave
+    // a hole behind each task's arguments that the allocator seldom fills
+    let mut exact = Vec::with_capacity(items.len());
+    exact.extend(items);
+    Ok(exact.into_boxed_slice())
+}
+
 impl<'de> Visitor<'de> for ArgsSeed<'_, '_> {
-    type Value = Vec<Task>;
+    type Value = Box<[Task]>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an array of arguments")
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Task>, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(t) = seq.next_element_seed(TaskSeed(self.0))? {
-            items.push(t);
-        }
-        Ok(items)
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Box<[Task]>, A::Error> {
+        tasks(self.0, seq)
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Vec<Task>, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Box<[Task]>, A::Error> {
         Err(self.not_array("an object"))
     }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Vec<Task>, E> {
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Box<[Task]>, E> {
         Err(self.not_array("a string"))
     }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Vec<Task>, E> {
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Box<[Task]>, E> {
         Err(self.not_array("a number"))
     }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Vec<Task>, E> {
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Box<[Task]>, E> {
         Err(self.not_array("a number"))
     }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Vec<Task>, E> {
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Box<[Task]>, E> {
         Err(self.not_array("a number"))
     }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Vec<Task>, E> {
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Box<[Task]>, E> {
         Err(self.not_array("a boolean"))
     }
-    fn visit_unit<E: de::Error>(self) -> Result<Vec<Task>, E> {
+    fn visit_unit<E: de::Error>(self) -> Result<Box<[Task]>, E> {
         Err(self.not_array("null"))
     }
 }

@@ -31,7 +31,8 @@ fn roundtrip_keeps_every_form() {
     let g = from_str(text, &reg()).unwrap();
     assert_eq!(g.len(), 12);
     assert!(g.is_ref(&Value::from("z")));
-    assert!(matches!(g.get(&Key::from("alias")), Some(Task::Value(Value::Str(s))) if &**s == "z"));
+    // a string naming a key is read as a reference to it
+    assert!(matches!(g.get(&Key::from("alias")), Some(Task::Key(k)) if *k == Key::from("z")));
     assert!(matches!(g.get(&Key::from("t")), Some(Task::Key(k)) if *k == Key::from(("p", 0))));
     assert!(matches!(g.get(&Key::from("s")), Some(Task::Value(_))));
     let back = to_json(&g).unwrap();
@@ -272,4 +273,157 @@ fn a_quoted_string_refers_only_to_a_key_written_quoted() {
     // the member name "('a', 0)" is a tuple key; "\"('a', 0)\"" would name
     // the string key ('a', 0), which is not in the graph: a literal
     assert!(matches!(g.get(&Key::from("t")), Some(Task::Value(_))));
+}
+
+/// The dependencies found while reading, against those found afterwards
+/// by looking every reference up.
+fn same_dependencies(text: &str) {
+    let (g, d) = stream::parse(text, Path::new("<string>"), &reg()).unwrap();
+    assert_eq!(d, crate::deps::dependencies(&g).unwrap(), "{text}");
+}
+
+#[test]
+fn dependencies_read_with_the_file_are_those_of_the_graph() {
+    // backward and forward references, repeats, nesting, aliases
+    same_dependencies(
+        r#"{"x": 1, "y": {"call": "add", "args": ["x", "z"]}, "z": {"call": "inc", "args": ["x"]},
+            "w": [["y", "x"], {"call": "add", "args": ["w2", "w2"]}], "w2": "y",
+            "s": "no key", "self": {"call": "inc", "args": ["self"]}}"#,
+    );
+    // tuple keys in any spelling, quoted string keys, a string key that
+    // looks like a tuple but is not one
+    same_dependencies(
+        r#"{"('a', 0)": 1, "b": {"call": "add", "args": ["('a', 0)", "(\"a\", 0)"]},
+            "c": ["('a', 1)", "'q'", "\"'q'\"", "(x"], "('a', 1)": 2, "\"'q'\"": 3, "(x": 4}"#,
+    );
+}
+
+#[test]
+fn strings_naming_later_keys_become_references() {
+    let g = from_str(
+        r#"{"y": {"call": "inc", "args": ["x"]}, "t": "('p', 0)", "x": 1, "('p', 0)": 2}"#,
+        &reg(),
+    )
+    .unwrap();
+    assert!(matches!(g.get(&Key::from("t")), Some(Task::Key(k)) if *k == Key::from(("p", 0))));
+    let Some(Task::Call(_, args)) = g.get(&Key::from("y")) else {
+        panic!("y is a call")
+    };
+    assert!(matches!(&args[0], Task::Key(k) if *k == Key::from("x")));
+}
+
+proptest::proptest! {
+    /// Random graphs of string and tuple keys whose tasks name keys
+    /// before and after them, and strings that are no key.
+    #[test]
+    fn dependencies_match_on_random_files(
+        tasks in proptest::collection::vec(
+            proptest::collection::vec((0_usize..40, 0_u8..4), 0..5), 1..30)
+    ) {
+        let name = |i: usize, form: u8| match form {
+            0 => format!("k{i}"),
+            1 => format!("('t', {i})"),
+            2 => format!("(\"t\", {i})"),
+            _ => format!("nokey{i}"),
+        };
+        let members: Vec<String> = tasks
+            .iter()
+            .enumerate()
+            .map(|(i, args)| {
+                let key = if i % 2 == 0 { format!("k{i}") } else { format!("('t', {i})") };
+                let args: Vec<String> = args
+                    .iter()
+                    .map(|&(a, form)| serde_json::to_string(&name(a, form)).unwrap())
+                    .collect();
+                format!("{}: [{}]", serde_json::to_string(&key).unwrap(), args.join(", "))
+            })
+            .collect();
+        same_dependencies(&format!("{{{}}}", members.join(", ")));
+    }
+}
+
+/// `read` streams the file: its errors are those of reading the text whole.
+#[test]
+fn a_streamed_file_reads_and_fails_as_its_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [&[u8]; 7] = [
+        b"{\n\"x\": 1,\n\"y\": {\"call\": \"inc\", \"args\": [\"x\"]},\n}\n",
+        b"{\"x\": 1, \"y\": {\"call\": \"icn\", \"args\": [\"x\"]}}",
+        b"{\"x\": 1,\n \"y\": [1, 100000000000000000000]}",
+        b"{\"x\": 1, \"x\": 2}",
+        b"[1, 2]",
+        b"{\"x\": \"caf\xe9\"}",
+        b"{\"x\": 1, \"y\": {\"call\": \"add\", \"args\": [\"x\", \"z\"]}, \"z\": 2, \"s\": \"('z', 0)\"}",
+    ];
+    for (i, bytes) in cases.iter().enumerate() {
+        let path = dir.path().join(format!("g{i}.json"));
+        std::fs::write(&path, bytes).unwrap();
+        let streamed = read_with_dependencies(&path, &reg());
+        match std::str::from_utf8(bytes) {
+            Ok(text) => {
+                let whole = stream::parse(text, &path, &reg());
+                match (&streamed, &whole) {
+                    (Ok((g, d)), Ok((g2, d2))) => {
+                        assert_eq!(format!("{g:?}"), format!("{g2:?}"));
+                        assert_eq!(d, d2);
+                    }
+                    (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+                    _ => panic!(
+                        "case {i}: {:?} against {:?}",
+                        streamed.is_ok(),
+                        whole.is_ok()
+                    ),
+                }
+            }
+            // not UTF-8: the error of reading it, naming the file
+            Err(_) => {
+                let e = streamed.err().map(|e| e.to_string()).unwrap_or_default();
+                assert!(e.contains("cannot read"), "{e}");
+                assert!(e.contains(&path.display().to_string()), "{e}");
+            }
+        }
+    }
+}
+
+/// Files read in blocks of every small size read as their text does.
+#[test]
+fn files_read_in_blocks_of_any_size_read_as_their_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [&str; 14] = [
+        "{}",
+        " \n{ }\n ",
+        "{\"x\": 1}",
+        "{\"x\": 1, \"y\": {\"call\": \"inc\", \"args\": [\"x\"]}, \"z\": [\"y\", \"x\", {\"quote\": {\"a,b\": [1, \"}\"]}}]}",
+        "{\"a\\\"b,\": 1, \"c\": \"a\\\\\", \"d\": [\"a\\\"b,\", \"c\"]}\n",
+        "{\"x\": 1,}",
+        "{,\"x\": 1}",
+        "{\"x\": 1,, \"y\": 2}",
+        "{\"x\": 1} x",
+        "{\"x\": 1]",
+        "{\"x\": [1, 2}",
+        "{\"x\": 1, \"y\": {\"call\": \"nope\"}}",
+        "{\"x\": 1, \"x\": 2}",
+        "\u{c}{\"x\": 1}",
+    ];
+    for (i, text) in cases.iter().enumerate() {
+        let path = dir.path().join(format!("b{i}.json"));
+        std::fs::write(&path, text).unwrap();
+        let whole = stream::parse(text, &path, &reg());
+        for block in [1, 2, 3, 5, 8, 13, 64] {
+            let read = stream::parse_file_in(&path, &reg(), block);
+            match (&read, &whole) {
+                (Ok((g, d)), Ok((g2, d2))) => {
+                    assert_eq!(format!("{g:?}"), format!("{g2:?}"), "{text}");
+                    assert_eq!(d, d2, "{text}");
+                    // read by blocks, not by the stream read after an error
+                    assert!(
+                        stream::parse_blocks(&path, &reg(), block, 0).is_some(),
+                        "{text}"
+                    );
+                }
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{text}"),
+                _ => panic!("{text:?} in blocks of {block}: {read:?} against {whole:?}"),
+            }
+        }
+    }
 }
