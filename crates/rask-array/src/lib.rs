@@ -60,6 +60,8 @@ mod element;
 mod elementwise;
 mod error;
 mod expr;
+mod kernel;
+pub mod linalg;
 mod matrix;
 mod node;
 mod overlap;
