@@ -173,25 +173,25 @@ mod tests {
     fn qr_svd_and_solves_reconstruct() {
         let a = array![[2.0, 1.0], [1.0, 3.0], [0.0, 1.0]];
         let (q, r) = qr(a.view());
-        assert!((q.dot(&r) - &a).iter().all(|v| v.abs() < 1e-12));
-        assert!((q.t().dot(&q) - Array2::eye(2))
+        assert!((q.dot(&r) - &a).iter().all(|v: &f64| v.abs() < 1e-12));
+        assert!((q.t().dot(&q) - Array2::<f64>::eye(2))
             .iter()
-            .all(|v| v.abs() < 1e-12));
+            .all(|v: &f64| v.abs() < 1e-12));
         assert_eq!(r[(1, 0)], 0.0);
         let (u, s, vt) = svd(a.view()).unwrap();
         let us = &u * &s;
-        assert!((us.dot(&vt) - &a).iter().all(|v| v.abs() < 1e-12));
+        assert!((us.dot(&vt) - &a).iter().all(|v: &f64| v.abs() < 1e-12));
         assert!(s[0] >= s[1]);
         let sq = array![[4.0, 1.0], [2.0, 3.0]];
         let x = lu_solve(sq.view(), array![[1.0], [2.0]].view()).unwrap();
         assert!((sq.dot(&x) - array![[1.0], [2.0]])
             .iter()
-            .all(|v| v.abs() < 1e-12));
+            .all(|v: &f64| v.abs() < 1e-12));
         let singular = array![[1.0, 2.0], [2.0, 4.0]];
         assert!(lu_solve(singular.view(), array![[1.0], [2.0]].view()).is_err());
         let x = solve_upper(r.view(), array![[1.0], [1.0]].view());
         assert!((r.dot(&x) - array![[1.0], [1.0]])
             .iter()
-            .all(|v| v.abs() < 1e-12));
+            .all(|v: &f64| v.abs() < 1e-12));
     }
 }

@@ -658,13 +658,15 @@ pub fn norm<T: Linalg>(
     let axes: Vec<usize> = match axis {
         None if ord.is_none() => return Ok(x.norm()),
         None if x.ndim() == 1 || x.ndim() == 2 => (0..x.ndim()).collect(),
-        None => return Err(shape_error(
-            x.name(),
-            format!(
+        None => {
+            return Err(shape_error(
+                x.name(),
+                format!(
                 "norm with an order takes a 1-d or 2-d array unless axes are given, got shape {:?}",
                 x.shape()
             ),
-        )),
+            ))
+        }
         Some(given) => {
             let mut out = Vec::with_capacity(given.len());
             for &k in given {
