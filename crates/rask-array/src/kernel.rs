@@ -75,11 +75,12 @@ pub(crate) fn qr<T: RealField + Copy>(a: ArrayView2<'_, T>) -> (Array2<T>, Array
     (q, r)
 }
 
+/// `U`, the singular values and `Vᵀ` of a thin SVD.
+pub(crate) type Svd<T> = (Array2<T>, Array1<T>, Array2<T>);
+
 /// The thin SVD of `a` (`m x n`): `U` (`m x k`), the singular values in
 /// decreasing order (`k`) and `Vᵀ` (`k x n`), `k = min(m, n)`.
-pub(crate) fn svd<T: RealField + Copy>(
-    a: ArrayView2<'_, T>,
-) -> Result<(Array2<T>, Array1<T>, Array2<T>), String> {
+pub(crate) fn svd<T: RealField + Copy>(a: ArrayView2<'_, T>) -> Result<Svd<T>, String> {
     let k = a.nrows().min(a.ncols());
     if k == 0 {
         let z = T::zero_impl();

@@ -39,7 +39,12 @@
 //!   `reshape`, `squeeze`, `expand_dims`, `broadcast_to`, `rechunk`,
 //!   `concatenate`, `stack`, `eye`, `diag`, `tril`, `triu`,
 //!   `matmul` by blocks, [`tensordot`] and [`einsum`] of two operands,
-//!   `map_blocks` and `map_overlap` (with a [`Boundary`]).
+//!   `map_blocks` and `map_overlap` (with a [`Boundary`]). Block products
+//!   run on `faer`'s GEMM (`f64`, `f32`).
+//! - **Linear algebra** ([`linalg`]): `qr` and `svd` of tall-and-skinny
+//!   matrices (TSQR, as Dask's), `solve`, `lstsq`, and NumPy's vector and
+//!   matrix `norm`s; **FFTs** ([`fft`]) along one axis, into
+//!   [`Complex64`] arrays.
 //! - **Storage**: Zarr v3 (the `zarrs` crate) and `.npy`, read and written
 //!   chunk by chunk; [`Array::store`] streams any array into a
 //!   [`ChunkSink`].

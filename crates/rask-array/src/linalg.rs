@@ -52,9 +52,7 @@ pub trait Linalg: Float + sealed::Sealed {
     #[doc(hidden)]
     fn qr_block(a: ArrayView2<'_, Self>) -> (Array2<Self>, Array2<Self>);
     #[doc(hidden)]
-    fn svd_block(
-        a: ArrayView2<'_, Self>,
-    ) -> Result<(Array2<Self>, ndarray::Array1<Self>, Array2<Self>), String>;
+    fn svd_block(a: ArrayView2<'_, Self>) -> Result<crate::kernel::Svd<Self>, String>;
     #[doc(hidden)]
     fn lu_solve_block(
         a: ArrayView2<'_, Self>,
@@ -73,7 +71,7 @@ macro_rules! linalg {
             }
             fn svd_block(
                 a: ArrayView2<'_, Self>,
-            ) -> Result<(Array2<Self>, ndarray::Array1<Self>, Array2<Self>), String> {
+            ) -> Result<crate::kernel::Svd<Self>, String> {
                 crate::kernel::svd(a)
             }
             fn lu_solve_block(
@@ -363,6 +361,9 @@ pub fn qr<T: Linalg>(a: &Array<T>) -> Result<(Array<T>, Array<T>), ArrayError> {
     Ok((t.q(None, "tsqr-q"), t.r()))
 }
 
+/// What [`svd`] returns: `U`, the singular values `s` and `Vᵀ`.
+pub type Svd<T> = (Array<T>, Array<T>, Array<T>);
+
 /// The thin SVD of a tall-and-skinny matrix (Dask's `da.linalg.svd`): `U`
 /// (`m x k`, `a`'s row chunks), the singular values `s` (`k`, in
 /// decreasing order) and `Vᵀ` (`k x n`), `k = min(m, n)`, with
@@ -376,7 +377,7 @@ pub fn qr<T: Linalg>(a: &Array<T>) -> Result<(Array<T>, Array<T>), ArrayError> {
 /// let s = s.compute(&rask::Sync).unwrap();
 /// assert!((s[0] - 4.0).abs() < 1e-12 && (s[1] - 3.0).abs() < 1e-12);
 /// ```
-pub fn svd<T: Linalg>(a: &Array<T>) -> Result<(Array<T>, Array<T>, Array<T>), ArrayError> {
+pub fn svd<T: Linalg>(a: &Array<T>) -> Result<Svd<T>, ArrayError> {
     let t = Tsqr::new(a, "svd")?;
     let r = t.r();
     let (k, n) = (t.k, t.n);
@@ -726,8 +727,8 @@ pub fn norm<T: Linalg>(
                     }
                     let which = match o {
                         NormOrd::Nuc => 0,
-                        NormOrd::P(p) if p == 2.0 => 1,
-                        NormOrd::P(p) if p == -2.0 => -1,
+                        NormOrd::P(2.0) => 1,
+                        NormOrd::P(-2.0) => -1,
                         _ => return Err(bad_ord("matrices")),
                     };
                     spectral(x, which)
