@@ -372,7 +372,7 @@ pub type Svd<T> = (Array<T>, Array<T>, Array<T>);
 ///
 /// ```
 /// use rask::array::{from_ndarray, linalg};
-/// let a = from_ndarray(&rask::ndarray::array![[3.0, 0.0], [0.0, 4.0], [0.0, 0.0]], [2, 2]).unwrap();
+/// let a = from_ndarray(&rask::ndarray::array![[3.0_f64, 0.0], [0.0, 4.0], [0.0, 0.0]], [2, 2]).unwrap();
 /// let (_u, s, _vt) = linalg::svd(&a).unwrap();
 /// let s = s.compute(&rask::Sync).unwrap();
 /// assert!((s[0] - 4.0).abs() < 1e-12 && (s[1] - 3.0).abs() < 1e-12);
@@ -440,7 +440,7 @@ fn rhs<T: Linalg>(b: &Array<T>, m: usize, op: &str, a: &str) -> Result<Array<T>,
 ///
 /// ```
 /// use rask::array::{from_ndarray, linalg};
-/// let a = from_ndarray(&rask::ndarray::array![[3.0, 1.0], [1.0, 2.0]], 1).unwrap();
+/// let a = from_ndarray(&rask::ndarray::array![[3.0_f64, 1.0], [1.0, 2.0]], 1).unwrap();
 /// let b = from_ndarray(&rask::ndarray::array![9.0, 8.0], 1).unwrap();
 /// let x = linalg::solve(&a, &b).unwrap().compute(&rask::Sync).unwrap();
 /// assert!((x[0] - 2.0).abs() < 1e-12 && (x[1] - 3.0).abs() < 1e-12);
@@ -510,7 +510,7 @@ pub struct Lstsq<T: crate::Element> {
 /// ```
 /// use rask::array::{from_ndarray, linalg};
 /// // fit y = 1 + 2 t through four points
-/// let a = from_ndarray(&rask::ndarray::array![[1.0, 0.0], [1.0, 1.0], [1.0, 2.0], [1.0, 3.0]], [2, 2]).unwrap();
+/// let a = from_ndarray(&rask::ndarray::array![[1.0_f64, 0.0], [1.0, 1.0], [1.0, 2.0], [1.0, 3.0]], [2, 2]).unwrap();
 /// let b = from_ndarray(&rask::ndarray::array![1.0, 3.0, 5.0, 7.0], 2).unwrap();
 /// let fit = linalg::lstsq(&a, &b).unwrap();
 /// let x = fit.solution.compute(&rask::Sync).unwrap();
