@@ -156,7 +156,9 @@ def main():
         i = report(f"rask-array (a @ b).sum() ({mn}, {mn}) in {mchunk}-chunks",
                    rust("array_bench", ["matmul", mn, mchunk], repeat))
         npmm = python(py, NUMPY_MATMUL.format(n=mn), repeat)
-        report(f"NumPy (a @ b).sum() ({mn}, {mn}), OpenBLAS {npmm['blas']}", npmm, i)
+        kernel = ", ".join(f"{b['internal_api']} {b['version']} {b['architecture']} kernel, {b['num_threads']} threads"
+                           for b in npmm["blas"]) or "BLAS not reported"
+        report(f"NumPy (a @ b).sum() ({mn}, {mn}), {kernel}", npmm, i)
         report(f"dask.array (a @ b).sum() ({mn}, {mn}) in {mchunk}-chunks",
                dask(f"""
                     a = da.random.random(({mn}, {mn}), chunks={mchunk}).persist()
