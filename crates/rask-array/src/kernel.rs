@@ -29,9 +29,19 @@ fn view_mut<'a, T>(dst: &'a mut ArrayViewMut2<'_, T>) -> MatMut<'a, T> {
     unsafe { MatMut::from_raw_parts_mut(dst.as_mut_ptr(), r, c, s[0], s[1]) }
 }
 
-/// An owned `ndarray` copy of a `faer` matrix.
-fn owned<T: Copy>(m: MatRef<'_, T>) -> Array2<T> {
-    Array2::from_shape_fn((m.nrows(), m.ncols()), |(i, j)| m[(i, j)])
+/// An owned `ndarray` copy of a `faer` matrix, column-major as `faer`'s
+/// own, copied column by column (a row-major copy of a tall matrix would
+/// stride through memory).
+fn owned<T: Copy + num_traits::Zero>(m: MatRef<'_, T>) -> Array2<T> {
+    use ndarray::ShapeBuilder;
+    let mut out = Array2::<T>::zeros((m.nrows(), m.ncols()).f());
+    for (j, mut col) in out.columns_mut().into_iter().enumerate() {
+        let src = m.col(j);
+        for (i, v) in col.iter_mut().enumerate() {
+            *v = src[i];
+        }
+    }
+    out
 }
 
 /// `dst += a · b` with `faer`'s GEMM on one thread.

@@ -24,7 +24,7 @@
 
 use std::sync::Arc;
 
-use ndarray::{s, Array2, ArrayD, ArrayView2, Ix2};
+use ndarray::{s, Array2, ArrayD, ArrayView2, Ix2, ShapeBuilder};
 use rask_graph::{Arity, CallError, Function, Task, Value};
 
 use crate::array::Array;
@@ -174,7 +174,8 @@ impl<T: Linalg> Tsqr<T> {
             let (m, n) = x.dim();
             let (q, r) = T::qr_block(x);
             let ki = q.ncols();
-            let mut packed = Array2::<T>::zeros((m + ki, n));
+            // column-major, as the factors: the copies run down columns
+            let mut packed = Array2::<T>::zeros((m + ki, n).f());
             packed.slice_mut(s![..m, ..ki]).assign(&q);
             packed.slice_mut(s![m.., ..]).assign(&r);
             out(packed)
