@@ -65,16 +65,34 @@ pub(crate) fn gemm<T: RealField + Copy>(
 
 /// The thin QR of `a` (`m x n`): `Q` (`m x k`) with orthonormal columns
 /// and upper-triangular `R` (`k x n`), `k = min(m, n)`.
-pub(crate) fn qr<T: RealField + Copy>(a: ArrayView2<'_, T>) -> (Array2<T>, Array2<T>) {
+pub(crate) fn qr<T: RealField + Copy + num_traits::Zero>(
+    a: ArrayView2<'_, T>,
+) -> (Array2<T>, Array2<T>) {
+    use ndarray::ShapeBuilder;
+    let k = a.nrows().min(a.ncols());
+    let mut q = Array2::<T>::zeros((a.nrows(), k).f());
+    let r = qr_into(a, q.view_mut());
+    (q, r)
+}
+
+/// [`qr`] writing `Q` into `q` (`m x k`), which saves a copy of a tall
+/// `Q`; returns `R`.
+pub(crate) fn qr_into<T: RealField + Copy + num_traits::Zero>(
+    a: ArrayView2<'_, T>,
+    mut q: ArrayViewMut2<'_, T>,
+) -> Array2<T> {
     let k = a.nrows().min(a.ncols());
     if k == 0 {
-        return (
-            Array2::from_elem((a.nrows(), 0), T::zero_impl()),
-            Array2::from_elem((0, a.ncols()), T::zero_impl()),
-        );
+        return Array2::from_elem((0, a.ncols()), T::zero_impl());
     }
     let f = view(&a).qr();
-    let q = owned(f.compute_thin_Q().as_ref());
+    let fq = f.compute_thin_Q();
+    for (j, mut col) in q.columns_mut().into_iter().enumerate() {
+        let src = fq.col(j);
+        for (i, v) in col.iter_mut().enumerate() {
+            *v = src[i];
+        }
+    }
     let mut r = owned(f.thin_R());
     // faer leaves the part below the diagonal undefined
     for ((i, j), v) in r.indexed_iter_mut() {
@@ -82,7 +100,7 @@ pub(crate) fn qr<T: RealField + Copy>(a: ArrayView2<'_, T>) -> (Array2<T>, Array
             *v = T::zero_impl();
         }
     }
-    (q, r)
+    r
 }
 
 /// `U`, the singular values and `Vᵀ` of a thin SVD.

@@ -52,6 +52,8 @@ pub trait Linalg: Float + sealed::Sealed {
     #[doc(hidden)]
     fn qr_block(a: ArrayView2<'_, Self>) -> (Array2<Self>, Array2<Self>);
     #[doc(hidden)]
+    fn qr_into_block(a: ArrayView2<'_, Self>, q: ndarray::ArrayViewMut2<'_, Self>) -> Array2<Self>;
+    #[doc(hidden)]
     fn svd_block(a: ArrayView2<'_, Self>) -> Result<crate::kernel::Svd<Self>, String>;
     #[doc(hidden)]
     fn lu_solve_block(
@@ -68,6 +70,12 @@ macro_rules! linalg {
             const EPSILON: f64 = <$t>::EPSILON as f64;
             fn qr_block(a: ArrayView2<'_, Self>) -> (Array2<Self>, Array2<Self>) {
                 crate::kernel::qr(a)
+            }
+            fn qr_into_block(
+                a: ArrayView2<'_, Self>,
+                q: ndarray::ArrayViewMut2<'_, Self>,
+            ) -> Array2<Self> {
+                crate::kernel::qr_into(a, q)
             }
             fn svd_block(
                 a: ArrayView2<'_, Self>,
@@ -172,11 +180,10 @@ impl<T: Linalg> Tsqr<T> {
         let f = Function::dynamic("tsqr-local", Arity::exactly(1), move |args: &[Value]| {
             let x = two::<T>(&args[0], &an)?;
             let (m, n) = x.dim();
-            let (q, r) = T::qr_block(x);
-            let ki = q.ncols();
+            let ki = m.min(n);
             // column-major, as the factors: the copies run down columns
             let mut packed = Array2::<T>::zeros((m + ki, n).f());
-            packed.slice_mut(s![..m, ..ki]).assign(&q);
+            let r = T::qr_into_block(x, packed.slice_mut(s![..m, ..ki]));
             packed.slice_mut(s![m.., ..]).assign(&r);
             out(packed)
         });
