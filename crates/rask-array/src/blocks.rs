@@ -188,11 +188,16 @@ impl<T: Number> Array<T> {
             }
             let mut acc: Option<ndarray::Array2<T>> = None;
             for (x, y) in la.iter().zip(lb) {
-                let p = two::<T>(x, &an)?.dot(&two::<T>(y, &bn)?);
-                match &mut acc {
-                    None => acc = Some(p),
-                    Some(s) => s.zip_mut_with(&p, |x, &y| *x = *x + y),
+                let (x, y) = (two::<T>(x, &an)?, two::<T>(y, &bn)?);
+                if x.ncols() != y.nrows() {
+                    return Err(CallError::msg(format!(
+                        "matmul: blocks of shapes {:?} and {:?} of {an} and {bn} do not fit",
+                        x.shape(),
+                        y.shape()
+                    )));
                 }
+                let acc = acc.get_or_insert_with(|| ndarray::Array2::zeros((x.nrows(), y.ncols())));
+                T::gemm_add(acc.view_mut(), x, y);
             }
             Ok(Value::new(acc.unwrap_or_default().into_dyn()))
         });

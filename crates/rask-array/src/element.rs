@@ -91,6 +91,17 @@ pub trait Number:
     fn to_f64(self) -> f64;
     /// The nearest value of this type to `v` (`as`).
     fn from_f64(v: f64) -> Self;
+    /// `dst += a · b` for two 2-d blocks: the kernel that `matmul`, `dot`
+    /// and `tensordot` run on each pair of blocks. `f64` and `f32` use
+    /// `faer`'s GEMM on one thread; the default (integers) is `ndarray`'s
+    /// generic product.
+    fn gemm_add(
+        mut dst: ndarray::ArrayViewMut2<'_, Self>,
+        a: ndarray::ArrayView2<'_, Self>,
+        b: ndarray::ArrayView2<'_, Self>,
+    ) {
+        ndarray::linalg::general_mat_mul(Self::ONE, &a, &b, Self::ONE, &mut dst);
+    }
 }
 
 /// A floating-point element: `f64`, `f32`.
@@ -215,6 +226,13 @@ macro_rules! float {
             }
             fn from_f64(v: f64) -> Self {
                 v as $t
+            }
+            fn gemm_add(
+                dst: ndarray::ArrayViewMut2<'_, Self>,
+                a: ndarray::ArrayView2<'_, Self>,
+                b: ndarray::ArrayView2<'_, Self>,
+            ) {
+                crate::kernel::gemm(dst, a, b)
             }
         }
         impl Float for $t {

@@ -44,7 +44,12 @@
 //!   `reshape`, `squeeze`, `expand_dims`, `broadcast_to`, `rechunk`,
 //!   `concatenate`, `stack`, `eye`, `diag`, `tril`, `triu`,
 //!   `matmul` by blocks, [`tensordot`] and [`einsum`] of two operands,
-//!   `map_blocks` and `map_overlap` (with a [`Boundary`]).
+//!   `map_blocks` and `map_overlap` (with a [`Boundary`]). Block products
+//!   run on `faer`'s GEMM (`f64`, `f32`).
+//! - **Linear algebra** ([`linalg`]): `qr` and `svd` of tall-and-skinny
+//!   matrices (TSQR, as Dask's), `solve`, `lstsq`, and NumPy's vector and
+//!   matrix `norm`s; **FFTs** ([`fft`]) along one axis, into
+//!   [`Complex64`] arrays.
 //! - **Storage**: Zarr v3 (the `zarrs` crate) and `.npy`, read and written
 //!   chunk by chunk; [`Array::store`] streams any array into a
 //!   [`ChunkSink`].
@@ -57,6 +62,7 @@
 mod array;
 mod blocks;
 mod chunks;
+mod complex;
 mod contract;
 mod creation;
 mod cumulative;
@@ -65,6 +71,9 @@ mod element;
 mod elementwise;
 mod error;
 mod expr;
+pub mod fft;
+mod kernel;
+pub mod linalg;
 mod mask;
 mod matrix;
 mod node;
@@ -89,6 +98,7 @@ pub use ndarray;
 pub use array::{compute_many, Array};
 pub use blocks::blockwise;
 pub use chunks::{ChunkSpec, FULL};
+pub use complex::Complex64;
 pub use contract::{einsum, tensordot};
 pub use creation::{arange, from_ndarray, full, linspace, ones, zeros, BlockInfo, RandomState};
 pub use delayed::from_delayed;

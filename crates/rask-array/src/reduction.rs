@@ -1127,7 +1127,8 @@ impl<T: Number> Array<T> {
     /// largest `|x|`, `-f64::INFINITY` the smallest, 0 the number of
     /// elements not zero, otherwise `(sum |x|^ord)^(1/ord)`. Over several
     /// axes the elements are one vector (for `ord` 2, the Frobenius
-    /// norm); the matrix norms of other orders are not offered.
+    /// norm); NumPy's matrix norms (largest column or row sums, singular
+    /// values) are [`linalg::norm`](crate::linalg::norm)'s.
     pub fn norm_with(&self, ord: f64, opts: &Reduce) -> Result<Array<f64>, ArrayError> {
         let mut tok = Tokenizer::new("norm-abs");
         tok.str(self.name());

@@ -84,4 +84,81 @@ fn issue_14_operations_on_processes() {
             Ok(())
         })
         .unwrap();
+    linalg_and_fft(&p);
+}
+
+/// Sync and Processes within rounding: faer's kernels may take other
+/// SIMD paths for buffers at other alignments, so the last bits differ.
+fn near(a: &Array<f64>, p: &Processes) {
+    let s = a.compute(&Sync).unwrap();
+    let q = a.compute(p).unwrap();
+    assert_eq!(s.shape(), q.shape());
+    assert!(
+        s.iter()
+            .zip(q.iter())
+            .all(|(x, y)| (x - y).abs() <= 1e-9 * (1.0 + x.abs().max(y.abs()))),
+        "{a}: Sync {s:?}, Processes {q:?}"
+    );
+}
+
+/// Issue 14's linear algebra and FFTs: tall matrices of random floats in
+/// random row chunks (one column chunk, as TSQR needs).
+fn linalg_and_fft(p: &Processes) {
+    use rask_array::{fft, linalg};
+    let mut runner = TestRunner::new(Config {
+        cases: 8,
+        ..Config::default()
+    });
+    let tall = (1usize..5, 0usize..12).prop_flat_map(|(n, extra)| {
+        let m = n + extra;
+        (
+            prop::collection::vec(-1.0f64..1.0, m * n),
+            cut(m),
+            Just((m, n)),
+        )
+    });
+    runner
+        .run(&tall, |(v, rows, (m, n))| {
+            let mut a = ndarray::Array2::from_shape_vec((m, n), v).unwrap();
+            for i in 0..n {
+                a[(i, i)] += 4.0;
+            }
+            let x = from_ndarray(&a.clone().into_dyn(), vec![rows.clone(), vec![n]]).unwrap();
+            let (q, r) = linalg::qr(&x).unwrap();
+            near(&q, p);
+            near(&r, p);
+            let (u, s, vt) = linalg::svd(&x).unwrap();
+            near(&u, p);
+            near(&s, p);
+            near(&vt, p);
+            let b = x.sum_with(&rask_array::Reduce::axis(1)).unwrap();
+            let fit = linalg::lstsq(&x, &b).unwrap();
+            near(&fit.solution, p);
+            near(&fit.residuals, p);
+            agree(&fit.rank, p);
+            near(&fit.singular_values, p);
+            let sq = x.slice(rask::ndarray::s![..n, ..]).unwrap();
+            near(
+                &linalg::solve(&sq, &b.slice(rask::ndarray::s![..n]).unwrap()).unwrap(),
+                p,
+            );
+            near(
+                &linalg::norm(&x, Some(linalg::NormOrd::P(2.0)), None).unwrap(),
+                p,
+            );
+            near(&x.matmul(&x.t()).unwrap(), p);
+            let f = fft::fft(&x, None, 1).unwrap();
+            near(&f.re(), p);
+            near(&f.im(), p);
+            let whole = x.rechunk(vec![vec![m], vec![n]]).unwrap();
+            let g = fft::ifft(&fft::fft(&whole, Some(7), 0).unwrap(), None, 0).unwrap();
+            near(&g.re(), p);
+            near(&g.abs(), p);
+            near(
+                &fft::irfft(&fft::rfft(&x, Some(5), 1).unwrap(), Some(5), 1).unwrap(),
+                p,
+            );
+            Ok(())
+        })
+        .unwrap();
 }
