@@ -1,5 +1,5 @@
 //! Summaries that are not elementwise reductions: `histogram`, `topk`,
-//! `argtopk`, `argsort` and `percentile`.
+//! `argtopk` and `argsort` (`percentile` has a module of its own).
 //!
 //! Each is one task per chunk (counts per bin, or the chunk's own top `k`
 //! with their global indices) and one task merging them into a 1-d array
@@ -114,84 +114,6 @@ pub fn histogram<T: Number>(
     .with_unknown(Vec::new());
     let edges = linspace(lo, hi, bins + 1, bins + 1)?;
     Ok((counts, edges))
-}
-
-/// NumPy's `percentile(x, q)` of all elements (linear interpolation
-/// between the closest ranks, NumPy's default), for each `q` in 0..=100:
-/// exact, where Dask's is an approximation merged from per-chunk
-/// percentiles. Each chunk's elements are gathered into one task, which
-/// selects the ranks it needs (O(n) time, the elements in memory once).
-/// NaN when any element is NaN or the array is empty, as NumPy's.
-///
-/// ```
-/// use rask::array::{arange, percentile};
-/// let x = arange(11, 4);
-/// let p = percentile(&x, &[0.0, 25.0, 50.0, 95.0]).unwrap();
-/// assert_eq!(p.compute(&rask::Sync).unwrap().as_slice().unwrap(), &[0.0, 2.5, 5.0, 9.5]);
-/// ```
-pub fn percentile<T: Number>(x: &Array<T>, q: &[f64]) -> Result<Array<f64>, ArrayError> {
-    // the chunks gathered, whatever their lengths: unknown sizes are fine
-    x.check_poison()?;
-    if let Some(bad) = q.iter().find(|q| !(0.0..=100.0).contains(*q)) {
-        return Err(ArrayError::Shape {
-            array: x.name().to_string(),
-            message: format!("percentile {bad} is not between 0 and 100"),
-        });
-    }
-    let mut tok = Tokenizer::new("percentile");
-    tok.str(x.name());
-    for v in q {
-        tok.u64(v.to_bits());
-    }
-    let name = tok.finish();
-    let qs = q.to_vec();
-    let array = x.name().to_string();
-    let select = Function::dynamic("percentile", Arity::exactly(1), move |args: &[Value]| {
-        let mut all: Vec<f64> = Vec::new();
-        for part in args[0].as_list().unwrap_or_default() {
-            all.extend(chunk_of::<T>(part, &array)?.iter().map(|v| v.to_f64()));
-        }
-        let n = all.len();
-        let nan = n == 0 || all.iter().any(|v| v.is_nan());
-        let mut out = Vec::with_capacity(qs.len());
-        for &q in &qs {
-            if nan {
-                out.push(f64::NAN);
-                continue;
-            }
-            let at = q / 100.0 * (n - 1) as f64;
-            let lo = at.floor() as usize;
-            let frac = at - lo as f64;
-            let (_, &mut a, rest) = all.select_nth_unstable_by(lo, f64::total_cmp);
-            let v = if frac > 0.0 && lo + 1 < n {
-                // the next rank is the smallest of the rest
-                let b = rest.iter().copied().fold(f64::INFINITY, f64::min);
-                a + (b - a) * frac
-            } else {
-                a
-            };
-            out.push(v);
-        }
-        let out = ArrayD::from_shape_vec(IxDyn(&[out.len()]), out)
-            .map_err(|e| CallError::msg(format!("percentile of {array}: {e}")))?;
-        Ok(Value::new(out))
-    });
-    let parts: Vec<Task> = all_blocks(&numblocks(x.chunks()))
-        .iter()
-        .map(|b| Task::Key(x.node.key(b)))
-        .collect();
-    let tasks = vec![(
-        block_key(&name, &[0]),
-        Task::Call(select, Box::new([Task::List(parts.into())])),
-    )];
-    Ok(Array::from_tasks(
-        name,
-        vec![q.len()],
-        vec![vec![q.len()]],
-        tasks,
-        vec![Arc::clone(&x.node)],
-    )
-    .with_unknown(Vec::new()))
 }
 
 /// Orders elements largest first (NaN largest, as NumPy sorts it last).

@@ -380,6 +380,64 @@ proptest! {
     }
 
     #[test]
+    fn percentile_is_exact_on_data_that_bins_badly(
+        values in prop::collection::vec(
+            prop_oneof![
+                4 => (-3i32..3).prop_map(f64::from),
+                1 => prop::num::f64::NORMAL,
+                1 => Just(1e300),
+                1 => Just(-0.0),
+                1 => Just(f64::INFINITY),
+                1 => Just(f64::NEG_INFINITY),
+                1 => Just(f64::NAN),
+            ],
+            0..60,
+        ),
+        chunk in 1usize..9,
+        q in prop::collection::vec(0.0f64..=100.0, 1..5),
+    ) {
+        // many equal values, huge and infinite outliers, NaNs: the bins
+        // are uneven or unusable, and the answer stays NumPy's exactly
+        let a = ndarray::Array1::from(values.clone()).into_dyn();
+        let x = from_ndarray(&a, chunk).unwrap();
+        let mut sorted = values.clone();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        let want: Vec<f64> = q
+            .iter()
+            .map(|&q| {
+                if n == 0 || sorted.iter().any(|v| v.is_nan()) {
+                    return f64::NAN;
+                }
+                let at = q / 100.0 * (n - 1) as f64;
+                let lo = at.floor() as usize;
+                let frac = at - lo as f64;
+                if frac > 0.0 && lo + 1 < n {
+                    sorted[lo] + (sorted[lo + 1] - sorted[lo]) * frac
+                } else {
+                    sorted[lo]
+                }
+            })
+            .collect();
+        let got = both(&percentile(&x, &q).unwrap());
+        for (g, w) in got.iter().zip(&want) {
+            prop_assert!(g == w || (g.is_nan() && w.is_nan()), "got {got:?}, want {want:?} of {sorted:?}");
+        }
+        // integers too
+        let ints: Vec<i64> = values.iter().filter(|v| v.is_finite()).map(|v| v.clamp(-1e6, 1e6) as i64).collect();
+        let xi = from_ndarray(&ndarray::Array1::from(ints.clone()).into_dyn(), chunk).unwrap();
+        let mut si: Vec<f64> = ints.iter().map(|&v| v as f64).collect();
+        si.sort_by(f64::total_cmp);
+        let got = both(&percentile(&xi, &[0.0, 50.0, 100.0]).unwrap());
+        if si.is_empty() {
+            prop_assert!(got.iter().all(|v| v.is_nan()));
+        } else {
+            prop_assert_eq!(got[0], si[0]);
+            prop_assert_eq!(got[2], si[si.len() - 1]);
+        }
+    }
+
+    #[test]
     fn blockwise_of_broadcast_inputs_matches_ndarray((a, c) in array(3), chunk in 1usize..4) {
         prop_assume!(a.ndim() > 0);
         let x = from_ndarray(&a, c).unwrap();
