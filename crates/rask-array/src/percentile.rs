@@ -32,7 +32,7 @@ use crate::array::Array;
 use crate::chunks::{all_blocks, numblocks};
 use crate::element::Number;
 use crate::error::ArrayError;
-use crate::expr::chunk_of;
+use crate::expr::{c_order, chunk_of};
 use crate::node::block_key;
 use crate::token::Tokenizer;
 
@@ -171,13 +171,18 @@ impl Bounds {
     /// How the elements are binned: `None` when there is nothing to bin
     /// (NaN, no element, or infinite bounds: every element is wanted).
     fn bins(self) -> Option<Binning> {
-        let width = (self.max - self.min) / BINS as f64;
-        (self.min.is_finite() && self.max.is_finite() && !self.nan && self.count > 0.0).then_some(
-            Binning {
-                min: self.min,
-                width,
-            },
-        )
+        let span = self.max - self.min;
+        // an infinite span (bounds near f64::MAX apart) bins as one bin
+        let scale = if span > 0.0 && span.is_finite() {
+            BINS as f64 / span
+        } else {
+            0.0
+        };
+        let usable = self.min.is_finite() && self.max.is_finite() && !self.nan && self.count > 0.0;
+        usable.then_some(Binning {
+            min: self.min,
+            scale,
+        })
     }
 }
 
@@ -186,17 +191,16 @@ impl Bounds {
 #[derive(Clone, Copy)]
 struct Binning {
     min: f64,
-    width: f64,
+    /// Bins per unit (0 when every element is equal: one bin).
+    scale: f64,
 }
 
 impl Binning {
+    #[inline]
     fn of(self, v: f64) -> usize {
-        if self.width > 0.0 {
-            // `as` saturates: no overflow for any finite element
-            (((v - self.min) / self.width) as usize).min(BINS - 1)
-        } else {
-            0
-        }
+        // `as` saturates (and the span may round up to one bin more):
+        // no overflow for any finite element
+        (((v - self.min) * self.scale) as usize).min(BINS - 1)
     }
 }
 
@@ -208,14 +212,13 @@ fn bounds_of<T: Number>(array: Arc<str>) -> Function {
         move |args: &[Value]| {
             let c = chunk_of::<T>(&args[0], &array)?;
             let mut b = Bounds::EMPTY;
-            for v in c.iter() {
+            // selects rather than `f64::min`, so that the loop vectorizes;
+            // a NaN compares false, passes over, and is flagged
+            for v in c_order(c).iter() {
                 let v = v.to_f64();
-                if v.is_nan() {
-                    b.nan = true;
-                } else {
-                    b.min = b.min.min(v);
-                    b.max = b.max.max(v);
-                }
+                b.nan |= v.is_nan();
+                b.min = if v < b.min { v } else { b.min };
+                b.max = if v > b.max { v } else { b.max };
             }
             b.count = c.len() as f64;
             Ok(b.value())
@@ -247,7 +250,7 @@ fn counts_of<T: Number>(array: Arc<str>) -> Function {
             let bins = Bounds::of(&args[1], &array)?.bins();
             let mut counts = vec![0_i64; if bins.is_some() { BINS } else { 0 }];
             if let Some(bins) = bins {
-                for v in chunk_of::<T>(&args[0], &array)?.iter() {
+                for v in c_order(chunk_of::<T>(&args[0], &array)?).iter() {
                     counts[bins.of(v.to_f64())] += 1;
                 }
             }
@@ -343,11 +346,17 @@ fn picks_of<T: Number>(array: Arc<str>, qs: Arc<[f64]>) -> Function {
             }
             let out = match (bounds.bins(), wanted_bins(&qs, hist)) {
                 (Some(binning), Some((bins, _))) => {
+                    // which wanted bin each bin is, if any
+                    let mut slot = vec![u32::MAX; BINS];
+                    for (i, &b) in bins.iter().enumerate() {
+                        slot[b] = i as u32;
+                    }
                     let mut per_bin: Vec<Vec<f64>> = vec![Vec::new(); bins.len()];
-                    for v in c.iter() {
+                    for v in c_order(c).iter() {
                         let v = v.to_f64();
-                        if let Ok(i) = bins.binary_search(&binning.of(v)) {
-                            per_bin[i].push(v);
+                        let i = slot[binning.of(v)];
+                        if i != u32::MAX {
+                            per_bin[i as usize].push(v);
                         }
                     }
                     let mut out: Vec<f64> = per_bin.iter().map(|b| b.len() as f64).collect();
@@ -356,7 +365,7 @@ fn picks_of<T: Number>(array: Arc<str>, qs: Arc<[f64]>) -> Function {
                 }
                 _ => {
                     let mut out = vec![c.len() as f64];
-                    out.extend(c.iter().map(|v| v.to_f64()));
+                    out.extend(c_order(c).iter().map(|v| v.to_f64()));
                     out
                 }
             };
@@ -464,7 +473,7 @@ mod tests {
     fn binning_is_monotonic_and_in_range() {
         let b = Binning {
             min: -1.0,
-            width: 2.0 / BINS as f64,
+            scale: BINS as f64 / 2.0,
         };
         let mut last = 0;
         for i in 0..=1000 {
@@ -476,7 +485,7 @@ mod tests {
         assert_eq!(
             Binning {
                 min: 3.0,
-                width: 0.0
+                scale: 0.0
             }
             .of(3.0),
             0
