@@ -16,6 +16,7 @@ It works without Dask too, on Dask-style graphs of tuples::
 
 from __future__ import annotations
 
+import os
 import threading
 
 from . import _rask
@@ -33,5 +34,11 @@ else:  # pragma: no cover - every CPython from 3.9 has it
     import atexit
 
     atexit.register(_rask.wait_for_runs)
+
+# A child forked while a run was live (by a task, or a profiler's tracker
+# process) has none of the run's threads: it forgets the run, or it would
+# wait for it for ever when it exits.
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_rask.forget_runs)
 
 __all__ = ["get"]

@@ -200,6 +200,27 @@ def test_exit_after_an_interrupt_waits_for_the_running_tasks():
         assert done.stdout == "interrupted\n"
 
 
+def _exit_at_once():
+    pass
+
+
+def fork_a_child(_):
+    import multiprocessing
+
+    child = multiprocessing.get_context("fork").Process(target=_exit_at_once)
+    child.start()
+    child.join(20)
+    return child.exitcode
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_child_forked_during_a_run_exits():
+    # the child inherits the parent's count of live runs, not their
+    # threads: it must not wait for them when it exits
+    dsk = {("f", i): (fork_a_child, i) for i in range(2)}
+    assert rask.get(dsk, list(dsk), num_workers=2) == (0, 0)
+
+
 def test_contextvars_reach_tasks():
     var = contextvars.ContextVar("var", default="unset")
 

@@ -29,5 +29,6 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn _rask(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run::run, m)?)?;
     m.add_function(wrap_pyfunction!(run::wait_for_runs, m)?)?;
+    m.add_function(wrap_pyfunction!(run::forget_runs, m)?)?;
     Ok(())
 }

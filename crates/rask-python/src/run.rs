@@ -16,8 +16,8 @@
 //! pool's tasks: a worker that woke up after the interpreter was
 //! finalized would be ended by it in a way that aborts the process.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc, Condvar, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use pyo3::exceptions::{PyKeyError, PyRuntimeError, PyValueError};
@@ -130,9 +130,11 @@ pub(crate) fn run<'py>(
     }
 }
 
-/// The number of runs whose driver thread has not ended, and the signal
-/// that one did.
-static LIVE_RUNS: (Mutex<usize>, Condvar) = (Mutex::new(0), Condvar::new());
+/// The number of runs whose driver thread has not ended. An atomic, not
+/// a lock, so that a child forked while a run was live (by a task, or a
+/// profiler's tracker) can set it back to zero: it inherits the number,
+/// not the threads ([`forget_runs`], called after a fork in the child).
+static LIVE_RUNS: AtomicUsize = AtomicUsize::new(0);
 
 /// One run's share of [`LIVE_RUNS`], from before its driver thread starts
 /// until that thread ends (the thread drops it last).
@@ -140,20 +142,20 @@ struct LiveRun;
 
 impl LiveRun {
     fn start() -> LiveRun {
-        let (count, _) = &LIVE_RUNS;
-        *count.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        LIVE_RUNS.fetch_add(1, Ordering::SeqCst);
         LiveRun
     }
 }
 
 impl Drop for LiveRun {
     fn drop(&mut self) {
-        let (count, ended) = &LIVE_RUNS;
-        let mut count = count.lock().unwrap_or_else(|e| e.into_inner());
-        *count = count.saturating_sub(1);
-        ended.notify_all();
+        // never below zero, even for a run that started before a fork
+        let _ = LIVE_RUNS.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
     }
 }
+
+/// How often [`wait_for_runs`] looks whether the runs have ended.
+const EXIT_POLL: Duration = Duration::from_millis(2);
 
 /// Waits, with the GIL released, until every run's threads have ended
 /// (the runs a `KeyboardInterrupt` left behind end as their current
@@ -163,18 +165,28 @@ impl Drop for LiveRun {
 pub(crate) fn wait_for_runs(py: Python<'_>) -> PyResult<()> {
     loop {
         let all_ended = py.detach(|| {
-            let (count, ended) = &LIVE_RUNS;
-            let count = count.lock().unwrap_or_else(|e| e.into_inner());
-            let (count, _) = ended
-                .wait_timeout_while(count, SIGNAL_CHECK, |n| *n > 0)
-                .unwrap_or_else(|e| e.into_inner());
-            *count == 0
+            let until = std::time::Instant::now() + SIGNAL_CHECK;
+            while LIVE_RUNS.load(Ordering::SeqCst) > 0 {
+                if std::time::Instant::now() >= until {
+                    return false;
+                }
+                std::thread::sleep(EXIT_POLL);
+            }
+            true
         });
         if all_ended {
             return Ok(());
         }
         py.check_signals()?;
     }
+}
+
+/// Forgets the runs of the parent in a forked child: their threads were
+/// not copied into it. The package calls it after every fork, in the
+/// child (`os.register_at_fork`).
+#[pyfunction]
+pub(crate) fn forget_runs() {
+    LIVE_RUNS.store(0, Ordering::SeqCst);
 }
 
 /// What the driver thread sends back: the values, and the graph to drop
